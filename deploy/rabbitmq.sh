@@ -1,0 +1,430 @@
+#!/usr/bin/env bash
+# Local RabbitMQ broker for CstoServices development, CI and integration tests.
+#
+# Usage: deploy/rabbitmq.sh install|start|stop|status
+#
+#   install  install the Debian/Ubuntu package "rabbitmq-server" (no start; used by CI)
+#   start    install if needed, start a private broker (native, current user, own data dir),
+#            enable management + stream plugins, create vhost/user for the suite, print URL
+#   stop     stop the broker started by "start" (idempotent)
+#   status   exit 0 + "running on port N" if up, else exit 1 + "not running"
+#
+# The broker is NOT the system service: it runs the package's own
+# /usr/lib/rabbitmq/bin/rabbitmq-server (not the /usr/sbin wrappers, which switch to
+# the "rabbitmq" user and /var/lib/rabbitmq) with every path pointed into a data dir,
+# so several independent instances can run side by side (e.g. one per test run).
+#
+# Environment (all optional):
+#   CSTO_RABBITMQ_DIR          data dir            (default ${CSTO_DATA:-<repo>/.data}/rabbitmq)
+#   CSTO_RABBITMQ_PORT         AMQP port           (default 5672)
+#   CSTO_RABBITMQ_DIST_PORT    Erlang dist port    (default AMQP port + 20000)
+#   CSTO_RABBITMQ_MGMT_PORT    management HTTP     (default 15672)
+#   CSTO_RABBITMQ_STREAM_PORT  stream protocol     (default 5552)
+#   RABBITMQ_NODENAME          Erlang node name    (default rabbit-csto@localhost)
+#   CSTO_RABBITMQ_USER         suite user          (default csto)
+#   CSTO_RABBITMQ_PASSWORD     suite password      (default csto-dev-only: DEVELOPMENT DEFAULT ONLY)
+#   CSTO_RABBITMQ_VHOST        suite vhost         (default csto)
+#   CSTO_RABBITMQ_START_TIMEOUT seconds to wait for readiness (default 90)
+#
+# For a test harness: pick free values for PORT, DIST_PORT, MGMT_PORT, STREAM_PORT, a
+# temporary CSTO_RABBITMQ_DIR and a unique RABBITMQ_NODENAME (e.g. rabbit-test1@localhost),
+# then use the same env for "stop". After "start", <dir>/connection.env holds
+# CSTO_RABBITMQ_URL=... ready to be sourced.
+set -euo pipefail
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+
+DATA_DIR="${CSTO_RABBITMQ_DIR:-${CSTO_DATA:-$REPO_ROOT/.data}/rabbitmq}"
+PORT="${CSTO_RABBITMQ_PORT:-5672}"
+DIST_PORT="${CSTO_RABBITMQ_DIST_PORT:-$((PORT + 20000))}"
+MGMT_PORT="${CSTO_RABBITMQ_MGMT_PORT:-15672}"
+STREAM_PORT="${CSTO_RABBITMQ_STREAM_PORT:-5552}"
+NODENAME="${RABBITMQ_NODENAME:-rabbit-csto@localhost}"
+SUITE_USER="${CSTO_RABBITMQ_USER:-csto}"
+# Development default only; CI/prod must set CSTO_RABBITMQ_PASSWORD explicitly.
+SUITE_PASSWORD="${CSTO_RABBITMQ_PASSWORD:-csto-dev-only}"
+SUITE_VHOST="${CSTO_RABBITMQ_VHOST:-csto}"
+START_TIMEOUT="${CSTO_RABBITMQ_START_TIMEOUT:-90}"
+
+PID_FILE="$DATA_DIR/rabbitmq.pid"
+LOG_DIR="$DATA_DIR/log"
+BOOT_LOG="$LOG_DIR/boot-stdout.log"
+SESSION_FILE="$DATA_DIR/session.pid"
+
+log() { echo "[rabbitmq] $*" >&2; }
+now_ms() { local t="${EPOCHREALTIME/[.,]/}"; echo "$((t / 1000))"; }     # bash >= 5
+since() { local d=$(( $(now_ms) - $1 )); printf '%d.%03ds' "$((d / 1000))" "$((d % 1000))"; }
+die() { echo "[rabbitmq] ERROR: $*" >&2; exit 1; }
+
+# Run a command as root (directly, or through sudo when available).
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"
+    elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+    else die "need root (or sudo) for: $*"; fi
+}
+
+validate_ports() {
+    local name val
+    for name in PORT DIST_PORT MGMT_PORT STREAM_PORT; do
+        val="${!name}"
+        [[ "$val" =~ ^[0-9]+$ ]] && [ "$val" -ge 1 ] && [ "$val" -le 65535 ] ||
+            die "$name=$val is not a valid TCP port (set CSTO_RABBITMQ_${name} explicitly)"
+    done
+    local uniq
+    uniq="$(printf '%s\n' "$PORT" "$DIST_PORT" "$MGMT_PORT" "$STREAM_PORT" | sort -u | wc -l)"
+    [ "$uniq" -eq 4 ] || die "ports must differ: AMQP $PORT, dist $DIST_PORT, mgmt $MGMT_PORT, stream $STREAM_PORT"
+}
+
+# ---------------------------------------------------------------- install ---------
+
+is_installed() {
+    dpkg-query -W -f='${Status}' rabbitmq-server 2>/dev/null | grep -q 'install ok installed'
+}
+
+# pids of processes (beam/epmd) running as the package's "rabbitmq" system user
+package_pids() { pgrep -u rabbitmq 2>/dev/null || true; }
+
+cmd_install() {
+    if is_installed; then
+        log "rabbitmq-server already installed ($(dpkg-query -W -f='${Version}' rabbitmq-server))"
+        return 0
+    fi
+    command -v apt-get >/dev/null 2>&1 || die "rabbitmq-server not installed and apt-get not available"
+    log "installing rabbitmq-server via apt-get ..."
+
+    # Keep the package's postinst from starting the system service (invoke-rc.d honours
+    # policy-rc.d exit code 101 = "action forbidden"). Preserve any existing policy-rc.d.
+    local policy=/usr/sbin/policy-rc.d backup=""
+    if [ -e "$policy" ]; then
+        backup="$(as_root mktemp /usr/sbin/policy-rc.d.csto-backup.XXXXXX)"
+        as_root cp -p "$policy" "$backup"
+    fi
+    # shellcheck disable=SC2064
+    trap "as_root rm -f '$policy'; [ -n '$backup' ] && as_root mv -f '$backup' '$policy' || true" EXIT
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod 755 "$policy"
+
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        rabbitmq-server >/dev/null
+
+    as_root rm -f "$policy"
+    [ -n "$backup" ] && as_root mv -f "$backup" "$policy"
+    trap - EXIT
+
+    # Belt and braces: stop anything the package may have started anyway (system
+    # service running as user "rabbitmq"; an epmd with no registered nodes).
+    local pids
+    pids="$(package_pids)"
+    if [ -n "$pids" ]; then
+        log "stopping processes started by the package: $(echo $pids)"
+        # shellcheck disable=SC2086
+        as_root kill $pids 2>/dev/null || true
+        sleep 2
+        pids="$(package_pids)"
+        # shellcheck disable=SC2086
+        [ -z "$pids" ] || as_root kill -9 $pids 2>/dev/null || true
+    fi
+    stop_idle_epmd
+    log "installed rabbitmq-server $(dpkg-query -W -f='${Version}' rabbitmq-server)"
+}
+
+# ---------------------------------------------------------------- environment -----
+
+# Directory holding the package's own (non user-switching) scripts.
+rabbit_bin_dir() {
+    local p
+    p="$(dpkg -L rabbitmq-server 2>/dev/null | grep -E '/bin/rabbitmq-server$' | grep -v '^/usr/sbin/' | head -n1 || true)"
+    [ -n "$p" ] || p=/usr/lib/rabbitmq/bin/rabbitmq-server
+    [ -x "$p" ] || die "cannot find the package's rabbitmq-server script (tried: $p)"
+    dirname "$p"
+}
+
+# Export everything the rabbitmq scripts and CLI tools need to talk to *this* instance.
+setup_env() {
+    RABBIT_BIN="$(rabbit_bin_dir)"
+    export HOME="$DATA_DIR"                                  # -> $HOME/.erlang.cookie
+    export RABBITMQ_NODENAME="$NODENAME"
+    export RABBITMQ_USE_LONGNAME=false
+    export RABBITMQ_BASE="$DATA_DIR"
+    export RABBITMQ_CONF_ENV_FILE="$DATA_DIR/rabbitmq-env.conf"  # ignore /etc/rabbitmq/rabbitmq-env.conf
+    export RABBITMQ_CONFIG_FILE="$DATA_DIR/rabbitmq.conf"
+    export RABBITMQ_ADVANCED_CONFIG_FILE="$DATA_DIR/advanced.config"
+    export RABBITMQ_MNESIA_BASE="$DATA_DIR/mnesia"
+    export RABBITMQ_LOG_BASE="$LOG_DIR"
+    export RABBITMQ_PID_FILE="$PID_FILE"
+    export RABBITMQ_ENABLED_PLUGINS_FILE="$DATA_DIR/enabled_plugins"
+    export RABBITMQ_NODE_PORT="$PORT"
+    export RABBITMQ_DIST_PORT="$DIST_PORT"
+    # CLI tools (rabbitmqctl & co.) listen on a port from RABBITMQ_CTL_DIST_PORT_MIN..MAX
+    # (package default 35672..35682, shared by all instances; pass them through to change).
+    # rabbitmq-server treats ANY non-empty RABBITMQ_ALLOW_INPUT (even "false") as "keep the
+    # Erlang shell on stdin"; NOTIFY_SOCKET would make it think it runs under systemd.
+    unset RABBITMQ_ALLOW_INPUT NOTIFY_SOCKET detached RABBITMQ_NODE_IP_ADDRESS RABBITMQ_SERVER_START_ARGS 2>/dev/null || true
+}
+
+ctl()  { "$RABBIT_BIN/rabbitmqctl" -n "$NODENAME" "$@"; }
+
+prepare_data_dir() {
+    mkdir -p "$DATA_DIR" "$LOG_DIR" "$RABBITMQ_MNESIA_BASE"
+    chmod 700 "$DATA_DIR"
+    : > "$RABBITMQ_CONF_ENV_FILE"
+    [ -e "$RABBITMQ_ADVANCED_CONFIG_FILE" ] || echo '[].' > "$RABBITMQ_ADVANCED_CONFIG_FILE"
+    # Private Erlang cookie (server and CLI both read $HOME/.erlang.cookie).
+    local cookie="$DATA_DIR/.erlang.cookie"
+    if [ ! -s "$cookie" ]; then
+        (umask 077; head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr 'a-f' 'A-F' > "$cookie")
+    fi
+    chmod 400 "$cookie"
+    cat > "$RABBITMQ_CONFIG_FILE" <<EOF
+# Generated by deploy/rabbitmq.sh - rewritten on every start.
+listeners.tcp.default = $PORT
+management.tcp.port = $MGMT_PORT
+stream.listeners.tcp.default = $STREAM_PORT
+stream.advertised_host = localhost
+stream.advertised_port = $STREAM_PORT
+loopback_users.guest = true
+log.file.level = ${CSTO_RABBITMQ_LOG_LEVEL:-info}
+log.console = false
+EOF
+    # Enable plugins offline (no running node needed). Skip the slow CLI when done already.
+    if ! grep -q rabbitmq_management "$RABBITMQ_ENABLED_PLUGINS_FILE" 2>/dev/null ||
+       ! grep -q rabbitmq_stream "$RABBITMQ_ENABLED_PLUGINS_FILE" 2>/dev/null; then
+        "$RABBIT_BIN/rabbitmq-plugins" -n "$NODENAME" --offline enable rabbitmq_management rabbitmq_stream >/dev/null ||
+            die "rabbitmq-plugins --offline enable failed"
+    fi
+}
+
+# ---------------------------------------------------------------- helpers ---------
+
+tcp_open() {  # tcp_open PORT  -> 0 if something accepts on 127.0.0.1:PORT
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+broker_pid() {  # prints pid from pid file if that process is alive
+    local pid
+    [ -s "$PID_FILE" ] || return 1
+    pid="$(tr -dc '0-9' < "$PID_FILE")"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+    echo "$pid"
+}
+
+main_log() { echo "$LOG_DIR/$NODENAME.log"; }
+
+show_log_tail() {
+    local f
+    for f in "$(main_log)" "$BOOT_LOG"; do
+        [ -s "$f" ] || continue
+        echo "----- tail -n 40 $f -----" >&2
+        tail -n 40 "$f" >&2
+    done
+}
+
+epmd_bin() { command -v epmd 2>/dev/null || ls /usr/lib/erlang/erts-*/bin/epmd 2>/dev/null | head -n1; }
+
+# Kill epmd only when no Erlang node is registered with it any more (it is shared by
+# all nodes on the host, including other instances of this script).
+stop_idle_epmd() {
+    local epmd names
+    epmd="$(epmd_bin)"
+    [ -n "$epmd" ] || return 0
+    names="$("$epmd" -names 2>/dev/null)" || return 0     # not running
+    if ! grep -q '^name ' <<<"$names"; then
+        "$epmd" -kill >/dev/null 2>&1 || true
+    fi
+}
+
+urlencode() {
+    local s="$1" out="" c i
+    for ((i = 0; i < ${#s}; i++)); do
+        c="${s:i:1}"
+        case "$c" in
+            [a-zA-Z0-9.~_-]) out+="$c" ;;
+            *) out+="$(printf '%%%02X' "'$c")" ;;
+        esac
+    done
+    printf '%s' "$out"
+}
+
+amqp_url() {
+    printf 'amqp://%s:%s@localhost:%s/%s' "$(urlencode "$SUITE_USER")" "$(urlencode "$SUITE_PASSWORD")" \
+        "$PORT" "$(urlencode "$SUITE_VHOST")"
+}
+
+# ---------------------------------------------------------------- start -----------
+
+wait_ready() {  # wait_ready PID START_EPOCH [START_MS]
+    local pid="$1" t0="$2" deadline=$(( $2 + START_TIMEOUT )) t0ms="${3:-$(now_ms)}"
+    while :; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            show_log_tail
+            die "broker process $pid exited during startup (see logs in $LOG_DIR)"
+        fi
+        if tcp_open "$PORT"; then break; fi
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            show_log_tail
+            die "AMQP port $PORT not accepting connections after ${START_TIMEOUT}s (broker pid $pid; logs in $LOG_DIR)"
+        fi
+        sleep 0.5
+    done
+    log "AMQP port $PORT accepting after $(since "$t0ms")"
+    local left=$(( deadline - $(date +%s) )); [ "$left" -ge 5 ] || left=5
+    if ! ctl -q await_startup --timeout "$left" >/dev/null 2>&1; then
+        show_log_tail
+        die "rabbitmqctl await_startup failed for $NODENAME (logs in $LOG_DIR)"
+    fi
+    log "boot complete (await_startup) after $(since "$t0ms")"
+}
+
+setup_suite_account() {
+    ctl -q add_vhost "$SUITE_VHOST" >/dev/null 2>&1 || true   # already exists -> fine
+    if ! ctl -q add_user "$SUITE_USER" "$SUITE_PASSWORD" >/dev/null 2>&1; then
+        ctl -q change_password "$SUITE_USER" "$SUITE_PASSWORD" >/dev/null ||
+            die "could not create/update user $SUITE_USER"
+    fi
+    ctl -q set_user_tags "$SUITE_USER" management >/dev/null
+    ctl -q set_permissions -p "$SUITE_VHOST" "$SUITE_USER" '.*' '.*' '.*' >/dev/null ||
+        die "could not set permissions for $SUITE_USER on vhost $SUITE_VHOST"
+    local url; url="$(amqp_url)"
+    printf 'CSTO_RABBITMQ_URL=%s\n' "$url" > "$DATA_DIR/connection.env"
+    chmod 600 "$DATA_DIR/connection.env"
+}
+
+print_summary() {
+    log "AMQP $PORT, management http://localhost:$MGMT_PORT/, stream $STREAM_PORT, node $NODENAME, dir $DATA_DIR"
+    [ -n "${CSTO_RABBITMQ_PASSWORD:-}" ] ||
+        log "using DEVELOPMENT DEFAULT password for '$SUITE_USER' (set CSTO_RABBITMQ_PASSWORD to override)"
+    echo "CSTO_RABBITMQ_URL=$(amqp_url)"
+}
+
+cmd_start() {
+    validate_ports
+    is_installed || cmd_install
+    setup_env
+
+    local pid
+    if pid="$(broker_pid)"; then
+        if tcp_open "$PORT"; then
+            log "already running (pid $pid, node $NODENAME) on port $PORT"
+            print_summary
+            return 0
+        fi
+        log "broker process $pid exists but port $PORT not open yet - waiting"
+        wait_ready "$pid" "$(date +%s)"
+        setup_suite_account
+        print_summary
+        return 0
+    fi
+
+    local p
+    for p in "$PORT" "$DIST_PORT" "$MGMT_PORT" "$STREAM_PORT"; do
+        tcp_open "$p" && die "port $p is already in use by another process (set CSTO_RABBITMQ_*_PORT)"
+    done
+    if "$(epmd_bin)" -names 2>/dev/null | grep -q "^name ${NODENAME%@*} "; then
+        die "Erlang node name ${NODENAME%@*} is already registered with epmd (another instance?); set RABBITMQ_NODENAME"
+    fi
+
+    prepare_data_dir
+    rm -f "$PID_FILE"
+    # Raise the fd limit if we can (RabbitMQ wants many sockets/files).
+    ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+    local t0 t0ms; t0="$(date +%s)"; t0ms="$(now_ms)"
+    log "starting $NODENAME (AMQP $PORT) from $RABBIT_BIN, data in $DATA_DIR"
+    # setsid: own session, survives the calling shell; stdin closed.
+    setsid "$RABBIT_BIN/rabbitmq-server" </dev/null >"$BOOT_LOG" 2>&1 &
+    local launcher=$!
+    echo "$launcher" > "$SESSION_FILE"   # session id of launcher + beam + helpers
+
+    # The pid file is written by the node itself; wait for it (launcher exec's into beam).
+    while ! pid="$(broker_pid)"; do
+        if ! kill -0 "$launcher" 2>/dev/null; then
+            show_log_tail
+            die "rabbitmq-server exited during startup (see $LOG_DIR)"
+        fi
+        if [ "$(date +%s)" -ge $(( t0 + START_TIMEOUT )) ]; then
+            show_log_tail
+            die "no pid file $PID_FILE after ${START_TIMEOUT}s"
+        fi
+        sleep 0.3
+    done
+    log "pid file after $(since "$t0ms") (pid $pid)"
+    wait_ready "$pid" "$t0" "$t0ms"
+    setup_suite_account
+    log "ready (vhost/user set up) after $(since "$t0ms")"
+    print_summary
+}
+
+# ---------------------------------------------------------------- stop / status ---
+
+# Kill whatever is left of the session "start" created (sh launcher, erl_child_setup, ...).
+kill_session_leftovers() {
+    local sid left
+    [ -s "$SESSION_FILE" ] || return 0
+    sid="$(tr -dc '0-9' < "$SESSION_FILE")"
+    if [ -n "$sid" ]; then
+        left="$(pgrep -s "$sid" 2>/dev/null || true)"
+        if [ -n "$left" ]; then
+            # shellcheck disable=SC2086
+            kill $left 2>/dev/null || true; sleep 0.5
+            left="$(pgrep -s "$sid" 2>/dev/null || true)"
+            # shellcheck disable=SC2086
+            [ -z "$left" ] || kill -9 $left 2>/dev/null || true
+        fi
+    fi
+    rm -f "$SESSION_FILE"
+}
+
+cmd_stop() {
+    validate_ports
+    if ! is_installed; then
+        log "not running (rabbitmq-server not installed)"
+        return 0
+    fi
+    setup_env
+    local pid
+    if ! pid="$(broker_pid)"; then
+        log "not running ($NODENAME, dir $DATA_DIR)"
+        kill_session_leftovers
+        rm -f "$PID_FILE"
+        stop_idle_epmd
+        return 0
+    fi
+    log "stopping $NODENAME (pid $pid) ..."
+    # "stop <pidfile>" waits until the OS process has exited.
+    timeout 60 "$RABBIT_BIN/rabbitmqctl" -n "$NODENAME" -q stop "$PID_FILE" >/dev/null 2>&1 || true
+    local i
+    for i in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; [ "$i" -eq 10 ] && kill "$pid" 2>/dev/null; sleep 0.5; done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "pid $pid still alive - killing"
+        kill -9 "$pid" 2>/dev/null || true
+        sleep 0.5
+    fi
+    kill_session_leftovers
+    rm -f "$PID_FILE"
+    stop_idle_epmd
+    log "stopped"
+}
+
+cmd_status() {
+    validate_ports
+    if is_installed; then
+        setup_env
+        local pid
+        if pid="$(broker_pid)" && tcp_open "$PORT"; then
+            echo "running on port $PORT (pid $pid, node $NODENAME, mgmt $MGMT_PORT, stream $STREAM_PORT)"
+            return 0
+        fi
+    fi
+    echo "not running"
+    return 1
+}
+
+case "${1:-}" in
+    install) cmd_install ;;
+    start)   cmd_start ;;
+    stop)    cmd_stop ;;
+    status)  cmd_status ;;
+    *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+esac

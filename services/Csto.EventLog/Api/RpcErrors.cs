@@ -1,0 +1,88 @@
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace Csto.EventLog.Api;
+
+/// <summary>Errors as google.rpc.Status with BadRequest / ErrorInfo details (AIP-193).</summary>
+public static class RpcErrors
+{
+    public const string Domain = "csto";
+
+    public static RpcException InvalidArgument(string field, string description) =>
+        new Google.Rpc.Status
+        {
+            Code = (int)Code.InvalidArgument,
+            Message = $"{field}: {description}",
+            Details = { Any.Pack(new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = description } } }) },
+        }.ToRpcException();
+
+    /// <summary>A rule forbids the act; <paramref name="reason"/> names the rule (UPPER_SNAKE_CASE).</summary>
+    public static RpcException FailedPrecondition(string reason, string description, IReadOnlyDictionary<string, string>? metadata = null) =>
+        WithInfo(Code.FailedPrecondition, reason, description, metadata);
+
+    public static RpcException NotFound(string resource, string description) =>
+        WithInfo(Code.NotFound, "NOT_FOUND", description, new Dictionary<string, string> { ["resource"] = resource });
+
+    public static RpcException Aborted(string reason, string description, IReadOnlyDictionary<string, string>? metadata = null) =>
+        WithInfo(Code.Aborted, reason, description, metadata);
+
+    public static RpcException PermissionDenied(string reason, string description) => WithInfo(Code.PermissionDenied, reason, description, null);
+
+    static RpcException WithInfo(Code code, string reason, string description, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var info = new ErrorInfo { Reason = reason, Domain = Domain };
+        if (metadata is not null)
+        {
+            foreach (var (key, value) in metadata)
+            {
+                info.Metadata[key] = value;
+            }
+        }
+
+        return new Google.Rpc.Status { Code = (int)code, Message = description, Details = { Any.Pack(info) } }.ToRpcException();
+    }
+}
+
+/// <summary>Maps the log's exceptions to gRPC statuses for every method of a host.</summary>
+public sealed class EventLogErrorInterceptor : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        try
+        {
+            return await continuation(request, context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Map(ex) is { } mapped)
+        {
+            throw mapped;
+        }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        ArgumentNullException.ThrowIfNull(continuation);
+        try
+        {
+            await continuation(request, responseStream, context).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Map(ex) is { } mapped)
+        {
+            throw mapped;
+        }
+    }
+
+    static RpcException? Map(Exception ex) => ex switch
+    {
+        WrongExpectedVersionException w => RpcErrors.Aborted("WRONG_EXPECTED_VERSION", w.Message, new Dictionary<string, string>
+        {
+            ["stream_id"] = w.StreamId,
+            ["expected_version"] = w.Expected.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["actual_version"] = w.Actual.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }),
+        InvalidAppendException i => RpcErrors.InvalidArgument(i.Field, i.Message),
+        _ => null,
+    };
+}

@@ -1,0 +1,152 @@
+using Csto.EventLog.Api;
+using Csto.EventLog.Inbox;
+using Csto.EventLog.Projections;
+using Csto.EventLog.Relay;
+using Csto.EventLog.V1;
+using Csto.EventLog.Wire;
+using MassTransit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+
+namespace Csto.EventLog.Hosting;
+
+public sealed class EventLogOptions
+{
+    /// <summary>"membership", "bodies", "operations": names the log, the queue and the source header.</summary>
+    public string ServiceName { get; set; } = "";
+
+    /// <summary>The SQLite file of the log. Default: <c>$CSTO_DATA/&lt;service&gt;.db</c>, else <c>.data/&lt;service&gt;.db</c>.</summary>
+    public string DatabasePath { get; set; } = "";
+
+    /// <summary>amqp://user:password@host:port/vhost. Configuration key <c>EventLog:RabbitMqUrl</c> or <c>CSTO_RABBITMQ_URL</c>.</summary>
+    public string RabbitMqUrl { get; set; } = "amqp://guest:guest@localhost:5672/";
+
+    /// <summary>Queue of this service's consumer (bound to the exchanges of the event types its handlers consume).</summary>
+    public string QueueName => "csto." + ServiceName;
+}
+
+public static class EventLogHosting
+{
+    /// <summary>
+    /// Everything a service needs from the log: the store, the relay to RabbitMQ, the inbox consumer,
+    /// projections, the replay API, gRPC reflection and health. Register IEventHandler and IProjection
+    /// implementations beside it.
+    /// </summary>
+    public static EventLogOptions AddEventLog(this IHostApplicationBuilder builder, string serviceName, Action<EventLogOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var config = builder.Configuration;
+        var dataDir = config["CSTO_DATA"] ?? ".data";
+        var options = new EventLogOptions
+        {
+            ServiceName = serviceName,
+            DatabasePath = config["EventLog:DatabasePath"] ?? Path.Combine(dataDir, serviceName + ".db"),
+            RabbitMqUrl = config["EventLog:RabbitMqUrl"] ?? config["CSTO_RABBITMQ_URL"] ?? "amqp://guest:guest@localhost:5672/",
+        };
+        configure?.Invoke(options);
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(_ => new SqliteEventStore(options.DatabasePath, options.ServiceName));
+        services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
+        services.AddSingleton<EventPublisher>();
+        services.AddSingleton<EventRelay>();
+        services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
+        services.AddSingleton<IProjection, StreamsProjection>();
+        services.AddSingleton<ProjectionRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<ProjectionRunner>());
+        services.AddSingleton<EventInbox>();
+
+        services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<EventLogErrorInterceptor>();
+            o.MaxReceiveMessageSize = 4 * 1024 * 1024;
+            o.MaxSendMessageSize = 16 * 1024 * 1024;
+        });
+        services.AddGrpcReflection();
+        services.AddGrpcHealthChecks().AddCheck<EventLogHealthCheck>("eventlog");
+
+        services.AddMassTransit(x =>
+        {
+            x.AddConsumer<EventRecordConsumer>();
+            x.UsingRabbitMq((context, cfg) =>
+            {
+                var url = new Uri(options.RabbitMqUrl);
+                var vhost = Uri.UnescapeDataString(url.AbsolutePath.TrimStart('/'));
+                var user = url.UserInfo.Split(':', 2);
+                cfg.Host(url.Host, (ushort)(url.Port > 0 ? url.Port : 5672), vhost.Length == 0 ? "/" : vhost, h =>
+                {
+                    h.Username(Uri.UnescapeDataString(user[0].Length > 0 ? user[0] : "guest"));
+                    h.Password(Uri.UnescapeDataString(user.Length > 1 ? user[1] : "guest"));
+                    h.PublisherConfirmation = true;
+                    h.Heartbeat(TimeSpan.FromSeconds(10));
+                });
+                cfg.AddDeserializer(ProtobufEventSerializer.Instance);
+                var types = context.GetRequiredService<EventInbox>().EventTypes;
+                if (types.Count > 0)
+                {
+                    cfg.ReceiveEndpoint(options.QueueName, e =>
+                    {
+                        e.ConfigureConsumeTopology = false;
+                        e.PrefetchCount = 64;
+                        foreach (var type in types)
+                        {
+                            e.Bind(WireHeaders.ExchangeFor(type), b => b.ExchangeType = "fanout");
+                        }
+
+                        e.UseMessageRetry(r => r.Intervals(100, 500, 1000, 2000, 5000));
+                        e.ConfigureConsumer<EventRecordConsumer>(context);
+                    });
+                }
+            });
+        });
+
+        if (builder is WebApplicationBuilder web)
+        {
+            // gRPC without TLS needs HTTP/2 on plain endpoints; TLS endpoints configured later negotiate by ALPN.
+            web.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(l => l.Protocols = HttpProtocols.Http2));
+        }
+
+        return options;
+    }
+
+    /// <summary>Maps the replay API, reflection and health.</summary>
+    public static IEndpointRouteBuilder MapEventLog(this IEndpointRouteBuilder app)
+    {
+        app.MapGrpcService<EventLogGrpcService>();
+        app.MapGrpcReflectionService();
+        app.MapGrpcHealthChecksService();
+        return app;
+    }
+}
+
+/// <summary>Healthy when the store answers and the relay is running.</summary>
+public sealed class EventLogHealthCheck(SqliteEventStore store, EventRelay relay) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var connection = store.OpenReadConnection();
+            await using var cmd = connection.CreateCommand();
+            cmd.CommandText = "SELECT COUNT(*) FROM checkpoints";
+            await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // any failure of the store is the answer of the check
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return HealthCheckResult.Unhealthy("event store unreachable: " + ex.Message);
+        }
+
+        return relay.Running
+            ? HealthCheckResult.Healthy($"head {store.HeadPosition}, relay at {relay.Checkpoint}")
+            : HealthCheckResult.Unhealthy("relay not running: " + relay.LastError);
+    }
+}

@@ -1,0 +1,42 @@
+using Csto.EventLog.V1;
+
+namespace Csto.EventLog;
+
+/// <summary>
+/// The append-only log of one service. The seam for other engines (PostgreSQL) is this interface;
+/// SQL dialect differences live in the store class that implements it.
+/// </summary>
+public interface IEventStore
+{
+    /// <summary>Name of the service whose log this is.</summary>
+    string ServiceName { get; }
+
+    /// <summary>Position of the last committed record (0 when empty).</summary>
+    long HeadPosition { get; }
+
+    /// <summary>
+    /// Appends durably (the task completes after the commit reached the disk). Concurrent calls are
+    /// group-committed. Throws <see cref="WrongExpectedVersionException"/> on a version conflict.
+    /// </summary>
+    Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Records of one stream from a version (inclusive), in version order.</summary>
+    Task<IReadOnlyList<EventRecord>> ReadStreamAsync(string streamId, long fromVersion = 1, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Scans positions from <paramref name="fromPosition"/> to <paramref name="toPosition"/> (inclusive) and returns
+    /// the matching records, at most <paramref name="maxRecords"/>, and how far the scan got.
+    /// </summary>
+    Task<ReadSlice> ReadAllAsync(long fromPosition, long toPosition, ReadFilter filter, int maxRecords, CancellationToken cancellationToken = default);
+
+    /// <summary>Completes when the head moves past <paramref name="knownHead"/>.</summary>
+    Task WaitForAppendAsync(long knownHead, CancellationToken cancellationToken);
+
+    Task<long> GetCheckpointAsync(string name, CancellationToken cancellationToken = default);
+
+    Task SetCheckpointAsync(string name, long position, CancellationToken cancellationToken = default);
+
+    Task<bool> IsProcessedAsync(string consumer, string sourceEventId, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<ConsumerInfo>> GetConsumersAsync(CancellationToken cancellationToken = default);
+}

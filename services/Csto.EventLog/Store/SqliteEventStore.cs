@@ -1,0 +1,543 @@
+using System.Threading.Channels;
+using Csto.EventLog.V1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Data.Sqlite;
+
+namespace Csto.EventLog;
+
+/// <summary>
+/// The log on one SQLite file (WAL, synchronous=FULL: a completed append survives a crash of the process or
+/// the machine). One writer task owns the write connection and commits many callers' work in one
+/// transaction (group commit), each caller's work inside its own savepoint so that one rejected append
+/// does not undo the others. Readers use their own pooled connections and never block the writer.
+/// </summary>
+public sealed class SqliteEventStore : IEventStore, IAsyncDisposable
+{
+    const int MaxBatch = 1024;
+    readonly string _connectionString;
+    readonly Channel<WorkItem> _queue = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true });
+    readonly Dictionary<string, long> _streamVersions = new(StringComparer.Ordinal);
+    readonly SqliteConnection _writeConnection;
+    readonly Task _writer;
+    long _head;
+    TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public SqliteEventStore(string path, string serviceName)
+    {
+        ServiceName = serviceName;
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        _writeConnection = new SqliteConnection(_connectionString);
+        _writeConnection.Open();
+        Execute(_writeConnection, SqliteSchema.WriterPragmas);
+        Execute(_writeConnection, SqliteSchema.CreateTables);
+        using (var cmd = _writeConnection.CreateCommand())
+        {
+            cmd.CommandText = "SELECT COALESCE(MAX(position), 0) FROM events";
+            _head = (long)cmd.ExecuteScalar()!;
+        }
+
+        _writer = Task.Factory.StartNew(WriterLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    public string ServiceName { get; }
+
+    public string ConnectionString => _connectionString;
+
+    public long HeadPosition => Volatile.Read(ref _head);
+
+    public Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (string.IsNullOrWhiteSpace(request.StreamId))
+        {
+            throw new InvalidAppendException("stream_id", "stream_id must not be empty");
+        }
+
+        if (request.Events.Count == 0 && request.Inbox is null)
+        {
+            throw new InvalidAppendException("events", "an append needs at least one event");
+        }
+
+        return EnqueueAsync<AppendResult>((c, t, s) => Append(c, t, s, request), cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the writer connection inside the next group-commit transaction
+    /// (in its own savepoint). Projections and checkpoints write through here so the file has one writer.
+    /// </summary>
+    public Task<T> ExecuteWriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken = default) =>
+        EnqueueAsync<T>((c, t, _) => work(c, t), cancellationToken);
+
+    Task<T> EnqueueAsync<T>(Func<SqliteConnection, SqliteTransaction, BatchState, object?> work, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var item = new WorkItem(work);
+        if (!_queue.Writer.TryWrite(item))
+        {
+            throw new ObjectDisposedException(nameof(SqliteEventStore));
+        }
+
+        return AwaitTyped<T>(item.Completion.Task);
+    }
+
+    static async Task<T> AwaitTyped<T>(Task<object?> task) => (T)(await task.ConfigureAwait(false))!;
+
+    async Task WriterLoop()
+    {
+        var batch = new List<WorkItem>(MaxBatch);
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && reader.TryRead(out var item))
+            {
+                batch.Add(item);
+            }
+
+            CommitBatch(batch);
+        }
+    }
+
+    void CommitBatch(List<WorkItem> batch)
+    {
+        var state = new BatchState(this);
+        var results = new object?[batch.Count];
+        var errors = new Exception?[batch.Count];
+        try
+        {
+            using var tx = _writeConnection.BeginTransaction(deferred: false);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                Execute(_writeConnection, "SAVEPOINT item", tx);
+                state.BeginItem();
+                try
+                {
+                    results[i] = batch[i].Work(_writeConnection, tx, state);
+                    Execute(_writeConnection, "RELEASE item", tx);
+                    state.KeepItem();
+                }
+#pragma warning disable CA1031 // one caller's failure must not fail the others in the batch
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    Execute(_writeConnection, "ROLLBACK TO item; RELEASE item", tx);
+                    state.DropItem();
+                    errors[i] = ex;
+                }
+            }
+
+            tx.Commit();
+        }
+#pragma warning disable CA1031 // the commit failed: every caller hears of it, the writer lives on
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _streamVersions.Clear();
+            using (var cmd = _writeConnection.CreateCommand())
+            {
+                cmd.CommandText = "SELECT COALESCE(MAX(position), 0) FROM events";
+                Volatile.Write(ref _head, (long)cmd.ExecuteScalar()!);
+            }
+
+            foreach (var item in batch)
+            {
+                item.Completion.TrySetException(ex);
+            }
+
+            return;
+        }
+
+        foreach (var (stream, version) in state.CommittedVersions)
+        {
+            _streamVersions[stream] = version;
+        }
+
+        var moved = state.Head != Volatile.Read(ref _head);
+        Volatile.Write(ref _head, state.Head);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (errors[i] is { } error)
+            {
+                batch[i].Completion.TrySetException(error);
+            }
+            else
+            {
+                batch[i].Completion.TrySetResult(results[i]);
+            }
+        }
+
+        if (moved)
+        {
+            Interlocked.Exchange(ref _appended, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+    }
+
+    public async Task WaitForAppendAsync(long knownHead, CancellationToken cancellationToken)
+    {
+        while (HeadPosition <= knownHead)
+        {
+            var signal = Volatile.Read(ref _appended).Task;
+            if (HeadPosition > knownHead)
+            {
+                return;
+            }
+
+            await signal.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Opens a read connection (pooled). Queries of projections use it too.</summary>
+    public SqliteConnection OpenReadConnection()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    public async Task<IReadOnlyList<EventRecord>> ReadStreamAsync(string streamId, long fromVersion = 1, CancellationToken cancellationToken = default)
+    {
+        await using var connection = OpenReadConnection();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = $"SELECT {SqliteSchema.RecordColumns} FROM events WHERE stream_id = $s AND stream_version >= $v ORDER BY stream_version";
+        cmd.Parameters.AddWithValue("$s", streamId);
+        cmd.Parameters.AddWithValue("$v", fromVersion);
+        var list = new List<EventRecord>();
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(ReadRecord(reader));
+        }
+
+        return list;
+    }
+
+    public Task<ReadSlice> ReadAllAsync(long fromPosition, long toPosition, ReadFilter filter, int maxRecords, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        fromPosition = Math.Max(1, fromPosition);
+        toPosition = Math.Min(toPosition, HeadPosition);
+        if (fromPosition > toPosition || maxRecords <= 0)
+        {
+            return Task.FromResult(new ReadSlice([], Math.Max(fromPosition - 1, 0)));
+        }
+
+        using var connection = OpenReadConnection();
+        using var cmd = connection.CreateCommand();
+        var sql = new System.Text.StringBuilder($"SELECT {SqliteSchema.RecordColumns} FROM events WHERE position BETWEEN $from AND $to");
+        if (filter.IsEmpty)
+        {
+            // Without filters the scan is the read: the window is the batch.
+            toPosition = Math.Min(toPosition, fromPosition + maxRecords - 1);
+        }
+        else
+        {
+            // Filtered reads scan a bounded window so that the caller can report progress while nothing matches.
+            toPosition = Math.Min(toPosition, fromPosition + Math.Max(maxRecords, 10_000) - 1);
+            if (!string.IsNullOrEmpty(filter.StreamIdPrefix))
+            {
+                sql.Append(" AND substr(stream_id, 1, length($prefix)) = $prefix");
+                cmd.Parameters.AddWithValue("$prefix", filter.StreamIdPrefix);
+            }
+
+            if (filter.Types is { Count: > 0 } types)
+            {
+                sql.Append(" AND type IN (");
+                var i = 0;
+                foreach (var type in types)
+                {
+                    sql.Append(i == 0 ? "" : ",").Append("$t").Append(i);
+                    cmd.Parameters.AddWithValue("$t" + i, type);
+                    i++;
+                }
+
+                sql.Append(')');
+            }
+        }
+
+        sql.Append(" ORDER BY position LIMIT $limit");
+        cmd.CommandText = sql.ToString();
+        cmd.Parameters.AddWithValue("$from", fromPosition);
+        cmd.Parameters.AddWithValue("$to", toPosition);
+        cmd.Parameters.AddWithValue("$limit", maxRecords);
+        var list = new List<EventRecord>(Math.Min(maxRecords, 4096));
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                list.Add(ReadRecord(reader));
+            }
+        }
+
+        var scannedTo = list.Count == maxRecords ? list[^1].Position : toPosition;
+        return Task.FromResult(new ReadSlice(list, scannedTo));
+    }
+
+    EventRecord ReadRecord(SqliteDataReader reader)
+    {
+        var micros = reader.GetInt64(6);
+        return new EventRecord
+        {
+            Position = reader.GetInt64(0),
+            StreamId = reader.GetString(1),
+            StreamVersion = reader.GetInt64(2),
+            EventId = reader.GetString(3),
+            Type = reader.GetString(4),
+            Data = ByteString.CopyFrom((byte[])reader.GetValue(5)),
+            RecordedAt = new Timestamp { Seconds = micros / 1_000_000, Nanos = (int)(micros % 1_000_000) * 1000 },
+            Metadata = EventMetadata.Parser.ParseFrom((byte[])reader.GetValue(7)),
+            SourceService = ServiceName,
+        };
+    }
+
+    public async Task<long> GetCheckpointAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await using var connection = OpenReadConnection();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT position FROM checkpoints WHERE name = $n";
+        cmd.Parameters.AddWithValue("$n", name);
+        return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long p ? p : 0;
+    }
+
+    public Task SetCheckpointAsync(string name, long position, CancellationToken cancellationToken = default) =>
+        ExecuteWriteAsync((c, t) => { WriteCheckpoint(c, t, name, position); return true; }, cancellationToken);
+
+    public static void WriteCheckpoint(SqliteConnection connection, SqliteTransaction transaction, string name, long position)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var cmd = connection.CreateCommand();
+        cmd.Transaction = transaction;
+        cmd.CommandText = "INSERT INTO checkpoints(name, position) VALUES ($n, $p) ON CONFLICT(name) DO UPDATE SET position = excluded.position";
+        cmd.Parameters.AddWithValue("$n", name);
+        cmd.Parameters.AddWithValue("$p", position);
+        cmd.ExecuteNonQuery();
+    }
+
+    public async Task<bool> IsProcessedAsync(string consumer, string sourceEventId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = OpenReadConnection();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT 1 FROM inbox WHERE consumer = $c AND event_id = $e";
+        cmd.Parameters.AddWithValue("$c", consumer);
+        cmd.Parameters.AddWithValue("$e", sourceEventId);
+        return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    public async Task<IReadOnlyList<ConsumerInfo>> GetConsumersAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = OpenReadConnection();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT consumer, source_service, COUNT(*), MAX(source_position) FROM inbox GROUP BY consumer, source_service ORDER BY consumer, source_service";
+        var byName = new SortedDictionary<string, ConsumerInfo>(StringComparer.Ordinal);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var name = reader.GetString(0);
+            if (!byName.TryGetValue(name, out var info))
+            {
+                byName[name] = info = new ConsumerInfo { Name = name };
+            }
+
+            info.ProcessedCount += reader.GetInt64(2);
+            info.SourcePositions[reader.GetString(1)] = reader.GetInt64(3);
+        }
+
+        return [.. byName.Values];
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writer.ConfigureAwait(false);
+        await _writeConnection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.Transaction = transaction;
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    sealed record WorkItem(Func<SqliteConnection, SqliteTransaction, BatchState, object?> Work)
+    {
+        public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>What the current transaction has done so far, so later items in the batch see earlier ones.</summary>
+    sealed class BatchState(SqliteEventStore store)
+    {
+        readonly Dictionary<string, long> _versions = new(StringComparer.Ordinal);
+        readonly Dictionary<string, long> _itemVersions = new(StringComparer.Ordinal);
+        long _itemHead;
+
+        public long Head { get; private set; } = store.HeadPosition;
+
+        public IEnumerable<KeyValuePair<string, long>> CommittedVersions => _versions;
+
+        public void BeginItem()
+        {
+            _itemVersions.Clear();
+            _itemHead = Head;
+        }
+
+        public void KeepItem()
+        {
+            foreach (var (stream, version) in _itemVersions)
+            {
+                _versions[stream] = version;
+            }
+        }
+
+        public void DropItem() => Head = _itemHead;
+
+        public long CurrentVersion(SqliteConnection connection, SqliteTransaction transaction, string streamId)
+        {
+            if (_itemVersions.TryGetValue(streamId, out var v) || _versions.TryGetValue(streamId, out v) || store._streamVersions.TryGetValue(streamId, out v))
+            {
+                return v;
+            }
+
+            using var cmd = connection.CreateCommand();
+            cmd.Transaction = transaction;
+            cmd.CommandText = "SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = $s";
+            cmd.Parameters.AddWithValue("$s", streamId);
+            return (long)cmd.ExecuteScalar()!;
+        }
+
+        public long NextPosition() => ++Head;
+
+        public void SetVersion(string streamId, long version) => _itemVersions[streamId] = version;
+    }
+
+    AppendResult Append(SqliteConnection connection, SqliteTransaction transaction, BatchState state, AppendRequest request)
+    {
+        if (request.Inbox is { } inbox)
+        {
+            using var check = connection.CreateCommand();
+            check.Transaction = transaction;
+            check.CommandText = "SELECT 1 FROM inbox WHERE consumer = $c AND event_id = $e";
+            check.Parameters.AddWithValue("$c", inbox.Consumer);
+            check.Parameters.AddWithValue("$e", inbox.SourceEventId);
+            if (check.ExecuteScalar() is not null)
+            {
+                return new AppendResult(AppendOutcome.DuplicateInbox, state.CurrentVersion(connection, transaction, request.StreamId), 0, 0);
+            }
+        }
+
+        AppendResult? result = null;
+        if (request.Events.Count > 0)
+        {
+            result = FindExisting(connection, transaction, request);
+        }
+
+        if (result is null)
+        {
+            var current = state.CurrentVersion(connection, transaction, request.StreamId);
+            if (request.ExpectedVersion != ExpectedVersion.Any && request.ExpectedVersion != current)
+            {
+                throw new WrongExpectedVersionException(request.StreamId, request.ExpectedVersion, current);
+            }
+
+            long first = 0, last = 0;
+            var micros = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+            using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = SqliteSchema.InsertEvent;
+            var pPos = insert.Parameters.Add("$p", SqliteType.Integer);
+            var pStream = insert.Parameters.Add("$s", SqliteType.Text);
+            var pVersion = insert.Parameters.Add("$v", SqliteType.Integer);
+            var pId = insert.Parameters.Add("$id", SqliteType.Text);
+            var pType = insert.Parameters.Add("$t", SqliteType.Text);
+            var pData = insert.Parameters.Add("$d", SqliteType.Blob);
+            var pAt = insert.Parameters.Add("$at", SqliteType.Integer);
+            var pMeta = insert.Parameters.Add("$m", SqliteType.Blob);
+            foreach (var e in request.Events)
+            {
+                var position = state.NextPosition();
+                current++;
+                first = first == 0 ? position : first;
+                last = position;
+                pPos.Value = position;
+                pStream.Value = request.StreamId;
+                pVersion.Value = current;
+                pId.Value = e.EventId;
+                pType.Value = e.Type;
+                pData.Value = e.Data.ToByteArray();
+                pAt.Value = micros;
+                pMeta.Value = (e.Metadata ?? new EventMetadata()).ToByteArray();
+                insert.ExecuteNonQuery();
+            }
+
+            state.SetVersion(request.StreamId, current);
+            result = new AppendResult(AppendOutcome.Appended, current, first, last);
+        }
+
+        if (request.Inbox is { } entry)
+        {
+            using var cmd = connection.CreateCommand();
+            cmd.Transaction = transaction;
+            cmd.CommandText = "INSERT INTO inbox(consumer, event_id, source_service, source_position, processed_at) VALUES ($c, $e, $s, $p, $at)";
+            cmd.Parameters.AddWithValue("$c", entry.Consumer);
+            cmd.Parameters.AddWithValue("$e", entry.SourceEventId);
+            cmd.Parameters.AddWithValue("$s", entry.SourceService);
+            cmd.Parameters.AddWithValue("$p", entry.SourcePosition);
+            cmd.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            cmd.ExecuteNonQuery();
+        }
+
+        return result;
+    }
+
+    /// <summary>An append whose event ids are all in the log already is a retry: answer with the original positions.</summary>
+    static AppendResult? FindExisting(SqliteConnection connection, SqliteTransaction transaction, AppendRequest request)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.Transaction = transaction;
+        cmd.CommandText = "SELECT position, stream_id, stream_version FROM events WHERE event_id = $id";
+        var pId = cmd.Parameters.Add("$id", SqliteType.Text);
+        var found = 0;
+        long first = 0, last = 0, version = 0;
+        foreach (var e in request.Events)
+        {
+            pId.Value = e.EventId;
+            using var reader = cmd.ExecuteReader();
+            if (reader.Read())
+            {
+                if (!string.Equals(reader.GetString(1), request.StreamId, StringComparison.Ordinal))
+                {
+                    throw new InvalidAppendException("event_id", $"event_id {e.EventId} is already in stream '{reader.GetString(1)}'");
+                }
+
+                found++;
+                first = first == 0 ? reader.GetInt64(0) : first;
+                last = reader.GetInt64(0);
+                version = reader.GetInt64(2);
+            }
+        }
+
+        if (found == 0)
+        {
+            return null;
+        }
+
+        return found == request.Events.Count
+            ? new AppendResult(AppendOutcome.AlreadyAppended, version, first, last)
+            : throw new InvalidAppendException("event_id", $"{found} of {request.Events.Count} event ids are already in the log; a retry must resend the same events");
+    }
+
+}
