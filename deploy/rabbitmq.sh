@@ -8,6 +8,8 @@
 #            enable management + stream plugins, create vhost/user for the suite, print URL
 #   stop     stop the broker started by "start" (idempotent)
 #   status   exit 0 + "running on port N" if up, else exit 1 + "not running"
+#   ctl ...  run the package's rabbitmqctl against this instance (same env/cookie), e.g.
+#            deploy/rabbitmq.sh ctl list_queues -p csto
 #
 # The broker is NOT the system service: it runs the package's own
 # /usr/lib/rabbitmq/bin/rabbitmq-server (not the /usr/sbin wrappers, which switch to
@@ -146,7 +148,8 @@ setup_env() {
     RABBIT_BIN="$(rabbit_bin_dir)"
     export HOME="$DATA_DIR"                                  # -> $HOME/.erlang.cookie
     export RABBITMQ_NODENAME="$NODENAME"
-    export RABBITMQ_USE_LONGNAME=false
+    # Node names with a dotted host part (rabbit@host.example) need Erlang long names.
+    case "${NODENAME#*@}" in *.*) export RABBITMQ_USE_LONGNAME=true ;; *) export RABBITMQ_USE_LONGNAME=false ;; esac
     export RABBITMQ_BASE="$DATA_DIR"
     export RABBITMQ_CONF_ENV_FILE="$DATA_DIR/rabbitmq-env.conf"  # ignore /etc/rabbitmq/rabbitmq-env.conf
     export RABBITMQ_CONFIG_FILE="$DATA_DIR/rabbitmq.conf"
@@ -307,6 +310,11 @@ cmd_start() {
     if pid="$(broker_pid)"; then
         if tcp_open "$PORT"; then
             log "already running (pid $pid, node $NODENAME) on port $PORT"
+            # Re-apply vhost/user only if user/password/vhost in the env changed since last time.
+            if [ "$(cat "$DATA_DIR/connection.env" 2>/dev/null)" != "CSTO_RABBITMQ_URL=$(amqp_url)" ]; then
+                log "suite account settings changed - updating user/vhost"
+                setup_suite_account
+            fi
             print_summary
             return 0
         fi
@@ -426,5 +434,6 @@ case "${1:-}" in
     start)   cmd_start ;;
     stop)    cmd_stop ;;
     status)  cmd_status ;;
-    *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
+    ctl)     shift; validate_ports; setup_env; ctl "$@" ;;          # rabbitmqctl with this instance's env
+    *) echo "usage: $0 install|start|stop|status|ctl <rabbitmqctl args>" >&2; exit 2 ;;
 esac
