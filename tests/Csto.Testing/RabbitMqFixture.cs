@@ -1,0 +1,230 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
+using Testcontainers.RabbitMq;
+using Xunit;
+
+namespace Csto.Testing;
+
+/// <summary>
+/// A real RabbitMQ for tests, never a mock: <c>CSTO_RABBITMQ_URL</c> (with <c>CSTO_RABBITMQ_MGMT_URL</c>) when set;
+/// else Testcontainers when a Docker engine answers; else a local <c>rabbitmq-server</c> started by
+/// <c>deploy/rabbitmq.sh</c> on free ports with a temporary data folder, stopped afterwards.
+/// Each test class takes its own virtual host (<see cref="NewVirtualHostUrlAsync"/>) so tests do not see each other's queues.
+/// </summary>
+public class RabbitMqFixture : IAsyncLifetime
+{
+    const string AdminUser = "guest";
+    const string AdminPassword = "guest";
+    RabbitMqContainer? _container;
+    Dictionary<string, string>? _localEnv;
+    string? _localDir;
+    Uri _amqp = null!;
+    Uri _management = null!;
+    int _vhosts;
+
+    /// <summary>A private broker is needed by tests that stop it (outages); a shared external one is never stopped.</summary>
+    protected virtual bool AllowExternalBroker => true;
+
+    public string Kind { get; private set; } = "";
+
+    public string AdminUrl => _amqp.ToString();
+
+    public async Task InitializeAsync()
+    {
+        var external = Environment.GetEnvironmentVariable("CSTO_RABBITMQ_URL");
+        if (AllowExternalBroker && !string.IsNullOrEmpty(external))
+        {
+            _amqp = new Uri(external);
+            _management = new Uri(Environment.GetEnvironmentVariable("CSTO_RABBITMQ_MGMT_URL") ?? $"http://{_amqp.Host}:15672/");
+            Kind = "external " + _amqp.Host + ":" + _amqp.Port.ToString(CultureInfo.InvariantCulture);
+            return;
+        }
+
+        if (await DockerAnswersAsync().ConfigureAwait(false))
+        {
+            _container = new RabbitMqBuilder("rabbitmq:3-management").WithUsername(AdminUser).WithPassword(AdminPassword).WithPortBinding(15672, true).Build();
+            await _container.StartAsync().ConfigureAwait(false);
+            _amqp = new Uri(_container.GetConnectionString());
+            _management = new Uri($"http://{_container.Hostname}:{_container.GetMappedPublicPort(15672)}/");
+            Kind = "testcontainers";
+            return;
+        }
+
+        await StartLocalAsync().ConfigureAwait(false);
+    }
+
+    async Task StartLocalAsync()
+    {
+        var ports = FreePorts(4);
+        _localDir = Path.Combine(Path.GetTempPath(), "csto-rabbit-" + Guid.NewGuid().ToString("N")[..8]);
+        _localEnv = new Dictionary<string, string>
+        {
+            ["CSTO_RABBITMQ_DIR"] = _localDir,
+            ["CSTO_RABBITMQ_PORT"] = ports[0].ToString(CultureInfo.InvariantCulture),
+            ["CSTO_RABBITMQ_DIST_PORT"] = ports[1].ToString(CultureInfo.InvariantCulture),
+            ["CSTO_RABBITMQ_MGMT_PORT"] = ports[2].ToString(CultureInfo.InvariantCulture),
+            ["CSTO_RABBITMQ_STREAM_PORT"] = ports[3].ToString(CultureInfo.InvariantCulture),
+            ["RABBITMQ_NODENAME"] = $"csto-test-{ports[0]}@localhost",
+        };
+        await RunScriptAsync("start").ConfigureAwait(false);
+        _amqp = new Uri($"amqp://{AdminUser}:{AdminPassword}@localhost:{ports[0]}/");
+        _management = new Uri($"http://localhost:{ports[2]}/");
+        Kind = "local rabbitmq-server on port " + ports[0].ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A fresh virtual host with full permissions for the admin user; returns its amqp URL.</summary>
+    public async Task<string> NewVirtualHostUrlAsync()
+    {
+        var name = $"t{Environment.ProcessId}-{Interlocked.Increment(ref _vhosts)}-{Guid.NewGuid().ToString("N")[..6]}";
+        using var http = ManagementClient();
+        var userInfo = _amqp.UserInfo.Split(':');
+        var user = Uri.UnescapeDataString(userInfo[0]);
+        (await http.PutAsync($"api/vhosts/{name}", new StringContent("{}", Encoding.UTF8, "application/json")).ConfigureAwait(false)).EnsureSuccessStatusCode();
+        (await http.PutAsync($"api/permissions/{name}/{Uri.EscapeDataString(user)}", new StringContent("""{"configure":".*","write":".*","read":".*"}""", Encoding.UTF8, "application/json")).ConfigureAwait(false)).EnsureSuccessStatusCode();
+        return new UriBuilder(_amqp) { Path = "/" + name }.Uri.ToString();
+    }
+
+    HttpClient ManagementClient()
+    {
+        var http = new HttpClient { BaseAddress = _management, Timeout = TimeSpan.FromSeconds(30) };
+        var userInfo = _amqp.UserInfo.Split(':');
+        var credentials = Uri.UnescapeDataString(userInfo[0]) + ":" + Uri.UnescapeDataString(userInfo.Length > 1 ? userInfo[1] : "");
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials)));
+        return http;
+    }
+
+    /// <summary>Stops the broker's AMQP side (an outage): connections drop, durable queues keep their messages.</summary>
+    public async Task StopBrokerAsync()
+    {
+        if (_localEnv is not null)
+        {
+            await RunScriptAsync("ctl", "stop_app").ConfigureAwait(false);
+        }
+        else if (_container is not null)
+        {
+            await _container.ExecAsync(["rabbitmqctl", "stop_app"]).ConfigureAwait(false);
+        }
+        else
+        {
+            throw new InvalidOperationException("an external broker is not stopped by tests; use PrivateRabbitMqFixture");
+        }
+    }
+
+    public async Task StartBrokerAsync()
+    {
+        if (_localEnv is not null)
+        {
+            await RunScriptAsync("ctl", "start_app").ConfigureAwait(false);
+        }
+        else if (_container is not null)
+        {
+            await _container.ExecAsync(["rabbitmqctl", "start_app"]).ConfigureAwait(false);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_container is not null)
+        {
+            await _container.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_localEnv is not null)
+        {
+            await RunScriptAsync("stop").ConfigureAwait(false);
+            try
+            {
+                Directory.Delete(_localDir!, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    async Task RunScriptAsync(params string[] args)
+    {
+        var script = Path.Combine(RepoRoot.Path, "deploy", "rabbitmq.sh");
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(script);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        foreach (var (k, v) in _localEnv!)
+        {
+            psi.Environment[k] = v;
+        }
+
+        using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"deploy/rabbitmq.sh {string.Join(' ', args)} failed ({process.ExitCode}):\n{await stdout.ConfigureAwait(false)}\n{await stderr.ConfigureAwait(false)}");
+        }
+    }
+
+    static async Task<bool> DockerAnswersAsync()
+    {
+        if (!File.Exists("/var/run/docker.sock") && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DOCKER_HOST")))
+        {
+            return false;
+        }
+
+        try
+        {
+            var psi = new ProcessStartInfo("docker", "info") { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var process = Process.Start(psi)!;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            return process.ExitCode == 0;
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        listeners.ForEach(l => l.Start());
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        listeners.ForEach(l => l.Stop());
+        return ports;
+    }
+}
+
+/// <summary>A broker of the test class's own, which tests may stop and start (outages).</summary>
+public sealed class PrivateRabbitMqFixture : RabbitMqFixture
+{
+    protected override bool AllowExternalBroker => false;
+}
+
+public static class RepoRoot
+{
+    public static string Path { get; } = Find();
+
+    static string Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "CstoServices.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("CstoServices.sln not found above " + AppContext.BaseDirectory);
+    }
+}

@@ -1,0 +1,110 @@
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Csto.Testing;
+
+/// <summary>A service hosted in-process on real Kestrel (loopback, free port), on a real SQLite file and a real broker.</summary>
+public sealed class ServiceHost : IAsyncDisposable
+{
+    readonly WebApplication _app;
+
+    ServiceHost(WebApplication app, string address)
+    {
+        _app = app;
+        Address = address;
+        Channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+    }
+
+    public string Address { get; }
+
+    public GrpcChannel Channel { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public static async Task<ServiceHost> StartAsync(
+        string serviceName,
+        string rabbitUrl,
+        string dataDir,
+        Action<WebApplicationBuilder> configure,
+        Action<WebApplication> map,
+        IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        ArgumentNullException.ThrowIfNull(map);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
+        var config = new Dictionary<string, string?>
+        {
+            ["EventLog:RabbitMqUrl"] = rabbitUrl,
+            ["EventLog:DatabasePath"] = Path.Combine(dataDir, serviceName + ".db"),
+            ["CSTO_DATA"] = dataDir,
+        };
+        foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
+        {
+            config[k] = v;
+        }
+
+        builder.Configuration.AddInMemoryCollection(config);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        configure(builder);
+        var app = builder.Build();
+        map(app);
+        await app.StartAsync().ConfigureAwait(false);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new ServiceHost(app, address);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}
+
+public static class Eventually
+{
+    /// <summary>Polls until <paramref name="condition"/> holds; fails naming <paramref name="what"/> after <paramref name="timeout"/>.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (await condition().ConfigureAwait(false))
+            {
+                return;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"timed out after {timeout.TotalSeconds:0} s waiting for: {what}");
+            }
+
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+    }
+}
+
+/// <summary>A temporary folder for a test's SQLite files, removed afterwards.</summary>
+public sealed class TempDir : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("csto-test-").FullName;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
