@@ -1,0 +1,70 @@
+using System.Security.Cryptography;
+using System.Text;
+using Csto.EventLog;
+using Csto.EventLog.V1;
+using Csto.Membership.V1;
+using Google.Protobuf;
+
+namespace Csto.Membership.Members;
+
+/// <summary>A party's stream as read: the records, the parsed events and the folded state.</summary>
+public sealed record LoadedMember(IReadOnlyList<EventRecord> Records, IReadOnlyList<IMessage> Events, MemberState State);
+
+/// <summary>Reads and writes the stream "member-{party}" of the log.</summary>
+public sealed class MemberLog(IEventStore store)
+{
+    public async Task<LoadedMember> LoadAsync(string party, CancellationToken cancellationToken)
+    {
+        var records = await store.ReadStreamAsync(Parties.StreamId(party), 1, cancellationToken).ConfigureAwait(false);
+        var events = records.Select(r => EventFields.Parse(r.Type, r.Data)
+                                         ?? throw new InvalidOperationException($"unknown event type '{r.Type}' at position {r.Position}")).ToList();
+        return new LoadedMember(records, events, MemberState.Fold(party, events));
+    }
+
+    /// <summary>The append of <paramref name="events"/> after <paramref name="state"/>, each with its id and its effective time in the metadata.</summary>
+    public static AppendRequest ToAppend(MemberState state, IReadOnlyList<IMessage> events, Func<int, string> eventId, EventMetadata metadata)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(events);
+        ArgumentNullException.ThrowIfNull(eventId);
+        ArgumentNullException.ThrowIfNull(metadata);
+        var list = new List<NewEvent>(events.Count);
+        for (var i = 0; i < events.Count; i++)
+        {
+            var meta = metadata.Clone();
+            if (EventFields.EffectiveDate(events[i]) is { } date)
+            {
+                meta.EffectiveTime = Dates.ToEffectiveTime(ProtoDates.ToDateOnly(date));
+            }
+
+            list.Add(NewEvent.From(events[i], meta, eventId(i)));
+        }
+
+        return new AppendRequest(Parties.StreamId(state.Party), state.Version, list);
+    }
+
+    public Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken) => store.AppendAsync(request, cancellationToken);
+
+    public static bool IsStatusChange(string type) => string.Equals(type, MemberStatusChanged.Descriptor.FullName, StringComparison.Ordinal);
+}
+
+/// <summary>
+/// Event ids derived from a key (a request_id, an incoming event id): a retry derives the same ids and the
+/// log's event-id idempotency turns it into a no-op. Name-based UUID over SHA-256 (RFC 9562 version 8).
+/// </summary>
+public static class DeterministicIds
+{
+    static readonly byte[] Namespace = Guid.Parse("3f0d2c7e-9a41-4c55-8a8e-6d1b2f7c0a91").ToByteArray(bigEndian: true);
+
+    public static string For(string key, int index)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var name = Encoding.UTF8.GetBytes(key + "#" + index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Span<byte> hash = stackalloc byte[32];
+        SHA256.HashData([.. Namespace, .. name], hash);
+        var bytes = hash[..16];
+        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80);
+        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
+        return new Guid(bytes, bigEndian: true).ToString();
+    }
+}

@@ -1,0 +1,36 @@
+using Csto.EventLog.Hosting;
+using Csto.EventLog.Inbox;
+using Csto.EventLog.Projections;
+using Csto.Membership.Api;
+using Csto.Membership.Decisions;
+using Csto.Membership.Members;
+using Csto.Membership.Roster;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Csto.Membership;
+
+/// <summary>Wires the membership service onto a host; Program.cs and the integration tests both use it.</summary>
+public static class MembershipHost
+{
+    public const string ServiceName = "membership";
+
+    public static void Configure(WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddEventLog(ServiceName);
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<MemberLog>();
+        services.AddSingleton<ActRecorder>();
+        services.AddSingleton<MembershipQueries>();
+        services.AddSingleton<IProjection, MemberStatusProjection>();
+        services.AddSingleton<IEventHandler, DecisionAdoptedHandler>();
+    }
+
+    public static void Map(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapEventLog();
+        app.MapGrpcService<MembershipGrpcService>();
+    }
+}

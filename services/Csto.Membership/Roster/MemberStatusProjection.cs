@@ -1,0 +1,47 @@
+using System.Globalization;
+using Csto.EventLog.Projections;
+using Csto.EventLog.V1;
+using Csto.Membership.V1;
+using Google.Protobuf;
+
+namespace Csto.Membership.Roster;
+
+/// <summary>
+/// Every MemberStatusChanged as a row "from this date the party has this status". The status of a party on
+/// a date is its row with the greatest (effective_date, position) not after that date: the same order the
+/// state fold uses, so a withdrawal dated in the future of its notice is answered right for every date.
+/// </summary>
+public sealed class MemberStatusProjection : IProjection
+{
+    public const string Table = "proj_member_status";
+
+    public string Name => "member-status";
+
+    public IReadOnlyList<ProjectionTable> Tables { get; } =
+    [
+        new(Table, "position INTEGER PRIMARY KEY, state TEXT NOT NULL, effective_date TEXT NOT NULL, status INTEGER NOT NULL, cause BLOB NOT NULL",
+            "state, effective_date, position", "effective_date"),
+    ];
+
+    public void Apply(EventRecord record, ProjectionWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(writer);
+        if (!string.Equals(record.Type, MemberStatusChanged.Descriptor.FullName, StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var changed = MemberStatusChanged.Parser.ParseFrom(record.Data);
+        writer.Execute(Table, "INSERT OR REPLACE INTO {t}(position, state, effective_date, status, cause) VALUES ($p, $s, $d, $st, $c)",
+            ("$p", (object?)record.Position), ("$s", changed.State), ("$d", DateKey(changed.EffectiveDate)), ("$st", (long)changed.NewStatus),
+            ("$c", (changed.Cause ?? new Csto.Common.V1.Cause()).ToByteArray()));
+    }
+
+    /// <summary>yyyy-MM-dd, which sorts as text in date order.</summary>
+    public static string DateKey(Csto.Common.V1.Date date)
+    {
+        ArgumentNullException.ThrowIfNull(date);
+        return string.Create(CultureInfo.InvariantCulture, $"{date.Year:D4}-{date.Month:D2}-{date.Day:D2}");
+    }
+}
