@@ -121,7 +121,7 @@ public sealed class ActRecorder(MemberLog log)
     static List<string> IdsCausedBy(LoadedMember member, Cause? cause) =>
         [.. member.Records.Where((_, i) => cause is not null && cause.Equals(EventFields.Cause(member.Events[i]))).Select(r => r.EventId)];
 
-    static DateOnly ActDate(MemberState state, MemberCommand command) =>
+    static DateOnly ActDate(PartyState state, MemberCommand command) =>
         command.EffectiveDate
         ?? (command.Cause?.KindCase == Cause.KindOneofCase.Decision && state.Decisions.TryGetValue(command.Cause.Decision, out var d) ? d.EffectiveDate : DateOnly.FromDateTime(DateTime.UtcNow));
 }

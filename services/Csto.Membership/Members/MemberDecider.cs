@@ -16,7 +16,7 @@ public static class MemberDecider
     /// <summary>The Treaty entered into force; its terms run five years from this date.</summary>
     public static readonly DateOnly TreatyInForce = new(1994, 4, 20);
 
-    public static DecideResult Decide(MemberState state, MemberCommand command)
+    public static DecideResult Decide(PartyState state, MemberCommand command)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(command);
@@ -121,7 +121,7 @@ public static class MemberDecider
     /// allow, the act it asks for, effective on its date. Received before: nothing (a duplicate or late delivery
     /// changes nothing).
     /// </summary>
-    public static IReadOnlyList<IMessage> OnDecisionAdopted(MemberState state, ReceivedDecision decision)
+    public static IReadOnlyList<IMessage> OnDecisionAdopted(PartyState state, ReceivedDecision decision)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(decision);
@@ -151,7 +151,7 @@ public static class MemberDecider
         return [received, .. result.Events];
     }
 
-    static DecideResult Signature(MemberState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
+    static DecideResult Signature(PartyState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
     {
         if (day >= TreatyInForce)
         {
@@ -163,7 +163,7 @@ public static class MemberDecider
             : Violation("ALREADY_A_PARTY", $"{command.Party} is already a party on {day:yyyy-MM-dd} (status {Name(current)})");
     }
 
-    static DecideResult EntryIntoForce(MemberState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
+    static DecideResult EntryIntoForce(PartyState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
     {
         if (day < TreatyInForce)
         {
@@ -175,7 +175,7 @@ public static class MemberDecider
             : Violation("NOT_A_SIGNATORY", $"{command.Party} is not a signatory awaiting entry into force on {day:yyyy-MM-dd} (status {Name(current)})");
     }
 
-    static DecideResult Accession(MemberState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
+    static DecideResult Accession(PartyState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
     {
         if (current is not (MemberStatus.Unspecified or MemberStatus.Withdrawn or MemberStatus.Observer or MemberStatus.Partner))
         {
@@ -187,7 +187,7 @@ public static class MemberDecider
         return Change(state, new StateAcceded { State = command.Party, EffectiveDate = ProtoDates.ToProto(day), Cause = cause, ResultingStatus = resulting }, day, current, resulting, cause);
     }
 
-    static DecideResult WithdrawalNotice(MemberState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
+    static DecideResult WithdrawalNotice(PartyState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
     {
         if (command.TakesEffectOn is not { } effect)
         {
@@ -214,7 +214,7 @@ public static class MemberDecider
         return Change(state, notice, effect, state.StatusOn(effect), MemberStatus.Withdrawn, cause);
     }
 
-    static DecideResult TermEnd(MemberState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
+    static DecideResult TermEnd(PartyState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
     {
         var years = day.Year - TreatyInForce.Year;
         if (years <= 0 || years % 5 != 0 || day != TreatyInForce.AddYears(years))
@@ -286,7 +286,7 @@ public static class MemberDecider
     }
 
     /// <summary>The act and the status change it makes, dated <paramref name="from"/>; the change carries the stream version after both.</summary>
-    static DecideResult Change(MemberState state, IMessage act, DateOnly from, MemberStatus old, MemberStatus @new, Cause cause) =>
+    static DecideResult Change(PartyState state, IMessage act, DateOnly from, MemberStatus old, MemberStatus @new, Cause cause) =>
         DecideResult.Accept(act, new MemberStatusChanged
         {
             State = state.Party,
@@ -297,7 +297,7 @@ public static class MemberDecider
             Cause = cause,
         });
 
-    static MemberStatus NonMemberBase(MemberState state) => state.WasEverParty ? MemberStatus.Withdrawn : MemberStatus.Unspecified;
+    static MemberStatus NonMemberBase(PartyState state) => state.WasEverParty ? MemberStatus.Withdrawn : MemberStatus.Unspecified;
 
     static string Grounds(MemberCommand command, ReceivedDecision? seen) => command.Grounds.Length > 0 ? command.Grounds : seen?.Grounds ?? "";
 

@@ -8,7 +8,7 @@ using Google.Protobuf;
 namespace Csto.Membership.Members;
 
 /// <summary>A party's stream as read: the records, the parsed events and the folded state.</summary>
-public sealed record LoadedMember(IReadOnlyList<EventRecord> Records, IReadOnlyList<IMessage> Events, MemberState State);
+public sealed record LoadedMember(IReadOnlyList<EventRecord> Records, IReadOnlyList<IMessage> Events, PartyState State);
 
 /// <summary>Reads and writes the stream "member-{party}" of the log.</summary>
 public sealed class MemberLog(IEventStore store)
@@ -18,11 +18,11 @@ public sealed class MemberLog(IEventStore store)
         var records = await store.ReadStreamAsync(Parties.StreamId(party), 1, cancellationToken).ConfigureAwait(false);
         var events = records.Select(r => EventFields.Parse(r.Type, r.Data)
                                          ?? throw new InvalidOperationException($"unknown event type '{r.Type}' at position {r.Position}")).ToList();
-        return new LoadedMember(records, events, MemberState.Fold(party, events));
+        return new LoadedMember(records, events, PartyState.Fold(party, events));
     }
 
     /// <summary>The append of <paramref name="events"/> after <paramref name="state"/>, each with its id and its effective time in the metadata.</summary>
-    public static AppendRequest ToAppend(MemberState state, IReadOnlyList<IMessage> events, Func<int, string> eventId, EventMetadata metadata)
+    public static AppendRequest ToAppend(PartyState state, IReadOnlyList<IMessage> events, Func<int, string> eventId, EventMetadata metadata)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(events);

@@ -16,7 +16,7 @@ public sealed record ReceivedDecision(string Decision, DecisionAct Act, DateOnly
 /// withdrawal notice adds a change dated in the future of the notice, and acts recorded later but dated
 /// before it slot in ahead of it, so <see cref="StatusOn"/> answers for any date.
 /// </summary>
-public sealed record MemberState(
+public sealed record PartyState(
     string Party,
     long Version,
     DateOnly? LastActDate,
@@ -25,7 +25,7 @@ public sealed record MemberState(
     ImmutableDictionary<string, ReceivedDecision> Decisions,
     ImmutableHashSet<string> AppliedDecisions)
 {
-    public static MemberState Empty(string party) =>
+    public static PartyState Empty(string party) =>
         new(party, 0, null, [], null, ImmutableDictionary<string, ReceivedDecision>.Empty.WithComparers(StringComparer.Ordinal), ImmutableHashSet.Create<string>(StringComparer.Ordinal));
 
     public MemberStatus StatusOn(DateOnly date) => ChangeOn(date)?.Status ?? MemberStatus.Unspecified;
@@ -35,13 +35,13 @@ public sealed record MemberState(
     /// <summary>Whether the party was ever bound by the Treaty (so that ending an observer status leaves it withdrawn, not unrelated).</summary>
     public bool WasEverParty => Changes.Any(c => c.Status is MemberStatus.Signatory or MemberStatus.Member or MemberStatus.Suspended or MemberStatus.Frozen);
 
-    public static MemberState Fold(string party, IEnumerable<IMessage> events)
+    public static PartyState Fold(string party, IEnumerable<IMessage> events)
     {
         ArgumentNullException.ThrowIfNull(events);
         return events.Aggregate(Empty(party), (state, e) => state.Evolve(e));
     }
 
-    public MemberState Evolve(IMessage @event)
+    public PartyState Evolve(IMessage @event)
     {
         ArgumentNullException.ThrowIfNull(@event);
         var next = this with { Version = Version + 1 };
@@ -64,7 +64,7 @@ public sealed record MemberState(
         }
     }
 
-    static MemberState Acted(MemberState state, Date date, Cause? cause)
+    static PartyState Acted(PartyState state, Date date, Cause? cause)
     {
         var day = ProtoDates.ToDateOnly(date);
         return state with
