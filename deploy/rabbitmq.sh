@@ -216,12 +216,24 @@ broker_pid() {  # prints pid from pid file if that process is alive
 main_log() { echo "$LOG_DIR/$NODENAME.log"; }
 
 show_log_tail() {
-    local f
+    local f shown=0
     for f in "$(main_log)" "$BOOT_LOG"; do
         [ -s "$f" ] || continue
         echo "----- tail -n 40 $f -----" >&2
         tail -n 40 "$f" >&2
+        shown=1
     done
+    [ "$shown" -eq 1 ] || echo "(no log output in $LOG_DIR - node hung before logging; check that the host part of $NODENAME resolves)" >&2
+}
+
+# Startup failed: show logs, kill what we launched (nothing left behind), exit 1.
+fail_start() {
+    show_log_tail
+    echo "[rabbitmq] ERROR: $*" >&2
+    kill_session_leftovers
+    rm -f "$PID_FILE"
+    stop_idle_epmd
+    exit 1
 }
 
 epmd_bin() { command -v epmd 2>/dev/null || ls /usr/lib/erlang/erts-*/bin/epmd 2>/dev/null | head -n1; }
@@ -261,37 +273,59 @@ wait_ready() {  # wait_ready PID START_EPOCH [START_MS]
     local pid="$1" t0="$2" deadline=$(( $2 + START_TIMEOUT )) t0ms="${3:-$(now_ms)}"
     while :; do
         if ! kill -0 "$pid" 2>/dev/null; then
-            show_log_tail
-            die "broker process $pid exited during startup (see logs in $LOG_DIR)"
+            fail_start "broker process $pid exited during startup (see logs in $LOG_DIR)"
         fi
         if tcp_open "$PORT"; then break; fi
         if [ "$(date +%s)" -ge "$deadline" ]; then
-            show_log_tail
-            die "AMQP port $PORT not accepting connections after ${START_TIMEOUT}s (broker pid $pid; logs in $LOG_DIR)"
+            fail_start "AMQP port $PORT not accepting connections after ${START_TIMEOUT}s (broker pid $pid; logs in $LOG_DIR)"
         fi
         sleep 0.5
     done
     log "AMQP port $PORT accepting after $(since "$t0ms")"
     local left=$(( deadline - $(date +%s) )); [ "$left" -ge 5 ] || left=5
     if ! ctl -q await_startup --timeout "$left" >/dev/null 2>&1; then
-        show_log_tail
-        die "rabbitmqctl await_startup failed for $NODENAME (logs in $LOG_DIR)"
+        fail_start "rabbitmqctl await_startup failed for $NODENAME (logs in $LOG_DIR)"
     fi
     log "boot complete (await_startup) after $(since "$t0ms")"
 }
 
+json_str() {  # JSON string literal (escapes backslash, double quote, tab, CR, LF)
+    local s="$1"
+    s="${s//\\/\\\\}"; s="${s//\"/\\\"}"
+    s="${s//$'\t'/\\t}"; s="${s//$'\r'/\\r}"; s="${s//$'\n'/\\n}"
+    printf '"%s"' "$s"
+}
+
+# RabbitMQ internal password hash (rabbit_password_hashing_sha256):
+#   base64( salt[4] ++ sha256( salt[4] ++ utf8(password) ) )
+# openssl is a dependency of the rabbitmq-server package.
+password_hash() {
+    local tmp; tmp="$(mktemp -d)"
+    head -c 4 /dev/urandom > "$tmp/salt"
+    { cat "$tmp/salt"; printf '%s' "$1"; } | openssl dgst -sha256 -binary > "$tmp/hash"
+    cat "$tmp/salt" "$tmp/hash" | base64 | tr -d '\n'
+    rm -rf "$tmp"
+}
+
+# vhost + user + permissions in ONE rabbitmqctl call (each CLI call costs ~1 s of VM start).
+# import_definitions is additive: guest, "/" and everything else stay untouched; an
+# existing user gets the new password hash and tags.
 setup_suite_account() {
-    ctl -q add_vhost "$SUITE_VHOST" >/dev/null 2>&1 || true   # already exists -> fine
-    if ! ctl -q add_user "$SUITE_USER" "$SUITE_PASSWORD" >/dev/null 2>&1; then
-        ctl -q change_password "$SUITE_USER" "$SUITE_PASSWORD" >/dev/null ||
-            die "could not create/update user $SUITE_USER"
-    fi
-    ctl -q set_user_tags "$SUITE_USER" management >/dev/null
-    ctl -q set_permissions -p "$SUITE_VHOST" "$SUITE_USER" '.*' '.*' '.*' >/dev/null ||
-        die "could not set permissions for $SUITE_USER on vhost $SUITE_VHOST"
-    local url; url="$(amqp_url)"
-    printf 'CSTO_RABBITMQ_URL=%s\n' "$url" > "$DATA_DIR/connection.env"
-    chmod 600 "$DATA_DIR/connection.env"
+    local defs="$DATA_DIR/suite-definitions.json"
+    (umask 077; cat > "$defs" <<EOF
+{
+  "users": [{"name": $(json_str "$SUITE_USER"), "password_hash": "$(password_hash "$SUITE_PASSWORD")",
+             "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["management"], "limits": {}}],
+  "vhosts": [{"name": $(json_str "$SUITE_VHOST")}],
+  "permissions": [{"user": $(json_str "$SUITE_USER"), "vhost": $(json_str "$SUITE_VHOST"),
+                   "configure": ".*", "write": ".*", "read": ".*"}]
+}
+EOF
+    )
+    ctl -q import_definitions "$defs" >/dev/null ||
+        die "could not create vhost $SUITE_VHOST / user $SUITE_USER (rabbitmqctl import_definitions $defs)"
+    rm -f "$defs"
+    (umask 077; printf 'CSTO_RABBITMQ_URL=%s\n' "$(amqp_url)" > "$DATA_DIR/connection.env")
 }
 
 print_summary() {
@@ -343,17 +377,16 @@ cmd_start() {
     # setsid: own session, survives the calling shell; stdin closed.
     setsid "$RABBIT_BIN/rabbitmq-server" </dev/null >"$BOOT_LOG" 2>&1 &
     local launcher=$!
+    disown "$launcher" 2>/dev/null || true
     echo "$launcher" > "$SESSION_FILE"   # session id of launcher + beam + helpers
 
     # The pid file is written by the node itself; wait for it (launcher exec's into beam).
     while ! pid="$(broker_pid)"; do
         if ! kill -0 "$launcher" 2>/dev/null; then
-            show_log_tail
-            die "rabbitmq-server exited during startup (see $LOG_DIR)"
+            fail_start "rabbitmq-server exited during startup (see $LOG_DIR)"
         fi
         if [ "$(date +%s)" -ge $(( t0 + START_TIMEOUT )) ]; then
-            show_log_tail
-            die "no pid file $PID_FILE after ${START_TIMEOUT}s"
+            fail_start "no pid file $PID_FILE after ${START_TIMEOUT}s"
         fi
         sleep 0.3
     done
