@@ -22,11 +22,13 @@
 #   CSTO_RABBITMQ_DIST_PORT    Erlang dist port    (default AMQP port + 20000)
 #   CSTO_RABBITMQ_MGMT_PORT    management HTTP     (default 15672)
 #   CSTO_RABBITMQ_STREAM_PORT  stream protocol     (default 5552)
-#   RABBITMQ_NODENAME          Erlang node name    (default rabbit-csto@localhost)
+#   RABBITMQ_NODENAME          Erlang node name    (default rabbit-csto@localhost; "@localhost" added if no host)
 #   CSTO_RABBITMQ_USER         suite user          (default csto)
 #   CSTO_RABBITMQ_PASSWORD     suite password      (default csto-dev-only: DEVELOPMENT DEFAULT ONLY)
 #   CSTO_RABBITMQ_VHOST        suite vhost         (default csto)
 #   CSTO_RABBITMQ_START_TIMEOUT seconds to wait for readiness (default 90)
+#   CSTO_RABBITMQ_LOG_LEVEL    broker file log level (default info)
+#   RABBITMQ_CTL_DIST_PORT_MIN/MAX  CLI tools' own dist ports (package default 35672..35682)
 #
 # For a test harness: pick free values for PORT, DIST_PORT, MGMT_PORT, STREAM_PORT, a
 # temporary CSTO_RABBITMQ_DIR and a unique RABBITMQ_NODENAME (e.g. rabbit-test1@localhost),
@@ -43,6 +45,7 @@ DIST_PORT="${CSTO_RABBITMQ_DIST_PORT:-$((PORT + 20000))}"
 MGMT_PORT="${CSTO_RABBITMQ_MGMT_PORT:-15672}"
 STREAM_PORT="${CSTO_RABBITMQ_STREAM_PORT:-5552}"
 NODENAME="${RABBITMQ_NODENAME:-rabbit-csto@localhost}"
+[[ "$NODENAME" == *@* ]] || NODENAME="$NODENAME@localhost"   # never depend on $(hostname)
 SUITE_USER="${CSTO_RABBITMQ_USER:-csto}"
 # Development default only; CI/prod must set CSTO_RABBITMQ_PASSWORD explicitly.
 SUITE_PASSWORD="${CSTO_RABBITMQ_PASSWORD:-csto-dev-only}"
@@ -120,7 +123,7 @@ cmd_install() {
     local pids
     pids="$(package_pids)"
     if [ -n "$pids" ]; then
-        log "stopping processes started by the package: $(echo $pids)"
+        log "stopping processes started by the package: $(tr "\n" " " <<<"$pids")"
         # shellcheck disable=SC2086
         as_root kill $pids 2>/dev/null || true
         sleep 2
@@ -201,6 +204,14 @@ EOF
 
 # ---------------------------------------------------------------- helpers ---------
 
+# Serialise start/stop of the same instance (concurrent callers, e.g. parallel test jobs).
+lock_instance() {
+    mkdir -p "$DATA_DIR"
+    command -v flock >/dev/null 2>&1 || return 0
+    exec 9>"$DATA_DIR/.lock"
+    flock -w $(( START_TIMEOUT + 60 )) 9 || die "could not lock $DATA_DIR/.lock (another start/stop running?)"
+}
+
 tcp_open() {  # tcp_open PORT  -> 0 if something accepts on 127.0.0.1:PORT
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
@@ -216,12 +227,24 @@ broker_pid() {  # prints pid from pid file if that process is alive
 main_log() { echo "$LOG_DIR/$NODENAME.log"; }
 
 show_log_tail() {
-    local f
+    local f shown=0
     for f in "$(main_log)" "$BOOT_LOG"; do
         [ -s "$f" ] || continue
         echo "----- tail -n 40 $f -----" >&2
         tail -n 40 "$f" >&2
+        shown=1
     done
+    [ "$shown" -eq 1 ] || echo "(no log output in $LOG_DIR - node hung before logging; check that the host part of $NODENAME resolves)" >&2
+}
+
+# Startup failed: show logs, kill what we launched (nothing left behind), exit 1.
+fail_start() {
+    show_log_tail
+    echo "[rabbitmq] ERROR: $*" >&2
+    kill_session_leftovers
+    rm -f "$PID_FILE"
+    stop_idle_epmd
+    exit 1
 }
 
 epmd_bin() { command -v epmd 2>/dev/null || ls /usr/lib/erlang/erts-*/bin/epmd 2>/dev/null | head -n1; }
@@ -261,37 +284,59 @@ wait_ready() {  # wait_ready PID START_EPOCH [START_MS]
     local pid="$1" t0="$2" deadline=$(( $2 + START_TIMEOUT )) t0ms="${3:-$(now_ms)}"
     while :; do
         if ! kill -0 "$pid" 2>/dev/null; then
-            show_log_tail
-            die "broker process $pid exited during startup (see logs in $LOG_DIR)"
+            fail_start "broker process $pid exited during startup (see logs in $LOG_DIR)"
         fi
         if tcp_open "$PORT"; then break; fi
         if [ "$(date +%s)" -ge "$deadline" ]; then
-            show_log_tail
-            die "AMQP port $PORT not accepting connections after ${START_TIMEOUT}s (broker pid $pid; logs in $LOG_DIR)"
+            fail_start "AMQP port $PORT not accepting connections after ${START_TIMEOUT}s (broker pid $pid; logs in $LOG_DIR)"
         fi
         sleep 0.5
     done
     log "AMQP port $PORT accepting after $(since "$t0ms")"
     local left=$(( deadline - $(date +%s) )); [ "$left" -ge 5 ] || left=5
     if ! ctl -q await_startup --timeout "$left" >/dev/null 2>&1; then
-        show_log_tail
-        die "rabbitmqctl await_startup failed for $NODENAME (logs in $LOG_DIR)"
+        fail_start "rabbitmqctl await_startup failed for $NODENAME (logs in $LOG_DIR)"
     fi
     log "boot complete (await_startup) after $(since "$t0ms")"
 }
 
+json_str() {  # JSON string literal (escapes backslash, double quote, tab, CR, LF)
+    local s="$1"
+    s="${s//\\/\\\\}"; s="${s//\"/\\\"}"
+    s="${s//$'\t'/\\t}"; s="${s//$'\r'/\\r}"; s="${s//$'\n'/\\n}"
+    printf '"%s"' "$s"
+}
+
+# RabbitMQ internal password hash (rabbit_password_hashing_sha256):
+#   base64( salt[4] ++ sha256( salt[4] ++ utf8(password) ) )
+# openssl is a dependency of the rabbitmq-server package.
+password_hash() {
+    local tmp; tmp="$(mktemp -d)"
+    head -c 4 /dev/urandom > "$tmp/salt"
+    { cat "$tmp/salt"; printf '%s' "$1"; } | openssl dgst -sha256 -binary > "$tmp/hash"
+    cat "$tmp/salt" "$tmp/hash" | base64 | tr -d '\n'
+    rm -rf "$tmp"
+}
+
+# vhost + user + permissions in ONE rabbitmqctl call (each CLI call costs ~1 s of VM start).
+# import_definitions is additive: guest, "/" and everything else stay untouched; an
+# existing user gets the new password hash and tags.
 setup_suite_account() {
-    ctl -q add_vhost "$SUITE_VHOST" >/dev/null 2>&1 || true   # already exists -> fine
-    if ! ctl -q add_user "$SUITE_USER" "$SUITE_PASSWORD" >/dev/null 2>&1; then
-        ctl -q change_password "$SUITE_USER" "$SUITE_PASSWORD" >/dev/null ||
-            die "could not create/update user $SUITE_USER"
-    fi
-    ctl -q set_user_tags "$SUITE_USER" management >/dev/null
-    ctl -q set_permissions -p "$SUITE_VHOST" "$SUITE_USER" '.*' '.*' '.*' >/dev/null ||
-        die "could not set permissions for $SUITE_USER on vhost $SUITE_VHOST"
-    local url; url="$(amqp_url)"
-    printf 'CSTO_RABBITMQ_URL=%s\n' "$url" > "$DATA_DIR/connection.env"
-    chmod 600 "$DATA_DIR/connection.env"
+    local defs="$DATA_DIR/suite-definitions.json"
+    (umask 077; cat > "$defs" <<EOF
+{
+  "users": [{"name": $(json_str "$SUITE_USER"), "password_hash": "$(password_hash "$SUITE_PASSWORD")",
+             "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["management"], "limits": {}}],
+  "vhosts": [{"name": $(json_str "$SUITE_VHOST")}],
+  "permissions": [{"user": $(json_str "$SUITE_USER"), "vhost": $(json_str "$SUITE_VHOST"),
+                   "configure": ".*", "write": ".*", "read": ".*"}]
+}
+EOF
+    )
+    ctl -q import_definitions "$defs" >/dev/null ||
+        die "could not create vhost $SUITE_VHOST / user $SUITE_USER (rabbitmqctl import_definitions $defs)"
+    rm -f "$defs"
+    (umask 077; printf 'CSTO_RABBITMQ_URL=%s\n' "$(amqp_url)" > "$DATA_DIR/connection.env")
 }
 
 print_summary() {
@@ -305,6 +350,7 @@ cmd_start() {
     validate_ports
     is_installed || cmd_install
     setup_env
+    lock_instance
 
     local pid
     if pid="$(broker_pid)"; then
@@ -318,7 +364,14 @@ cmd_start() {
             print_summary
             return 0
         fi
-        log "broker process $pid exists but port $PORT not open yet - waiting"
+        # Node up but AMQP closed: still booting, or the app was stopped (rabbitmqctl stop_app).
+        if ctl -q ping >/dev/null 2>&1 && ! ctl -q await_startup --timeout 1 >/dev/null 2>&1 &&
+           ! "$RABBIT_BIN/rabbitmq-diagnostics" -n "$NODENAME" -q is_booting 2>/dev/null | grep -q true; then
+            log "node $NODENAME (pid $pid) is up with the app stopped - start_app"
+            ctl -q start_app >/dev/null || die "rabbitmqctl start_app failed"
+        else
+            log "broker process $pid exists but port $PORT not open yet - waiting"
+        fi
         wait_ready "$pid" "$(date +%s)"
         setup_suite_account
         print_summary
@@ -341,19 +394,19 @@ cmd_start() {
     local t0 t0ms; t0="$(date +%s)"; t0ms="$(now_ms)"
     log "starting $NODENAME (AMQP $PORT) from $RABBIT_BIN, data in $DATA_DIR"
     # setsid: own session, survives the calling shell; stdin closed.
-    setsid "$RABBIT_BIN/rabbitmq-server" </dev/null >"$BOOT_LOG" 2>&1 &
+    setsid "$RABBIT_BIN/rabbitmq-server" </dev/null >"$BOOT_LOG" 2>&1 9>&- &   # 9>&-: do not inherit the lock
     local launcher=$!
+    disown "$launcher" 2>/dev/null || true
     echo "$launcher" > "$SESSION_FILE"   # session id of launcher + beam + helpers
 
-    # The pid file is written by the node itself; wait for it (launcher exec's into beam).
+    # The pid file (beam's pid) is written by the node itself; the launcher stays as a small
+    # sh parent that turns SIGTERM into a clean shutdown.
     while ! pid="$(broker_pid)"; do
         if ! kill -0 "$launcher" 2>/dev/null; then
-            show_log_tail
-            die "rabbitmq-server exited during startup (see $LOG_DIR)"
+            fail_start "rabbitmq-server exited during startup (see $LOG_DIR)"
         fi
         if [ "$(date +%s)" -ge $(( t0 + START_TIMEOUT )) ]; then
-            show_log_tail
-            die "no pid file $PID_FILE after ${START_TIMEOUT}s"
+            fail_start "no pid file $PID_FILE after ${START_TIMEOUT}s"
         fi
         sleep 0.3
     done
@@ -391,6 +444,8 @@ cmd_stop() {
         return 0
     fi
     setup_env
+    [ -d "$DATA_DIR" ] || { log "not running ($NODENAME, no dir $DATA_DIR)"; stop_idle_epmd; return 0; }
+    lock_instance
     local pid
     if ! pid="$(broker_pid)"; then
         log "not running ($NODENAME, dir $DATA_DIR)"
@@ -423,6 +478,10 @@ cmd_status() {
         if pid="$(broker_pid)" && tcp_open "$PORT"; then
             echo "running on port $PORT (pid $pid, node $NODENAME, mgmt $MGMT_PORT, stream $STREAM_PORT)"
             return 0
+        fi
+        if [ -n "${pid:-}" ]; then
+            echo "not running (node process $pid is up but AMQP port $PORT is closed: booting or app stopped)"
+            return 1
         fi
     fi
     echo "not running"

@@ -1,0 +1,121 @@
+using Csto.EventLog;
+using Csto.EventLog.Inbox;
+using Csto.EventLog.Relay;
+using Csto.EventLog.V1;
+using Csto.Membership.V1;
+using Csto.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+
+namespace Csto.EventLog.Tests;
+
+/// <summary>
+/// A consumer like the services' roster keepers: it records the status of each state from another
+/// service's MemberStatusChanged and ignores a change older than the one it holds.
+/// </summary>
+sealed class RosterHandler(IEventStore store) : IEventHandler
+{
+    public string Name => "roster";
+
+    public IReadOnlyCollection<string> EventTypes { get; } = ["csto.membership.v1.MemberStatusChanged"];
+
+    public async Task<AppendRequest?> HandleAsync(EventRecord incoming, CancellationToken cancellationToken)
+    {
+        var change = MemberStatusChanged.Parser.ParseFrom(incoming.Data);
+        var stream = "roster-" + change.State;
+        var history = await store.ReadStreamAsync(stream, 1, cancellationToken);
+        var held = history.Count == 0 ? 0 : MemberStatusChanged.Parser.ParseFrom(history[^1].Data).StreamVersion;
+        return change.StreamVersion <= held
+            ? null // stale or repeated: the state already knows better
+            : new AppendRequest(stream, history.Count, [NewEvent.From(change, EventInbox.CausedBy(incoming, Name))]);
+    }
+
+    public static async Task<Dictionary<string, MemberStatus>> StateAsync(IEventStore store)
+    {
+        var all = await store.ReadAllAsync(1, long.MaxValue, new ReadFilter("roster-"), 100_000);
+        return all.Records.GroupBy(r => r.StreamId).ToDictionary(g => g.Key, g => MemberStatusChanged.Parser.ParseFrom(g.Last().Data).NewStatus);
+    }
+}
+
+public sealed class InboxTests
+{
+    static List<EventRecord> Incoming()
+    {
+        var list = new List<EventRecord>();
+        var position = 0;
+        foreach (var (state, statuses) in new[] { ("UZB", new[] { MemberStatus.Member, MemberStatus.Withdrawn, MemberStatus.Member, MemberStatus.Suspended }), ("ARM", new[] { MemberStatus.Member, MemberStatus.Frozen }) })
+        {
+            for (var v = 1; v <= statuses.Length; v++)
+            {
+                var e = Events.Status(state, statuses[v - 1], v);
+                list.Add(new EventRecord { Position = ++position, StreamId = "member-" + state, StreamVersion = v, EventId = e.EventId, Type = e.Type, Data = e.Data, Metadata = e.Metadata, SourceService = "membership" });
+            }
+        }
+
+        return list;
+    }
+
+    static async Task<(Dictionary<string, MemberStatus> State, long Processed)> DeliverAsync(IEnumerable<EventRecord> deliveries)
+    {
+        using var dir = new TempDir();
+        await using var store = new SqliteEventStore(Path.Combine(dir.Path, "bodies.db"), "bodies");
+        var inbox = new EventInbox(store, [new RosterHandler(store)]);
+        foreach (var record in deliveries)
+        {
+            await inbox.DeliverAsync(record, CancellationToken.None);
+        }
+
+        var consumers = await store.GetConsumersAsync();
+        return (await RosterHandler.StateAsync(store), consumers.Single().ProcessedCount);
+    }
+
+    [Fact]
+    public async Task The_same_event_delivered_twice_and_events_out_of_order_give_the_state_of_one_in_order_delivery()
+    {
+        var events = Incoming();
+        var inOrder = await DeliverAsync(events);
+        var twice = await DeliverAsync(events.Concat(events));
+        var reversed = await DeliverAsync(Enumerable.Reverse(events));
+        var shuffled = await DeliverAsync(events.OrderBy(e => e.EventId.GetHashCode(StringComparison.Ordinal)).Concat(events.Take(3)));
+
+        Assert.Equal(MemberStatus.Suspended, inOrder.State["roster-UZB"]);
+        Assert.Equal(MemberStatus.Frozen, inOrder.State["roster-ARM"]);
+        Assert.Equal(inOrder.State, twice.State);
+        Assert.Equal(inOrder.State, reversed.State);
+        Assert.Equal(inOrder.State, shuffled.State);
+        Assert.All(new[] { inOrder, twice, reversed, shuffled }, r => Assert.Equal(events.Count, r.Processed));
+    }
+}
+
+[Collection("broker")]
+public sealed class InboxOverBrokerTests(RabbitMqFixture broker)
+{
+    [Fact]
+    public async Task Events_republished_over_the_broker_are_applied_once()
+    {
+        using var dir = new TempDir();
+        var url = await broker.NewVirtualHostUrlAsync();
+        await using var bodies = await Events.StartLogHostAsync("bodies", url, dir.Path, b => b.Services.AddSingleton<IEventHandler, RosterHandler>());
+        await using var membership = await Events.StartLogHostAsync("membership", url, dir.Path);
+        var source = membership.Services.GetRequiredService<IEventStore>();
+        var target = bodies.Services.GetRequiredService<IEventStore>();
+
+        await source.AppendAsync(new AppendRequest("member-UZB", ExpectedVersion.Any, [Events.Status("UZB", MemberStatus.Member, 1), Events.Status("UZB", MemberStatus.Suspended, 2)]));
+        await source.AppendAsync(new AppendRequest("member-ARM", ExpectedVersion.Any, [Events.Status("ARM", MemberStatus.Member, 1)]));
+        await Eventually.UntilAsync(async () => (await target.GetConsumersAsync()).SingleOrDefault()?.ProcessedCount == 3, TimeSpan.FromSeconds(60), "3 events in the bodies inbox");
+        var headBefore = target.HeadPosition;
+
+        var republished = await membership.Services.GetRequiredService<EventRelay>().RepublishAsync(1, 3, CancellationToken.None);
+        await source.AppendAsync(new AppendRequest("member-ARM", ExpectedVersion.Any, [Events.Status("ARM", MemberStatus.Frozen, 2)]));
+        await Eventually.UntilAsync(async () => (await target.GetConsumersAsync()).Single().ProcessedCount == 4, TimeSpan.FromSeconds(60), "the 4th event in the inbox");
+        await Task.Delay(300);
+
+        Assert.Equal(3, republished);
+        var state = await RosterHandler.StateAsync(target);
+        Assert.Equal(MemberStatus.Suspended, state["roster-UZB"]);
+        Assert.Equal(MemberStatus.Frozen, state["roster-ARM"]);
+        Assert.Equal(headBefore + 1, target.HeadPosition);
+        var consumer = (await target.GetConsumersAsync()).Single();
+        Assert.Equal(4, consumer.SourcePositions["membership"]);
+    }
+}

@@ -1,0 +1,155 @@
+using Csto.EventLog;
+using Csto.Membership.V1;
+using Csto.Testing;
+using Xunit;
+
+namespace Csto.EventLog.Tests;
+
+public sealed class StoreTests : IAsyncLifetime
+{
+    readonly TempDir _dir = new();
+    SqliteEventStore _store = null!;
+
+    public Task InitializeAsync()
+    {
+        _store = new SqliteEventStore(Path.Combine(_dir.Path, "log.db"), "test");
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _store.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task Appending_at_a_stale_expected_version_is_a_conflict_and_appends_nothing()
+    {
+        await _store.AppendAsync(new AppendRequest("member-KAZ", ExpectedVersion.NoStream, [Events.Status("KAZ", MemberStatus.Signatory, 1)]));
+        await _store.AppendAsync(new AppendRequest("member-KAZ", 1, [Events.Status("KAZ", MemberStatus.Member, 2)]));
+
+        var conflict = await Assert.ThrowsAsync<WrongExpectedVersionException>(() =>
+            _store.AppendAsync(new AppendRequest("member-KAZ", 1, [Events.Status("KAZ", MemberStatus.Withdrawn, 2)])));
+
+        Assert.Equal(1, conflict.Expected);
+        Assert.Equal(2, conflict.Actual);
+        Assert.Equal(2, _store.HeadPosition);
+        Assert.Equal(2, (await _store.ReadStreamAsync("member-KAZ")).Count);
+    }
+
+    [Fact]
+    public async Task Creating_a_stream_that_exists_is_a_conflict()
+    {
+        await _store.AppendAsync(new AppendRequest("member-RUS", ExpectedVersion.NoStream, [Events.Status("RUS", MemberStatus.Signatory, 1)]));
+
+        await Assert.ThrowsAsync<WrongExpectedVersionException>(() =>
+            _store.AppendAsync(new AppendRequest("member-RUS", ExpectedVersion.NoStream, [Events.Status("RUS", MemberStatus.Signatory, 1)])));
+    }
+
+    [Fact]
+    public async Task Appending_an_event_id_twice_is_a_no_op_that_returns_the_original_position()
+    {
+        var e = Events.Status("ARM", MemberStatus.Signatory, 1);
+        await _store.AppendAsync(new AppendRequest("member-BLR", ExpectedVersion.Any, [Events.Status("BLR", MemberStatus.Signatory, 1)]));
+        var first = await _store.AppendAsync(new AppendRequest("member-ARM", ExpectedVersion.NoStream, [e]));
+        await _store.AppendAsync(new AppendRequest("member-BLR", ExpectedVersion.Any, [Events.Status("BLR", MemberStatus.Member, 2)]));
+
+        // the retry carries the stale expected version of the first try: still a success, not a conflict
+        var retry = await _store.AppendAsync(new AppendRequest("member-ARM", ExpectedVersion.NoStream, [e]));
+
+        Assert.Equal(AppendOutcome.Appended, first.Outcome);
+        Assert.Equal(AppendOutcome.AlreadyAppended, retry.Outcome);
+        Assert.Equal(first.FirstPosition, retry.FirstPosition);
+        Assert.Equal(2, first.FirstPosition);
+        Assert.Equal(3, _store.HeadPosition);
+    }
+
+    [Fact]
+    public async Task A_batch_that_is_partly_in_the_log_already_is_refused_whole()
+    {
+        var a = Events.Status("TJK", MemberStatus.Signatory, 1);
+        await _store.AppendAsync(new AppendRequest("member-TJK", ExpectedVersion.Any, [a]));
+
+        var ex = await Assert.ThrowsAsync<InvalidAppendException>(() =>
+            _store.AppendAsync(new AppendRequest("member-TJK", ExpectedVersion.Any, [a, Events.Status("TJK", MemberStatus.Member, 2)])));
+
+        Assert.Equal("event_id", ex.Field);
+        Assert.Equal(1, _store.HeadPosition);
+    }
+
+    [Fact]
+    public async Task Sixty_four_concurrent_appenders_get_gap_free_ordered_positions_and_lose_nothing()
+    {
+        const int appenders = 64;
+        const int perAppender = 50;
+        var acknowledged = new System.Collections.Concurrent.ConcurrentBag<(string Id, long Position)>();
+        await Task.WhenAll(Enumerable.Range(0, appenders).Select(a => Task.Run(async () =>
+        {
+            for (var i = 0; i < perAppender; i++)
+            {
+                var e = Events.Any(i);
+                // half the appenders share streams, so the version check is exercised under contention
+                var stream = a % 2 == 0 ? $"shared-{a % 4}" : $"own-{a}";
+                var result = await _store.AppendAsync(new AppendRequest(stream, ExpectedVersion.Any, [e]));
+                acknowledged.Add((e.EventId, result.FirstPosition));
+            }
+        })));
+
+        var all = await _store.ReadAllAsync(1, long.MaxValue, ReadFilter.All, 100_000);
+        Assert.Equal(appenders * perAppender, all.Records.Count);
+        Assert.Equal(Enumerable.Range(1, appenders * perAppender).Select(i => (long)i), all.Records.Select(r => r.Position));
+        var byId = all.Records.ToDictionary(r => r.EventId, r => r.Position);
+        Assert.All(acknowledged, ack => Assert.Equal(ack.Position, byId[ack.Id]));
+        foreach (var stream in all.Records.GroupBy(r => r.StreamId))
+        {
+            Assert.Equal(Enumerable.Range(1, stream.Count()).Select(i => (long)i), stream.Select(r => r.StreamVersion));
+        }
+    }
+
+    [Fact]
+    public async Task A_conflict_in_a_group_commit_does_not_fail_the_other_appends_of_the_batch()
+    {
+        await _store.AppendAsync(new AppendRequest("s", ExpectedVersion.NoStream, [Events.Any(0)]));
+        var tasks = Enumerable.Range(0, 32).Select(i => i % 2 == 0
+            ? _store.AppendAsync(new AppendRequest("s", 1, [Events.Any(i)]))
+            : _store.AppendAsync(new AppendRequest($"other-{i}", ExpectedVersion.NoStream, [Events.Any(i)]))).ToList();
+        await Task.WhenAll(tasks.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+
+        _ = Assert.Single(tasks.Where((t, i) => i % 2 == 0 && t.IsCompletedSuccessfully));
+        Assert.All(tasks.Where((t, i) => i % 2 == 1), t => Assert.True(t.IsCompletedSuccessfully));
+        Assert.Equal(1 + 1 + 16, _store.HeadPosition);
+        var all = await _store.ReadAllAsync(1, long.MaxValue, ReadFilter.All, 1000);
+        Assert.Equal(Enumerable.Range(1, 18).Select(i => (long)i), all.Records.Select(r => r.Position));
+    }
+
+    [Fact]
+    public async Task Reads_filter_by_stream_prefix_and_type_and_report_how_far_they_scanned()
+    {
+        await _store.AppendAsync(new AppendRequest("member-KAZ", ExpectedVersion.Any, [Events.Status("KAZ", MemberStatus.Member, 1)]));
+        await _store.AppendAsync(new AppendRequest("other-1", ExpectedVersion.Any, [Events.Any(1), Events.Any(2)]));
+        await _store.AppendAsync(new AppendRequest("member-RUS", ExpectedVersion.Any, [Events.Status("RUS", MemberStatus.Member, 1)]));
+
+        var members = await _store.ReadAllAsync(1, long.MaxValue, new ReadFilter("member-"), 100);
+        var dates = await _store.ReadAllAsync(1, long.MaxValue, new ReadFilter(Types: ["csto.common.v1.Date"]), 100);
+        var none = await _store.ReadAllAsync(2, 3, new ReadFilter("member-"), 100);
+
+        Assert.Equal(["member-KAZ", "member-RUS"], members.Records.Select(r => r.StreamId));
+        Assert.Equal([2L, 3L], dates.Records.Select(r => r.Position));
+        Assert.Empty(none.Records);
+        Assert.Equal(3, none.ScannedTo);
+        Assert.All(members.Records, r => Assert.Equal("test", r.SourceService));
+    }
+
+    [Fact]
+    public async Task The_log_reopens_with_its_head_and_stream_versions()
+    {
+        await _store.AppendAsync(new AppendRequest("member-KGZ", ExpectedVersion.Any, [Events.Status("KGZ", MemberStatus.Signatory, 1), Events.Status("KGZ", MemberStatus.Member, 2)]));
+        await _store.DisposeAsync();
+        _store = new SqliteEventStore(Path.Combine(_dir.Path, "log.db"), "test");
+
+        Assert.Equal(2, _store.HeadPosition);
+        await Assert.ThrowsAsync<WrongExpectedVersionException>(() => _store.AppendAsync(new AppendRequest("member-KGZ", 1, [Events.Any(0)])));
+        var ok = await _store.AppendAsync(new AppendRequest("member-KGZ", 2, [Events.Any(0)]));
+        Assert.Equal(3, ok.StreamVersion);
+    }
+}
