@@ -1,0 +1,84 @@
+using Csto.Membership.V1;
+using Csto.Testing;
+using Grpc.Core;
+using static Csto.Membership.Tests.Integration.MembershipWorld;
+
+namespace Csto.Membership.Tests.Integration;
+
+[Collection("broker")]
+public sealed class WriteApiTests(RabbitMqFixture broker)
+{
+    [Fact]
+    public async Task Bad_input_is_answered_with_the_field_or_the_rule_and_nothing_is_appended()
+    {
+        await using var world = await StartAsync(broker);
+        var client = world.Client;
+        await client.RecordSignatureAsync(new RecordSignatureRequest { State = "KAZ", EffectiveDate = Date("1992-05-15"), Cause = Treaty("CST") });
+        await client.RecordEntryIntoForceAsync(new RecordEntryIntoForceRequest { State = "KAZ", EffectiveDate = Date("1994-04-20"), Cause = Treaty("r") });
+        await client.FreezeParticipationAsync(new FreezeParticipationRequest { State = "KAZ", EffectiveDate = Date("2020-01-01"), Cause = Notice("n") });
+        var head = world.MembershipLog.HeadPosition;
+
+        await ExpectErrorAsync(() => client.RecordSignatureAsync(new RecordSignatureRequest { State = "KAS", EffectiveDate = Date("1992-05-15"), Cause = Treaty("CST") }).ResponseAsync, StatusCode.InvalidArgument, "state");
+        await ExpectErrorAsync(() => client.RecordSignatureAsync(new RecordSignatureRequest { State = "kaz", EffectiveDate = Date("1992-05-15"), Cause = Treaty("CST") }).ResponseAsync, StatusCode.InvalidArgument, "state");
+        await ExpectErrorAsync(() => client.RecordSignatureAsync(new RecordSignatureRequest { State = "ARM", Cause = Treaty("CST") }).ResponseAsync, StatusCode.InvalidArgument, "effective_date");
+        await ExpectErrorAsync(() => client.RecordSignatureAsync(new RecordSignatureRequest { State = "ARM", EffectiveDate = new Csto.Common.V1.Date { Year = 1993, Month = 2, Day = 30 }, Cause = Treaty("CST") }).ResponseAsync, StatusCode.InvalidArgument, "effective_date");
+        await ExpectErrorAsync(() => client.RecordSignatureAsync(new RecordSignatureRequest { State = "ARM", EffectiveDate = Date("1991-12-31"), Cause = Treaty("CST") }).ResponseAsync, StatusCode.InvalidArgument, "effective_date");
+        await ExpectErrorAsync(() => client.RecordSignatureAsync(new RecordSignatureRequest { State = "ARM", EffectiveDate = Date("1992-05-15") }).ResponseAsync, StatusCode.InvalidArgument, "cause");
+        await ExpectErrorAsync(() => client.FreezeParticipationAsync(new FreezeParticipationRequest { State = "KAZ", EffectiveDate = Date("2020-02-01"), Cause = Notice("again") }).ResponseAsync, StatusCode.FailedPrecondition, "ALREADY_FROZEN");
+        await ExpectErrorAsync(() => client.UnfreezeParticipationAsync(new UnfreezeParticipationRequest { State = "KAZ", EffectiveDate = Date("2019-12-31"), Cause = Notice("early") }).ResponseAsync, StatusCode.FailedPrecondition, "ACTS_OUT_OF_ORDER");
+        await ExpectErrorAsync(() => client.NotifyWithdrawalAsync(new NotifyWithdrawalRequest { State = "KAZ", EffectiveDate = Date("2021-01-01"), TakesEffectOn = Date("2021-06-30"), Cause = Notice("note") }).ResponseAsync, StatusCode.FailedPrecondition, "WITHDRAWAL_NOTICE_TOO_SHORT");
+        await ExpectErrorAsync(() => client.SuspendParticipationAsync(new SuspendParticipationRequest { State = "KAZ", EffectiveDate = Date("2021-01-01"), Cause = Decision("never-adopted") }).ResponseAsync, StatusCode.FailedPrecondition, "DECISION_NOT_SEEN");
+        await ExpectErrorAsync(() => client.SuspendParticipationAsync(new SuspendParticipationRequest { State = "KAZ", EffectiveDate = Date("2021-01-01"), Cause = Notice("n") }).ResponseAsync, StatusCode.FailedPrecondition, "DECISION_REQUIRED");
+        await ExpectErrorAsync(() => client.GrantObserverStatusAsync(new GrantObserverStatusRequest { State = "KAZ", EffectiveDate = Date("2021-01-01"), Cause = Notice("n") }).ResponseAsync, StatusCode.FailedPrecondition, "ALREADY_A_MEMBER");
+        await ExpectErrorAsync(() => client.GetMemberStateAsync(new GetMemberStateRequest { State = "SRB" }).ResponseAsync, StatusCode.NotFound, "NOT_FOUND");
+        await ExpectErrorAsync(() => client.ListMemberStatesAsync(new ListMemberStatesRequest { PageToken = "bogus" }).ResponseAsync, StatusCode.InvalidArgument, "page_token");
+
+        Assert.Equal(head, world.MembershipLog.HeadPosition);
+    }
+
+    [Fact]
+    public async Task A_retried_request_id_records_once_and_answers_as_the_first_call()
+    {
+        await using var world = await StartAsync(broker);
+        var client = world.Client;
+        var request = new RecordSignatureRequest { State = "TJK", EffectiveDate = Date("1992-05-15"), Cause = Treaty("CST"), RequestId = Guid.NewGuid().ToString() };
+        var first = await client.RecordSignatureAsync(request);
+        var head = world.MembershipLog.HeadPosition;
+        await client.RecordEntryIntoForceAsync(new RecordEntryIntoForceRequest { State = "TJK", EffectiveDate = Date("1994-04-20"), Cause = Treaty("r"), RequestId = Guid.NewGuid().ToString() });
+        var headAfterSecondAct = world.MembershipLog.HeadPosition;
+
+        var retry = await client.RecordSignatureAsync(request);
+
+        Assert.Equal(headAfterSecondAct, world.MembershipLog.HeadPosition);
+        Assert.Equal(head + 2, headAfterSecondAct);
+        Assert.Equal(first.EventIds, retry.EventIds);
+        Assert.Equal(2, first.EventIds.Count);
+        Assert.Equal(MemberStatus.Signatory, retry.MemberState.Status);
+
+        await ExpectErrorAsync(() => client.RecordSignatureAsync(new RecordSignatureRequest { State = "KGZ", EffectiveDate = Date("1992-05-15"), Cause = Treaty("CST"), RequestId = request.RequestId }).ResponseAsync,
+            StatusCode.InvalidArgument, "request_id");
+    }
+
+    [Fact]
+    public async Task A_notified_withdrawal_shows_as_pending_until_it_takes_effect_and_observers_are_listed_on_request()
+    {
+        await using var world = await StartAsync(broker);
+        var client = world.Client;
+        await client.RecordSignatureAsync(new RecordSignatureRequest { State = "KGZ", EffectiveDate = Date("1992-05-15"), Cause = Treaty("CST") });
+        await client.RecordEntryIntoForceAsync(new RecordEntryIntoForceRequest { State = "KGZ", EffectiveDate = Date("1994-04-20"), Cause = Treaty("r") });
+        var notice = await client.NotifyWithdrawalAsync(new NotifyWithdrawalRequest { State = "KGZ", EffectiveDate = Date("2030-01-10"), TakesEffectOn = Date("2030-07-10"), Cause = Notice("note verbale 2030-01-10") });
+        Assert.Equal(MemberStatus.Member, notice.MemberState.Status);
+        Assert.Equal(Date("2030-07-10"), notice.MemberState.PendingWithdrawalTakesEffectOn);
+        await client.GrantObserverStatusAsync(new GrantObserverStatusRequest { State = "un", EffectiveDate = Date("2004-12-02"), Cause = Notice("UNGA resolution 59/50") });
+
+        Assert.Equal(MemberStatus.Member, await world.StatusAsync("KGZ", "2030-07-09"));
+        Assert.Equal(MemberStatus.Withdrawn, await world.StatusAsync("KGZ", "2030-07-10"));
+        Assert.Equal(["KGZ"], (await client.GetRosterAsync(new GetRosterRequest { AsOf = Date("2030-07-09") })).Entries.Select(e => e.State));
+        Assert.Empty((await client.GetRosterAsync(new GetRosterRequest { AsOf = Date("2030-07-10") })).Entries);
+        var withObservers = await client.GetRosterAsync(new GetRosterRequest { AsOf = Date("2030-07-10"), IncludeObserversAndPartners = true });
+        var un = Assert.Single(withObservers.Entries);
+        Assert.Equal(PartyKind.Organization, un.Kind);
+        Assert.Equal(MemberStatus.Observer, un.Status);
+        Assert.False(un.HasVoice);
+    }
+}
