@@ -255,7 +255,7 @@ public static class MemberDecider
 
         if (seen is null)
         {
-            return RuleViolation.Rule("DECISION_NOT_SEEN", $"{decision} has not been received as adopted by this service; it must be adopted in the bodies service first");
+            return RuleViolation.Rule("DECISION_NOT_SEEN", $"{decision} has not been received by this service as an adopted decision about {command.Party}; it must be adopted in the bodies service first");
         }
 
         if (seen.Act != needed)

@@ -1,4 +1,5 @@
 using Csto.Bodies.V1;
+using Csto.EventLog.V1;
 using Csto.Membership.V1;
 using Csto.Testing;
 using static Csto.Membership.Tests.Integration.MembershipWorld;
@@ -78,6 +79,13 @@ public sealed class TimelineTests(RabbitMqFixture broker)
         Assert.Empty(page3.NextPageToken);
         var withdrawn = await client.ListMemberStatesAsync(new ListMemberStatesRequest { AsOf = Date("2024-03-01"), Statuses = { MemberStatus.Withdrawn } });
         Assert.Equal(["AZE", "GEO"], withdrawn.MemberStates.Select(m => m.State));
+
+        // the roster is a projection of the log: rebuilt from the log it hashes the same and answers the same
+        var log = new EventLogService.EventLogServiceClient(world.Membership.Channel);
+        var rebuild = Assert.Single((await log.RebuildProjectionsAsync(new RebuildProjectionsRequest { Names = { "member-status" } })).Results);
+        Assert.True(rebuild.HashesMatch, $"{rebuild.LiveHash} != {rebuild.RebuiltHash}");
+        await ExpectRosterAsync(client, "2012-12-20",
+            new[] { "ARM", "BLR", "KAZ", "KGZ", "RUS", "TJK" }.Select(s => (s, MemberStatus.Member)).Append(("UZB", MemberStatus.Suspended)));
     }
 
     static async Task ExpectRosterAsync(MembershipService.MembershipServiceClient client, string asOf, IEnumerable<(string State, MemberStatus Status)> expected)
