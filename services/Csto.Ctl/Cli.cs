@@ -22,6 +22,7 @@ public static class Cli
         var context = new CtlContext(stdout, stderr);
         root.Subcommands.Add(LogCommands.Build(context));
         root.Subcommands.Add(LogCommands.BuildProjections(context));
+        root.Subcommands.Add(HealthCommand.Build(context));
         foreach (var extra in Extensions)
         {
             root.Subcommands.Add(extra(context));
