@@ -13,8 +13,8 @@ results="$(mktemp -d)"
 started_broker=""
 cleanup() {
     if [ -n "$started_broker" ]; then
-        CSTO_RABBITMQ_DIR="$started_broker" CSTO_RABBITMQ_PORT=25672 CSTO_RABBITMQ_DIST_PORT=45672 \
-        CSTO_RABBITMQ_MGMT_PORT=25673 CSTO_RABBITMQ_STREAM_PORT=25674 RABBITMQ_NODENAME=csto-ci@localhost \
+        CSTO_RABBITMQ_DIR="$started_broker" CSTO_RABBITMQ_PORT=5682 CSTO_RABBITMQ_DIST_PORT=25682 \
+        CSTO_RABBITMQ_MGMT_PORT=15682 CSTO_RABBITMQ_STREAM_PORT=5562 RABBITMQ_NODENAME=csto-ci@localhost \
             deploy/rabbitmq.sh stop >/dev/null 2>&1 || true
         rm -rf "$started_broker"
     fi
@@ -24,12 +24,12 @@ trap cleanup EXIT
 
 if [ -z "${CSTO_RABBITMQ_URL:-}" ]; then
     started_broker="$(mktemp -d /tmp/csto-ci-rabbit.XXXXXX)"
-    CSTO_RABBITMQ_DIR="$started_broker" CSTO_RABBITMQ_PORT=25672 CSTO_RABBITMQ_DIST_PORT=45672 \
-    CSTO_RABBITMQ_MGMT_PORT=25673 CSTO_RABBITMQ_STREAM_PORT=25674 RABBITMQ_NODENAME=csto-ci@localhost \
+    CSTO_RABBITMQ_DIR="$started_broker" CSTO_RABBITMQ_PORT=5682 CSTO_RABBITMQ_DIST_PORT=25682 \
+    CSTO_RABBITMQ_MGMT_PORT=15682 CSTO_RABBITMQ_STREAM_PORT=5562 RABBITMQ_NODENAME=csto-ci@localhost \
         deploy/rabbitmq.sh start >/dev/null
     # guest is an administrator on loopback: the harness creates one virtual host per test class
-    export CSTO_RABBITMQ_URL="amqp://guest:guest@localhost:25672/"
-    export CSTO_RABBITMQ_MGMT_URL="http://localhost:25673/"
+    export CSTO_RABBITMQ_URL="amqp://guest:guest@localhost:5682/"
+    export CSTO_RABBITMQ_MGMT_URL="http://localhost:15682/"
 fi
 
 set +e
