@@ -22,11 +22,13 @@
 #   CSTO_RABBITMQ_DIST_PORT    Erlang dist port    (default AMQP port + 20000)
 #   CSTO_RABBITMQ_MGMT_PORT    management HTTP     (default 15672)
 #   CSTO_RABBITMQ_STREAM_PORT  stream protocol     (default 5552)
-#   RABBITMQ_NODENAME          Erlang node name    (default rabbit-csto@localhost)
+#   RABBITMQ_NODENAME          Erlang node name    (default rabbit-csto@localhost; "@localhost" added if no host)
 #   CSTO_RABBITMQ_USER         suite user          (default csto)
 #   CSTO_RABBITMQ_PASSWORD     suite password      (default csto-dev-only: DEVELOPMENT DEFAULT ONLY)
 #   CSTO_RABBITMQ_VHOST        suite vhost         (default csto)
 #   CSTO_RABBITMQ_START_TIMEOUT seconds to wait for readiness (default 90)
+#   CSTO_RABBITMQ_LOG_LEVEL    broker file log level (default info)
+#   RABBITMQ_CTL_DIST_PORT_MIN/MAX  CLI tools' own dist ports (package default 35672..35682)
 #
 # For a test harness: pick free values for PORT, DIST_PORT, MGMT_PORT, STREAM_PORT, a
 # temporary CSTO_RABBITMQ_DIR and a unique RABBITMQ_NODENAME (e.g. rabbit-test1@localhost),
@@ -43,6 +45,7 @@ DIST_PORT="${CSTO_RABBITMQ_DIST_PORT:-$((PORT + 20000))}"
 MGMT_PORT="${CSTO_RABBITMQ_MGMT_PORT:-15672}"
 STREAM_PORT="${CSTO_RABBITMQ_STREAM_PORT:-5552}"
 NODENAME="${RABBITMQ_NODENAME:-rabbit-csto@localhost}"
+[[ "$NODENAME" == *@* ]] || NODENAME="$NODENAME@localhost"   # never depend on $(hostname)
 SUITE_USER="${CSTO_RABBITMQ_USER:-csto}"
 # Development default only; CI/prod must set CSTO_RABBITMQ_PASSWORD explicitly.
 SUITE_PASSWORD="${CSTO_RABBITMQ_PASSWORD:-csto-dev-only}"
@@ -120,7 +123,7 @@ cmd_install() {
     local pids
     pids="$(package_pids)"
     if [ -n "$pids" ]; then
-        log "stopping processes started by the package: $(echo $pids)"
+        log "stopping processes started by the package: $(tr "\n" " " <<<"$pids")"
         # shellcheck disable=SC2086
         as_root kill $pids 2>/dev/null || true
         sleep 2
@@ -200,6 +203,14 @@ EOF
 }
 
 # ---------------------------------------------------------------- helpers ---------
+
+# Serialise start/stop of the same instance (concurrent callers, e.g. parallel test jobs).
+lock_instance() {
+    mkdir -p "$DATA_DIR"
+    command -v flock >/dev/null 2>&1 || return 0
+    exec 9>"$DATA_DIR/.lock"
+    flock -w $(( START_TIMEOUT + 60 )) 9 || die "could not lock $DATA_DIR/.lock (another start/stop running?)"
+}
 
 tcp_open() {  # tcp_open PORT  -> 0 if something accepts on 127.0.0.1:PORT
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
@@ -339,6 +350,7 @@ cmd_start() {
     validate_ports
     is_installed || cmd_install
     setup_env
+    lock_instance
 
     local pid
     if pid="$(broker_pid)"; then
@@ -352,7 +364,14 @@ cmd_start() {
             print_summary
             return 0
         fi
-        log "broker process $pid exists but port $PORT not open yet - waiting"
+        # Node up but AMQP closed: still booting, or the app was stopped (rabbitmqctl stop_app).
+        if ctl -q ping >/dev/null 2>&1 && ! ctl -q await_startup --timeout 1 >/dev/null 2>&1 &&
+           ! "$RABBIT_BIN/rabbitmq-diagnostics" -n "$NODENAME" -q is_booting 2>/dev/null | grep -q true; then
+            log "node $NODENAME (pid $pid) is up with the app stopped - start_app"
+            ctl -q start_app >/dev/null || die "rabbitmqctl start_app failed"
+        else
+            log "broker process $pid exists but port $PORT not open yet - waiting"
+        fi
         wait_ready "$pid" "$(date +%s)"
         setup_suite_account
         print_summary
@@ -375,12 +394,13 @@ cmd_start() {
     local t0 t0ms; t0="$(date +%s)"; t0ms="$(now_ms)"
     log "starting $NODENAME (AMQP $PORT) from $RABBIT_BIN, data in $DATA_DIR"
     # setsid: own session, survives the calling shell; stdin closed.
-    setsid "$RABBIT_BIN/rabbitmq-server" </dev/null >"$BOOT_LOG" 2>&1 &
+    setsid "$RABBIT_BIN/rabbitmq-server" </dev/null >"$BOOT_LOG" 2>&1 9>&- &   # 9>&-: do not inherit the lock
     local launcher=$!
     disown "$launcher" 2>/dev/null || true
     echo "$launcher" > "$SESSION_FILE"   # session id of launcher + beam + helpers
 
-    # The pid file is written by the node itself; wait for it (launcher exec's into beam).
+    # The pid file (beam's pid) is written by the node itself; the launcher stays as a small
+    # sh parent that turns SIGTERM into a clean shutdown.
     while ! pid="$(broker_pid)"; do
         if ! kill -0 "$launcher" 2>/dev/null; then
             fail_start "rabbitmq-server exited during startup (see $LOG_DIR)"
@@ -424,6 +444,8 @@ cmd_stop() {
         return 0
     fi
     setup_env
+    [ -d "$DATA_DIR" ] || { log "not running ($NODENAME, no dir $DATA_DIR)"; stop_idle_epmd; return 0; }
+    lock_instance
     local pid
     if ! pid="$(broker_pid)"; then
         log "not running ($NODENAME, dir $DATA_DIR)"
@@ -456,6 +478,10 @@ cmd_status() {
         if pid="$(broker_pid)" && tcp_open "$PORT"; then
             echo "running on port $PORT (pid $pid, node $NODENAME, mgmt $MGMT_PORT, stream $STREAM_PORT)"
             return 0
+        fi
+        if [ -n "${pid:-}" ]; then
+            echo "not running (node process $pid is up but AMQP port $PORT is closed: booting or app stopped)"
+            return 1
         fi
     fi
     echo "not running"

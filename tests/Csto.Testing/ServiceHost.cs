@@ -51,7 +51,7 @@ public sealed class ServiceHost : IAsyncDisposable
 
         builder.Configuration.AddInMemoryCollection(config);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("CSTO_TEST_LOG"), out var level) ? level : LogLevel.Warning);
         configure(builder);
         var app = builder.Build();
         map(app);

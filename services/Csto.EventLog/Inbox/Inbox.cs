@@ -32,6 +32,11 @@ public sealed class EventInbox(IEventStore store, IEnumerable<IEventHandler> han
     public async Task DeliverAsync(EventRecord incoming, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(incoming);
+        if (string.Equals(incoming.SourceService, store.ServiceName, StringComparison.Ordinal))
+        {
+            return; // a service's own events reach its queue when it records a type it also consumes; they are already applied
+        }
+
         var sourceId = $"{incoming.SourceService}/{incoming.EventId}";
         foreach (var handler in _handlers)
         {

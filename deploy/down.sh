@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Stops what deploy/up.sh started, by pid; idempotent. Data stays in $CSTO_DATA (default .data/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CSTO_DATA="${CSTO_DATA:-$PWD/.data}"
+for service in operations bodies membership; do
+    pidfile="$CSTO_DATA/run/$service.pid"
+    [ -f "$pidfile" ] || continue
+    pid="$(cat "$pidfile")"
+    if kill -0 "$pid" 2>/dev/null; then
+        echo "[down] stopping $service (pid $pid)"
+        kill -TERM "$pid"
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+    fi
+    rm -f "$pidfile"
+done
+case "$(cat "$CSTO_DATA/run/broker" 2>/dev/null || true)" in
+    docker) echo "[down] stopping RabbitMQ (Docker)"; docker rm -f csto-rabbitmq >/dev/null 2>&1 || true ;;
+    native) echo "[down] stopping RabbitMQ"; deploy/rabbitmq.sh stop >/dev/null ;;
+esac
+rm -f "$CSTO_DATA/run/broker"
+echo "[down] stopped"

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Runs the suite: RabbitMQ, the three services on their documented ports with their SQLite logs
+# under one data folder, waits for their health, loads the history through the public APIs, and
+# prints a summary. Idempotent: what already runs is left running; loading twice changes nothing.
+#
+#   deploy/up.sh            (CSTO_DATA=<folder> to choose the data folder; default .data/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+export CSTO_DATA="${CSTO_DATA:-$ROOT/.data}"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+mkdir -p "$CSTO_DATA/run" "$CSTO_DATA/logs"
+declare -A PORTS=([membership]=5101 [bodies]=5102 [operations]=5103)
+declare -A PROJECTS=([membership]=Csto.Membership [bodies]=Csto.Bodies [operations]=Csto.Operations)
+
+say() { echo "[up] $*"; }
+
+# 1. the broker: Docker when an engine answers, else the native rabbitmq-server
+if [ -z "${CSTO_RABBITMQ_URL:-}" ]; then
+    if docker info >/dev/null 2>&1; then
+        if [ -z "$(docker ps -q -f name=^csto-rabbitmq$)" ]; then
+            say "starting RabbitMQ in Docker (rabbitmq:3-management)"
+            docker rm -f csto-rabbitmq >/dev/null 2>&1 || true
+            docker run -d --name csto-rabbitmq -p 5672:5672 -p 15672:15672 \
+                -e RABBITMQ_DEFAULT_USER=csto -e RABBITMQ_DEFAULT_PASS="${CSTO_RABBITMQ_PASSWORD:-csto-dev-only}" \
+                -e RABBITMQ_DEFAULT_VHOST=csto rabbitmq:3-management >/dev/null
+            echo "docker" > "$CSTO_DATA/run/broker"
+        fi
+        export CSTO_RABBITMQ_URL="amqp://csto:${CSTO_RABBITMQ_PASSWORD:-csto-dev-only}@localhost:5672/csto"
+    else
+        say "starting RabbitMQ (deploy/rabbitmq.sh)"
+        deploy/rabbitmq.sh start >/dev/null
+        echo "native" > "$CSTO_DATA/run/broker"
+        # shellcheck disable=SC1091
+        source "$CSTO_DATA/rabbitmq/connection.env"
+        export CSTO_RABBITMQ_URL
+    fi
+fi
+
+# 2. build once (Release)
+say "building the services and cstoctl"
+dotnet build CstoServices.sln -c Release -v quiet -nologo -clp:ErrorsOnly >"$CSTO_DATA/logs/build.log" 2>&1 \
+    || { tail -n 40 "$CSTO_DATA/logs/build.log"; exit 1; }
+ctl() { dotnet "$ROOT/services/Csto.Ctl/bin/Release/net10.0/cstoctl.dll" "$@"; }
+
+# 3. the services, by pid file
+for service in membership bodies operations; do
+    pidfile="$CSTO_DATA/run/$service.pid"
+    if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+        say "$service already running (pid $(cat "$pidfile"))"
+        continue
+    fi
+    project="${PROJECTS[$service]}"
+    say "starting $service on http://127.0.0.1:${PORTS[$service]}"
+    EventLog__RabbitMqUrl="$CSTO_RABBITMQ_URL" EventLog__DatabasePath="$CSTO_DATA/$service.db" \
+        nohup dotnet "$ROOT/services/$project/bin/Release/net10.0/$project.dll" --urls "http://127.0.0.1:${PORTS[$service]}" \
+        >"$CSTO_DATA/logs/$service.log" 2>&1 &
+    echo $! > "$pidfile"
+done
+
+# 4. health
+say "waiting for the health checks"
+ctl health --wait 90 || { say "a service is not healthy; logs in $CSTO_DATA/logs/"; exit 1; }
+
+# 5. the history, through the public APIs
+say "loading the CSTO's history 1992-2024"
+ctl history load
+
+# 6. summary
+today="$(date -u +%F)"
+echo
+echo "== members today ($today)"
+ctl query members --as-of "$today"
+echo "== decisions recorded"
+ctl query decisions | tail -n 5
+echo "== \"Channel\" totals"
+ctl query totals --operation Channel
+echo
+echo "Try next:  dotnet services/Csto.Ctl/bin/Release/net10.0/cstoctl.dll trace <decision or report id>"
+echo "           dotnet services/Csto.Ctl/bin/Release/net10.0/cstoctl.dll log tail --service all"
+echo "Stop with: deploy/down.sh"

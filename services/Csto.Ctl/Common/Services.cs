@@ -1,0 +1,78 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Csto.Ctl.Common;
+
+/// <summary>The three services and where they listen (flags, then CSTO_&lt;SERVICE&gt;_URL, then the documented ports).</summary>
+public sealed class ServiceDirectory(IReadOnlyDictionary<string, string> addresses) : IDisposable
+{
+    public static readonly string[] Names = ["membership", "bodies", "operations"];
+    readonly Dictionary<string, GrpcChannel> _channels = new(StringComparer.Ordinal);
+
+    public static ServiceDirectory FromEnvironment(string? membership = null, string? bodies = null, string? operations = null) => new(new Dictionary<string, string>
+    {
+        ["membership"] = membership ?? Environment.GetEnvironmentVariable("CSTO_MEMBERSHIP_URL") ?? "http://127.0.0.1:5101",
+        ["bodies"] = bodies ?? Environment.GetEnvironmentVariable("CSTO_BODIES_URL") ?? "http://127.0.0.1:5102",
+        ["operations"] = operations ?? Environment.GetEnvironmentVariable("CSTO_OPERATIONS_URL") ?? "http://127.0.0.1:5103",
+    });
+
+    public string Address(string service) => addresses.TryGetValue(service, out var a)
+        ? a
+        : throw new CtlException(ExitCodes.Usage, $"unknown service '{service}': one of {string.Join(", ", Names)}");
+
+    public GrpcChannel Channel(string service)
+    {
+        if (!_channels.TryGetValue(service, out var channel))
+        {
+            _channels[service] = channel = GrpcChannel.ForAddress(Address(service), new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        }
+
+        return channel;
+    }
+
+    /// <summary>"all" expands to the three services.</summary>
+    public static IReadOnlyList<string> Expand(string service) =>
+        service == "all" ? Names : Names.Contains(service) ? [service]
+            : throw new CtlException(ExitCodes.Usage, $"--service must be one of {string.Join(", ", Names)}, all; not '{service}'");
+
+    /// <summary>Runs a call and turns transport failures into an error that names the service and its address.</summary>
+    public async Task<T> CallAsync<T>(string service, Func<GrpcChannel, Task<T>> call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        try
+        {
+            return await call(Channel(service)).ConfigureAwait(false);
+        }
+        catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+        {
+            throw new CtlException(ExitCodes.Unavailable, $"the {service} service does not answer at {Address(service)}: {ex.Status.Detail}");
+        }
+        catch (RpcException ex)
+        {
+            throw new CtlException(ex.StatusCode == StatusCode.NotFound ? ExitCodes.NotFound : ExitCodes.Failed, $"{service}: {ex.StatusCode}: {ex.Status.Detail}");
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var channel in _channels.Values)
+        {
+            channel.Dispose();
+        }
+    }
+}
+
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Failed = 1;
+    public const int Usage = 2;
+    public const int Unavailable = 3;
+    public const int NotFound = 4;
+    public const int Mismatch = 5;
+}
+
+public sealed class CtlException(int exitCode, string message) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}
