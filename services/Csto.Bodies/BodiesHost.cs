@@ -1,0 +1,31 @@
+using Csto.Bodies.Api;
+using Csto.Bodies.Bodies;
+using Csto.Bodies.ReadModel;
+using Csto.Bodies.Roster;
+using Csto.EventLog.Hosting;
+using Csto.EventLog.Inbox;
+using Csto.EventLog.Projections;
+
+namespace Csto.Bodies;
+
+public static class BodiesHost
+{
+    public const string ServiceName = "bodies";
+
+    public static void Configure(WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddEventLog(ServiceName);
+        builder.Services.AddSingleton<IEventHandler, RosterHandler>();
+        builder.Services.AddSingleton<IProjection, BodiesProjection>();
+        builder.Services.AddSingleton<BodiesQueries>();
+        builder.Services.AddHostedService<ReferenceDataSeeder>();
+    }
+
+    public static void Map(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapEventLog();
+        app.MapGrpcService<BodiesGrpcService>();
+    }
+}

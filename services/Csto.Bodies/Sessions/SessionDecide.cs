@@ -1,0 +1,80 @@
+using Csto.Bodies.Bodies;
+using Csto.Bodies.Roster;
+using Csto.Bodies.Shared;
+using Csto.Bodies.V1;
+using Google.Protobuf;
+
+namespace Csto.Bodies.Sessions;
+
+public sealed record SessionInfo(string Id, string BodyId, DateOnly Date, string Place, string HostState, bool Regular, SessionFormat Format, IReadOnlyList<string> Agenda)
+{
+    public string Name => "sessions/" + Id;
+
+    public static SessionInfo From(SessionConvened e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new(e.Session["sessions/".Length..], e.BodyId, e.Date.ToDateOnly(), e.Place, e.HostState, e.Regular, e.Format, [.. e.Agenda]);
+    }
+}
+
+public sealed record ConveneSession(string SessionId, DateOnly Date, string Place, string HostState, bool Regular, SessionFormat Format, IReadOnlyList<string> Agenda);
+
+public static class SessionDecide
+{
+    /// <summary>The body whose regular sessions pass the chairmanship (Charter Article 13).</summary>
+    public const string Council = "csc";
+
+    public static Verdict Convene(BodyInfo body, RosterHistory roster, ConveneSession command)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        ArgumentNullException.ThrowIfNull(roster);
+        ArgumentNullException.ThrowIfNull(command);
+        if (!StateCodes.IsValid(command.HostState))
+        {
+            return Verdict.Field("host_state", "an ISO 3166-1 alpha-3 code is required, e.g. RUS");
+        }
+
+        if (string.IsNullOrWhiteSpace(command.Place))
+        {
+            return Verdict.Field("place", "the place of the session is required");
+        }
+
+        if (command.Date < body.FoundedOn)
+        {
+            return Verdict.Rule("SESSION_BEFORE_BODY_FOUNDED", $"{body.Name} exists from {body.FoundedOn.ToIso()}; a session on {command.Date.ToIso()} is impossible");
+        }
+
+        if (body.AllowedKinds.Count == 0)
+        {
+            return Verdict.Rule("BODY_TAKES_NO_DECISIONS", $"{body.Name} is a working body; it holds no sessions that take decisions");
+        }
+
+        var hostsChair = command.Regular && body.Id == Council;
+        if (hostsChair && roster.ParticipationOn(command.HostState, command.Date) != Participation.Voice)
+        {
+            return Verdict.Rule("HOST_NOT_A_MEMBER_WITH_VOICE", $"{command.HostState} is not a member with a voice on {command.Date.ToIso()}; its head cannot take the chair (Article 13)");
+        }
+
+        var session = "sessions/" + command.SessionId;
+        var events = new List<IMessage>
+        {
+            new SessionConvened
+            {
+                Session = session,
+                BodyId = body.Id,
+                Date = command.Date.ToProto(),
+                Place = command.Place,
+                HostState = command.HostState,
+                Regular = command.Regular,
+                Format = command.Format == SessionFormat.Unspecified ? SessionFormat.InPerson : command.Format,
+                Agenda = { command.Agenda },
+            },
+        };
+        if (hostsChair)
+        {
+            events.Add(new ChairAssumed { BodyId = body.Id, State = command.HostState, FromDate = command.Date.ToProto(), Basis = ChairBasis.HostOfRegularSession, Session = session });
+        }
+
+        return new Verdict(events, null);
+    }
+}

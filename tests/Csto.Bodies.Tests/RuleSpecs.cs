@@ -1,0 +1,340 @@
+using Csto.Bodies.Drafts;
+using Csto.Bodies.Posts;
+using Csto.Bodies.Roster;
+using Csto.Bodies.Sessions;
+using Csto.Bodies.Shared;
+using Csto.Bodies.V1;
+using Csto.Membership.V1;
+using Xunit;
+using static Csto.Bodies.Tests.Given;
+
+namespace Csto.Bodies.Tests;
+
+public sealed class RosterSpecs
+{
+    [Fact]
+    public void The_status_on_a_date_is_the_latest_act_effective_by_then()
+    {
+        var roster = Members(("UZB", MemberStatus.Suspended, D(2012, 12, 19)));
+        Assert.Equal(MemberStatus.Signatory, roster.StatusOn("UZB", D(1993, 1, 1)));
+        Assert.Equal(MemberStatus.Withdrawn, roster.StatusOn("UZB", D(2000, 1, 1)));
+        Assert.Equal(MemberStatus.Member, roster.StatusOn("UZB", D(2012, 12, 18)));
+        Assert.Equal(Participation.NoVoice, roster.ParticipationOn("UZB", D(2012, 12, 19)));
+        Assert.Equal(MemberStatus.Unspecified, roster.StatusOn("AZE", D(2000, 1, 1)));
+    }
+
+    [Fact]
+    public void Entries_arriving_out_of_order_give_the_same_history()
+    {
+        var entries = new List<RosterEntry>
+        {
+            new("ARM", 3, D(2024, 2, 22), MemberStatus.Frozen),
+            new("ARM", 1, D(1992, 5, 15), MemberStatus.Signatory),
+            new("ARM", 2, D(1994, 4, 20), MemberStatus.Member),
+        };
+        var roster = new RosterHistory(entries);
+        Assert.Equal(Participation.Voice, roster.ParticipationOn("ARM", D(2023, 1, 1)));
+        Assert.Equal(Participation.Frozen, roster.ParticipationOn("ARM", D(2024, 3, 1)));
+    }
+}
+
+public sealed class PositionSpecs
+{
+    [Fact]
+    public void A_member_with_a_voice_records_its_position()
+    {
+        var e = Single<PositionRecorded>(DraftDecide.RecordPosition(Draft(D(2022, 11, 23)), Roster2024, "KAZ", Position.Support));
+        Assert.Equal(("KAZ", Position.Support), (e.State, e.Position));
+    }
+
+    [Fact]
+    public void A_suspended_member_has_no_voice() =>
+        Refused("STATE_HAS_NO_VOICE", DraftDecide.RecordPosition(Draft(D(2013, 5, 1)), Roster2024, "UZB", Position.Support));
+
+    [Fact]
+    public void A_state_that_is_not_a_member_has_no_voice() =>
+        Refused("STATE_HAS_NO_VOICE", DraftDecide.RecordPosition(Draft(D(2013, 5, 1)), Roster2024, "AZE", Position.Object));
+
+    [Fact]
+    public void The_state_a_decision_is_about_has_no_voice_on_it() =>
+        Refused("STATE_CONCERNED_HAS_NO_VOICE", DraftDecide.RecordPosition(Draft(D(2012, 12, 19), Suspend("UZB")), Members(), "UZB", Position.Object));
+
+    [Fact]
+    public void A_frozen_member_neither_supports_nor_objects_but_may_stay_out()
+    {
+        var draft = Draft(D(2024, 11, 28));
+        Refused("PARTICIPATION_FROZEN", DraftDecide.RecordPosition(draft, Roster2024, "ARM", Position.Object));
+        Refused("PARTICIPATION_FROZEN", DraftDecide.RecordPosition(draft, Roster2024, "ARM", Position.Support));
+        Single<PositionRecorded>(DraftDecide.RecordPosition(draft, Roster2024, "ARM", Position.NotParticipating));
+    }
+
+    [Fact]
+    public void Staying_out_without_objecting_is_refused_before_the_2010_protocol_entered_into_force()
+    {
+        Refused("LIMITED_FORMAT_NOT_IN_FORCE", DraftDecide.RecordPosition(Draft(D(2012, 12, 18)), Members(), "ARM", Position.NotParticipating));
+        Single<PositionRecorded>(DraftDecide.RecordPosition(Draft(D(2012, 12, 19)), Members(), "ARM", Position.NotParticipating));
+    }
+
+    [Fact]
+    public void A_second_position_from_the_same_state_is_refused_and_changing_it_is_an_explicit_act()
+    {
+        var draft = Draft(D(2022, 11, 23), positions: ("ARM", Position.Support));
+        Refused("POSITION_ALREADY_RECORDED", DraftDecide.RecordPosition(draft, Members(), "ARM", Position.Object));
+        var change = Single<PositionChanged>(DraftDecide.ChangePosition(draft, Members(), "ARM", Position.Object));
+        Assert.Equal((Position.Support, Position.Object), (change.OldPosition, change.NewPosition));
+        Invalid("position", DraftDecide.ChangePosition(draft, Members(), "ARM", Position.Support));
+        Refused("POSITION_NOT_RECORDED", DraftDecide.ChangePosition(draft, Members(), "KAZ", Position.Object));
+    }
+
+    [Fact]
+    public void Positions_on_a_closed_draft_are_refused()
+    {
+        var draft = Draft(D(2022, 11, 23)).Apply(new DraftWithdrawn { Draft = "drafts/d1" });
+        Refused("DRAFT_CLOSED", DraftDecide.RecordPosition(draft, Members(), "KAZ", Position.Support));
+    }
+
+    [Fact]
+    public void A_malformed_state_or_missing_position_names_the_field()
+    {
+        Invalid("state", DraftDecide.RecordPosition(Draft(D(2022, 11, 23)), Members(), "kz", Position.Support));
+        Invalid("position", DraftDecide.RecordPosition(Draft(D(2022, 11, 23)), Members(), "KAZ", Position.Unspecified));
+    }
+}
+
+public sealed class OutcomeSpecs
+{
+    [Fact]
+    public void Consensus_adopts_when_every_state_with_a_voice_supports_and_binds_them_all()
+    {
+        var draft = Draft(D(2022, 11, 23), positions: All(Position.Support, [.. Founders, "UZB"]));
+        var adopted = First<DecisionAdopted>(DraftDecide.Close(draft, Csc, Tree, Members(), Decide));
+        Assert.Equal(DecisionRule.Consensus, adopted.Rule);
+        Assert.Equal(7, adopted.Counts.Support);
+        Assert.Equal([.. Founders, "UZB"], adopted.BoundStates);
+        Assert.Empty(adopted.MayJoinStates);
+        Assert.Equal("Statement", adopted.Payload.CollectiveStatement.Title);
+        Assert.Equal(D(2022, 11, 23).ToProto(), adopted.EffectiveDate);
+    }
+
+    [Fact]
+    public void One_objection_returns_the_draft_for_revision()
+    {
+        var draft = Draft(D(2022, 11, 23), positions: [.. All(Position.Support, "BLR", "KAZ", "KGZ", "RUS", "TJK"), ("ARM", Position.Object)]);
+        var returned = Single<DecisionReturned>(DraftDecide.Close(draft, Csc, Tree, Members(("UZB", MemberStatus.Suspended, D(2012, 12, 19))), Decide));
+        Assert.Equal(["ARM"], returned.ObjectingStates);
+        Assert.Equal(1, returned.Counts.Object);
+        Assert.Contains("objected by ARM", returned.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_draft_nobody_supports_is_returned()
+    {
+        var returned = Single<DecisionReturned>(DraftDecide.Close(Draft(D(2022, 11, 23)), Csc, Tree, Members(), Decide));
+        Assert.Equal(7, returned.Counts.Absent);
+    }
+
+    [Fact]
+    public void In_a_limited_format_states_not_participating_are_not_bound_and_may_join()
+    {
+        var roster = Members(("UZB", MemberStatus.Suspended, D(2012, 12, 19)));
+        var draft = Draft(D(2023, 11, 23), positions: [.. All(Position.Support, "BLR", "KAZ", "KGZ", "RUS", "TJK"), ("ARM", Position.NotParticipating)]);
+        var adopted = First<DecisionAdopted>(DraftDecide.Close(draft, Csc, Tree, roster, Decide));
+        Assert.Equal(DecisionRule.LimitedFormat, adopted.Rule);
+        Assert.Equal(["BLR", "KAZ", "KGZ", "RUS", "TJK"], adopted.BoundStates);
+        Assert.Equal(["ARM"], adopted.MayJoinStates);
+        Assert.Equal(["UZB"], adopted.ExcludedStates);
+    }
+
+    [Fact]
+    public void A_frozen_member_that_says_nothing_stays_out_and_does_not_block()
+    {
+        var draft = Draft(D(2024, 11, 28), positions: All(Position.Support, "BLR", "KAZ", "KGZ", "RUS", "TJK"));
+        var adopted = First<DecisionAdopted>(DraftDecide.Close(draft, Csc, Tree, Roster2024, Decide));
+        Assert.Equal(DecisionRule.LimitedFormat, adopted.Rule);
+        Assert.Equal(1, adopted.Counts.NotParticipating);
+        Assert.Equal(["ARM"], adopted.MayJoinStates);
+    }
+
+    [Fact]
+    public void A_suspension_is_decided_without_the_voice_of_the_state_concerned()
+    {
+        var draft = Draft(D(2012, 12, 19), Suspend("UZB"), positions: All(Position.Support, Founders));
+        var adopted = First<DecisionAdopted>(DraftDecide.Close(draft, Csc, Tree, Members(), Decide));
+        Assert.Equal(DecisionRule.Consensus, adopted.Rule);
+        Assert.Equal(["UZB"], adopted.ExcludedStates);
+        Assert.Equal(Founders, adopted.BoundStates);
+        Assert.Equal(6, adopted.Counts.Support + adopted.Counts.Object + adopted.Counts.NotParticipating + adopted.Counts.Absent);
+        Assert.Contains("about UZB", adopted.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_procedural_question_passes_by_simple_majority_of_the_states_present_where_the_rules_say_so()
+    {
+        var draft = Draft(D(2022, 11, 23), new() { General = new GeneralDecision { Title = "Agenda" } }, procedural: true,
+            positions: [.. All(Position.Support, "BLR", "KAZ", "KGZ", "RUS"), .. All(Position.Object, "ARM", "TJK")]);
+        var adopted = First<DecisionAdopted>(DraftDecide.Close(draft, Csc, Tree, Members(), Decide));
+        Assert.Equal(DecisionRule.SimpleMajority, adopted.Rule);
+        Assert.Equal(["UZB"], adopted.MayJoinStates); // absent
+        Assert.Equal(6, adopted.BoundStates.Count);
+
+        var tie = Draft(D(2022, 11, 23), new() { General = new GeneralDecision { Title = "Agenda" } }, procedural: true,
+            positions: [.. All(Position.Support, "BLR", "KAZ", "KGZ"), .. All(Position.Object, "ARM", "TJK", "RUS")]);
+        Assert.Equal(DecisionRule.SimpleMajority, Single<DecisionReturned>(DraftDecide.Close(tie, Csc, Tree, Members(), Decide)).Rule);
+    }
+
+    [Fact]
+    public void Counts_that_do_not_match_the_positions_are_refused()
+    {
+        var draft = Draft(D(2022, 11, 23), positions: All(Position.Support, [.. Founders, "UZB"]));
+        Refused("COUNTS_MISMATCH", DraftDecide.Close(draft, Csc, Tree, Members(), new CloseDraft(CloseAction.Decide, new PositionCounts { Support = 6 }, "")));
+        First<DecisionAdopted>(DraftDecide.Close(draft, Csc, Tree, Members(), new CloseDraft(CloseAction.Decide, new PositionCounts { Support = 7 }, "")));
+    }
+
+    [Fact]
+    public void A_withdrawn_draft_is_closed_without_an_outcome_and_cannot_be_closed_again()
+    {
+        var withdrawn = Single<DraftWithdrawn>(DraftDecide.Close(Draft(D(2022, 11, 23)), Csc, Tree, Members(), new CloseDraft(CloseAction.Withdraw, null, "replaced")));
+        Assert.Equal("replaced", withdrawn.Reason);
+        Refused("DRAFT_CLOSED", DraftDecide.Close(Draft(D(2022, 11, 23)).Apply(withdrawn), Csc, Tree, Members(), Decide));
+    }
+
+    [Fact]
+    public void An_absent_state_joins_later_and_is_bound_from_that_date()
+    {
+        var draft = Draft(D(2022, 11, 23), positions: All(Position.Support, Founders));
+        var adopted = First<DecisionAdopted>(DraftDecide.Close(draft, Csc, Tree, Members(), Decide));
+        Assert.Equal(["UZB"], adopted.MayJoinStates);
+        var closed = draft.Apply(adopted);
+        var joined = Single<DecisionJoined>(DraftDecide.Join(closed, Members(), "UZB", D(2023, 1, 10).ToProto()));
+        Assert.Equal(D(2023, 1, 10).ToProto(), joined.JoinedOn);
+        Refused("ALREADY_BOUND", DraftDecide.Join(closed, Members(), "KAZ", D(2023, 1, 10).ToProto()));
+        Refused("ALREADY_BOUND", DraftDecide.Join(closed.Apply(joined), Members(), "UZB", D(2023, 2, 10).ToProto()));
+        Refused("STATE_MAY_NOT_JOIN", DraftDecide.Join(closed, Members(), "AZE", D(2023, 1, 10).ToProto()));
+        Invalid("joined_on", DraftDecide.Join(closed, Members(), "UZB", D(2022, 1, 10).ToProto()));
+        Refused("DECISION_NOT_ADOPTED", DraftDecide.Join(draft, Members(), "UZB", D(2023, 1, 10).ToProto()));
+    }
+}
+
+public sealed class TablingSpecs
+{
+    static Verdict Table(DecisionPayload payload, DateOnly date, string body = "csc", bool procedural = false, RosterHistory? roster = null) =>
+        DraftDecide.Table(Session(date, body), Tree[body], Tree, roster ?? Members(), new TableDraft("d1", "Draft", payload, procedural, null));
+
+    [Fact]
+    public void A_body_may_take_only_its_kinds_of_decision()
+    {
+        Refused("KIND_NOT_ALLOWED_FOR_BODY", Table(new() { AppointSecretaryGeneral = new AppointSecretaryGeneral { PersonName = "X", Citizenship = "KAZ", TermStart = D(2023, 1, 1).ToProto() } }, D(2022, 11, 23), "cmfa"));
+        Single<DraftTabled>(Table(Statement, D(2022, 11, 23), "cmfa"));
+    }
+
+    [Fact]
+    public void A_procedural_question_needs_rules_of_procedure_that_allow_a_majority() =>
+        Refused("NO_PROCEDURAL_MAJORITY", Table(new() { General = new GeneralDecision { Title = "x" } }, D(2022, 11, 23), "military-committee", procedural: true));
+
+    [Fact]
+    public void A_draft_without_a_kind_or_title_names_the_field()
+    {
+        Invalid("payload", Table(new DecisionPayload(), D(2022, 11, 23)));
+        Invalid("title", DraftDecide.Table(Session(D(2022, 11, 23)), Csc, Tree, Members(), new TableDraft("d1", " ", Statement, false, null)));
+    }
+
+    [Fact]
+    public void The_appointee_must_be_a_citizen_of_a_member_with_a_voice_and_the_term_is_three_years()
+    {
+        AppointSecretaryGeneral Appoint(string citizenship, DateOnly? end = null) => new()
+        {
+            PersonName = "Imangali Tasmagambetov",
+            Citizenship = citizenship,
+            TermStart = D(2023, 1, 1).ToProto(),
+            TermEnd = end?.ToProto(),
+        };
+        Refused("APPOINTEE_NOT_CITIZEN_OF_MEMBER_WITH_VOICE", Table(new() { AppointSecretaryGeneral = Appoint("AZE") }, D(2022, 11, 23)));
+        Refused("APPOINTEE_NOT_CITIZEN_OF_MEMBER_WITH_VOICE", Table(new() { AppointSecretaryGeneral = Appoint("UZB") }, D(2022, 11, 23), roster: Roster2024));
+        Refused("TERM_LONGER_THAN_THREE_YEARS", Table(new() { AppointSecretaryGeneral = Appoint("KAZ", D(2026, 1, 1)) }, D(2022, 11, 23)));
+        Invalid("payload.appoint_secretary_general.citizenship", Table(new() { AppointSecretaryGeneral = Appoint("kz") }, D(2022, 11, 23)));
+
+        var draft = Draft(D(2022, 11, 23), new() { AppointSecretaryGeneral = Appoint("KAZ") }, positions: All(Position.Support, Founders));
+        var verdict = DraftDecide.Close(draft, Csc, Tree, Roster2024, Decide);
+        var appointed = Assert.IsType<SecretaryGeneralAppointed>(verdict.Events[1]);
+        Assert.Equal(D(2025, 12, 31).ToProto(), appointed.TermEnd);
+    }
+
+    [Fact]
+    public void Suspending_restoring_and_admitting_follow_the_state_status()
+    {
+        Refused("NOT_A_PARTICIPATING_MEMBER", Table(Suspend("AZE"), D(2012, 12, 19)));
+        Refused("NOT_SUSPENDED", Table(new() { RestoreMember = new RestoreMember { State = "KAZ" } }, D(2013, 1, 1)));
+        Single<DraftTabled>(Table(new() { RestoreMember = new RestoreMember { State = "UZB" } }, D(2013, 1, 1), roster: Roster2024));
+        Refused("ALREADY_A_MEMBER", Table(new() { AdmitMember = new AdmitMember { State = "UZB" } }, D(2013, 1, 1), roster: Roster2024));
+    }
+
+    [Fact]
+    public void Peacekeeping_outside_the_members_territory_needs_a_un_mandate() =>
+        Refused("UN_MANDATE_REQUIRED", Table(new() { AuthorizeOperation = new AuthorizeOperation { Name = "Blue", Kind = Csto.Common.V1.OperationKind.Peacekeeping, StartDate = D(2022, 1, 1).ToProto(), Permanent = true, OutsideMemberTerritory = true } }, D(2021, 12, 1)));
+}
+
+public sealed class SessionSpecs
+{
+    static ConveneSession Convene(DateOnly date, string host = "RUS", bool regular = true) => new("s1", date, "Moscow", host, regular, SessionFormat.InPerson, []);
+
+    [Fact]
+    public void A_session_before_the_body_existed_is_refused() =>
+        Refused("SESSION_BEFORE_BODY_FOUNDED", SessionDecide.Convene(Tree["military-committee"], Members(), Convene(D(2012, 12, 18))));
+
+    [Fact]
+    public void A_working_body_holds_no_deciding_sessions() =>
+        Refused("BODY_TAKES_NO_DECISIONS", SessionDecide.Convene(Tree["secretariat"], Members(), Convene(D(2012, 12, 18))));
+
+    [Fact]
+    public void The_host_of_a_regular_council_session_takes_the_chair()
+    {
+        var verdict = SessionDecide.Convene(Csc, Members(), Convene(D(2013, 9, 23)));
+        var chair = Assert.IsType<ChairAssumed>(verdict.Events[1]);
+        Assert.Equal(("RUS", ChairBasis.HostOfRegularSession), (chair.State, chair.Basis));
+        Assert.Single(SessionDecide.Convene(Csc, Members(), Convene(D(2013, 9, 23), regular: false)).Events);
+        Refused("HOST_NOT_A_MEMBER_WITH_VOICE", SessionDecide.Convene(Csc, Roster2024, Convene(D(2013, 9, 23), host: "UZB")));
+        Invalid("host_state", SessionDecide.Convene(Csc, Members(), Convene(D(2013, 9, 23), host: "Russia")));
+    }
+}
+
+public sealed class PostSpecs
+{
+    static ChairFact Chair(long position, string state, DateOnly from, ChairBasis basis) => new(position, new ChairAssumed { BodyId = "csc", State = state, FromDate = from.ToProto(), Basis = basis });
+
+    [Fact]
+    public void The_chair_follows_article_13_unless_the_council_decides_otherwise()
+    {
+        var facts = new[]
+        {
+            Chair(1, "KAZ", D(2011, 12, 20), ChairBasis.HostOfRegularSession),
+            Chair(2, "RUS", D(2012, 12, 19), ChairBasis.HostOfRegularSession), // Moscow hosts...
+            Chair(3, "KGZ", D(2012, 12, 19), ChairBasis.CouncilDecision), // ...and the Council hands the chair to Kyrgyzstan
+            Chair(5, "TJK", D(2015, 9, 15), ChairBasis.HostOfRegularSession),
+            Chair(4, "RUS", D(2013, 9, 23), ChairBasis.HostOfRegularSession),
+        };
+        Assert.Equal("KAZ", Posts.Posts.ChairOn(facts, D(2012, 12, 18))!.State);
+        Assert.Equal("KGZ", Posts.Posts.ChairOn(facts, D(2012, 12, 19))!.State);
+        Assert.Equal("RUS", Posts.Posts.ChairOn(facts, D(2014, 6, 1))!.State);
+        Assert.Equal("TJK", Posts.Posts.ChairOn(facts, D(2015, 9, 16))!.State);
+        Assert.Null(Posts.Posts.ChairOn(facts, D(2010, 1, 1)));
+    }
+
+    [Fact]
+    public void A_council_decision_assigning_the_chair_records_who_chairs_from_when()
+    {
+        var draft = Draft(D(2014, 12, 23), new() { AssignChairmanship = new AssignChairmanship { State = "TJK", FromDate = D(2015, 1, 1).ToProto() } }, positions: All(Position.Support, Founders));
+        var chair = Assert.IsType<ChairAssumed>(DraftDecide.Close(draft, Csc, Tree, Roster2024, Decide).Events[1]);
+        Assert.Equal(("TJK", ChairBasis.CouncilDecision, "decisions/d1"), (chair.State, chair.Basis, chair.Decision));
+    }
+
+    [Fact]
+    public void The_secretary_general_on_a_date_is_the_latest_appointment_whose_term_covers_it()
+    {
+        AppointmentFact A(long p, string name, DateOnly start, DateOnly end) => new(p, new SecretaryGeneralAppointed { PersonName = name, TermStart = start.ToProto(), TermEnd = end.ToProto() });
+        var facts = new[] { A(1, "Khachaturov", D(2017, 1, 1), D(2019, 12, 31)), A(2, "Semerikov", D(2018, 11, 3), D(2019, 12, 31)), A(3, "Zas", D(2020, 1, 1), D(2022, 12, 31)) };
+        Assert.Equal("Khachaturov", Posts.Posts.SecretaryGeneralOn(facts, D(2018, 1, 1))!.PersonName);
+        Assert.Equal("Semerikov", Posts.Posts.SecretaryGeneralOn(facts, D(2019, 1, 1))!.PersonName);
+        Assert.Equal("Zas", Posts.Posts.SecretaryGeneralOn(facts, D(2022, 12, 31))!.PersonName);
+        Assert.Null(Posts.Posts.SecretaryGeneralOn(facts, D(2023, 1, 1)));
+    }
+}
