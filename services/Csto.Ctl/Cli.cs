@@ -24,6 +24,7 @@ public static class Cli
         root.Subcommands.Add(LogCommands.BuildProjections(context));
         root.Subcommands.Add(HealthCommand.Build(context));
         root.Subcommands.Add(Query.QueryCommands.Build(context));
+        root.Subcommands.Add(History.HistoryCommands.Build(context));
         foreach (var extra in Extensions)
         {
             root.Subcommands.Add(extra(context));

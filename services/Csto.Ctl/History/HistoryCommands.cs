@@ -1,0 +1,31 @@
+using System.CommandLine;
+using Csto.Ctl.Common;
+
+namespace Csto.Ctl.History;
+
+/// <summary>cstoctl history load [--file].</summary>
+public static class HistoryCommands
+{
+    public static Command Build(CtlContext ctx)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        var history = new Command("history", "the CSTO's history 1992-2024");
+        var load = new Command("load", "record the history through the public APIs (idempotent: loading twice changes nothing)");
+        var file = new Option<string?>("--file") { Description = "history file (default: the one shipped with cstoctl, History/csto-history.json)" };
+        var quiet = new Option<bool>("--no-progress") { Description = "one line per step instead of a progress bar" };
+        load.Options.Add(file);
+        load.Options.Add(quiet);
+        load.SetAction(async (p, ct) =>
+        {
+            using var services = ctx.Services(p);
+            var path = p.GetValue(file) ?? HistoryFile.DefaultPath;
+            var history = HistoryFile.Load(path);
+            var bar = !p.GetValue(quiet) && !Console.IsErrorRedirected && ReferenceEquals(ctx.Error, Console.Error);
+            var summary = await new HistoryLoader(services, ctx.Error, bar).LoadAsync(history, ct).ConfigureAwait(false);
+            await ctx.Out.WriteLineAsync($"history loaded from {path}: {summary.Steps} steps, {summary.Decisions} decisions adopted, {summary.Returned} drafts returned, {summary.Writes} requests (retries of earlier loads are no-ops)").ConfigureAwait(false);
+            return ExitCodes.Ok;
+        });
+        history.Subcommands.Add(load);
+        return history;
+    }
+}
