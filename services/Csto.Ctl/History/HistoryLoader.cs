@@ -127,7 +127,7 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
         _writes++;
         var session = (await bodies.ConveneSessionAsync(new ConveneSessionRequest
         {
-            Body = s.Body,
+            Body = s.Body.StartsWith("bodies/", StringComparison.Ordinal) ? s.Body : "bodies/" + s.Body,
             SessionId = s.Id,
             Date = date,
             Place = s.Place,
@@ -138,9 +138,10 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
             RequestId = RequestId("session", s.Id),
         }, cancellationToken: ct)).Session;
 
-        var roster = (await Membership.GetRosterAsync(new GetRosterRequest { AsOf = date }, cancellationToken: ct)).Entries;
         foreach (var d in s.Drafts)
         {
+            // per draft: a decision earlier in the session (a suspension) changes who has a voice
+            var roster = (await Membership.GetRosterAsync(new GetRosterRequest { AsOf = date }, cancellationToken: ct)).Entries;
             var payload = Parser.Parse<DecisionPayload>(d.Payload.GetRawText());
             var table = new TableDraftRequest { Session = session.Name, DraftId = d.Id, Title = d.Title, Payload = payload, Procedural = d.Procedural, RequestId = RequestId("draft", d.Id) };
             if (d.EffectiveDate is { } eff)
@@ -150,7 +151,8 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
 
             _writes++;
             var draft = (await bodies.TableDraftAsync(table, cancellationToken: ct)).Draft;
-            foreach (var (state, position) in Positions(d, payload, roster))
+            // a draft closed by an earlier load keeps the positions it had: only an open draft takes them
+            foreach (var (state, position) in draft.Status == DraftStatus.Open ? Positions(d, payload, roster) : [])
             {
                 if (draft.Positions.Any(p => p.State == state))
                 {
