@@ -17,6 +17,8 @@ public static class QueryCommands
     {
         var query = new Command("query", "ask the services");
         query.Subcommands.Add(Members(ctx));
+        query.Subcommands.Add(BodiesQueries.Chair(ctx));
+        query.Subcommands.Add(BodiesQueries.Decisions(ctx));
         foreach (var build in More)
         {
             query.Subcommands.Add(build(ctx));
