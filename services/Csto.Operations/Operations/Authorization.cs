@@ -23,7 +23,7 @@ public static class Authorization
         ArgumentNullException.ThrowIfNull(decision);
         var a = decision.Payload?.AuthorizeOperation ?? throw new ArgumentException("not an authorization", nameof(decision));
         const string f = "payload.authorize_operation.";
-        if (Ids.ChildOf(decision.Decision + "/x/y", "x") is null)
+        if (!decision.Decision.StartsWith("decisions/", StringComparison.Ordinal) || decision.Decision.Length == "decisions/".Length)
         {
             return Decided.Invalid("decision", "resource name \"decisions/{id}\" required");
         }
