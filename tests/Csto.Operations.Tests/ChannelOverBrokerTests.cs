@@ -235,4 +235,23 @@ public sealed class ChannelOverBrokerTests(RabbitMqFixture broker) : IAsyncLifet
         Assert.Equal("CSC_DECISION_REQUIRED", refusal.Reason);
         Assert.Empty(await _log.ReadStreamAsync("operation-crrf-kazakhstan"));
     }
+    [Fact]
+    public async Task An_operation_past_its_end_date_closes_once_with_its_summary()
+    {
+        var decision = Authorize("Illegal-2006", OperationKind.IllegalMigration, "2006-06-01", "2006-06-30", permanent: false, id: "csc-2006-illegal");
+        await _bodies.Services.GetRequiredService<IEventStore>().AppendAsync(new AppendRequest("decision-csc-2006-illegal", ExpectedVersion.NoStream, [NewEvent.From(decision, new EventMetadata())]));
+        await Eventually.UntilAsync(async () => (await _log.ReadStreamAsync("operation-illegal-2006")).Count > 0, TimeSpan.FromSeconds(60), "Illegal-2006 opened");
+        var closer = _operations.Services.GetRequiredService<Csto.Operations.Operations.EndDateCloser>();
+
+        Assert.Equal(1, await closer.CloseDueAsync(CancellationToken.None));
+        Assert.Equal(0, await closer.CloseDueAsync(CancellationToken.None));
+
+        var stream = await _log.ReadStreamAsync("operation-illegal-2006");
+        Assert.Equal([OperationOpened.Descriptor.FullName, OperationClosed.Descriptor.FullName, OperationSummaryPublished.Descriptor.FullName], stream.Select(r => r.Type));
+        var operation = (await _client.GetOperationAsync(new GetOperationRequest { Name = "operations/illegal-2006" })).Operation;
+        Assert.True(operation.Closed);
+        Assert.Equal(OperationStatus.Closed, operation.Status);
+        await RefusedAsync(() => _client.JoinOperationAsync(new JoinOperationRequest { Operation = "operations/illegal-2006", State = "KAZ", JoinDate = D("2006-06-10"), Agencies = { Agency.Police } }).ResponseAsync,
+            StatusCode.FailedPrecondition, "OPERATION_CLOSED");
+    }
 }

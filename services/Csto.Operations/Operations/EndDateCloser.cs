@@ -55,6 +55,11 @@ public sealed partial class EndDateCloser(OperationStore operations, TimeProvide
         var closed = 0;
         foreach (var id in await operations.OperationIdsAsync(cancellationToken).ConfigureAwait(false))
         {
+            if (await operations.LoadAsync(id, cancellationToken).ConfigureAwait(false) is not { } operation || Authorization.CloseAtEndDate(operation, today).Events.Count == 0)
+            {
+                continue;
+            }
+
             var metadata = new EventMetadata { CorrelationId = "close-" + id, Actor = new Actor { Subject = "operations:end-date-closer", Role = "system" } };
             var (_, result) = await operations.ExecuteAsync(id, "close-at-end-date/" + id, op => Authorization.CloseAtEndDate(op, today), metadata, cancellationToken).ConfigureAwait(false);
             if (result.Events.Count > 0)
