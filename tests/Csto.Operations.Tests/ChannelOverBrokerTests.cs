@@ -235,6 +235,7 @@ public sealed class ChannelOverBrokerTests(RabbitMqFixture broker) : IAsyncLifet
         Assert.Equal("CSC_DECISION_REQUIRED", refusal.Reason);
         Assert.Empty(await _log.ReadStreamAsync("operation-crrf-kazakhstan"));
     }
+
     [Fact]
     public async Task An_operation_past_its_end_date_closes_once_with_its_summary()
     {
