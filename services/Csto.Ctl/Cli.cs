@@ -25,6 +25,7 @@ public static class Cli
         root.Subcommands.Add(HealthCommand.Build(context));
         root.Subcommands.Add(Query.QueryCommands.Build(context));
         root.Subcommands.Add(History.HistoryCommands.Build(context));
+        root.Subcommands.Add(Trace.TraceCommand.Build(context));
         foreach (var extra in Extensions)
         {
             root.Subcommands.Add(extra(context));

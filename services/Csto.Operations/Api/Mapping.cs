@@ -1,0 +1,90 @@
+using Csto.EventLog.Api;
+using Csto.Operations.Operations;
+using Csto.Operations.Shared;
+using Csto.Operations.V1;
+using Grpc.Core;
+
+namespace Csto.Operations.Api;
+
+/// <summary>State to API messages, violations to gRPC errors.</summary>
+public static class Mapping
+{
+    public static RpcException ToRpc(this Violation violation) => violation switch
+    {
+        InvalidField f => RpcErrors.InvalidArgument(f.Field, f.Description),
+        RuleBroken r => RpcErrors.FailedPrecondition(r.Reason, r.Description),
+        _ => new RpcException(new Status(StatusCode.Internal, violation.Description)),
+    };
+
+    public static OperationStatus StatusOn(OperationState op, DateOnly day) =>
+        day < op.Start ? OperationStatus.Planned
+        : op.End is { } end && day > end ? OperationStatus.Closed
+        : OperationStatus.Active;
+
+    public static Operation ToApi(OperationState op, DateOnly asOf, bool withReports)
+    {
+        ArgumentNullException.ThrowIfNull(op);
+        var result = new Operation
+        {
+            Name = op.Name,
+            DisplayName = op.DisplayName,
+            Kind = op.Kind,
+            StartDate = op.Start.ToDate(),
+            EndDate = op.End.ToDate(),
+            Permanent = op.Permanent,
+            Status = StatusOn(op, asOf),
+            Decision = op.Decision,
+            BodyId = op.BodyId,
+            UnMandateReference = op.UnMandateReference,
+            OutsideMemberTerritory = op.OutsideMemberTerritory,
+            Closed = op.Closed,
+        };
+        result.LaterDecisions.AddRange(op.LaterDecisions);
+        result.Participants.AddRange(op.Participants.Values.OrderBy(p => p.State, StringComparer.Ordinal).Select(ToApi));
+        result.Observers.AddRange(op.Observers.Values.OrderBy(o => o.Observer, StringComparer.Ordinal).Select(ToApi));
+        result.Stages.AddRange(op.Stages.Values.OrderBy(s => s.Start).ThenBy(s => s.Name, StringComparer.Ordinal).Select(ToApi));
+        if (withReports)
+        {
+            result.Reports.AddRange(op.Reports.Values.OrderBy(r => r.ReportDate).ThenBy(r => r.Name, StringComparer.Ordinal).Select(r => ToApi(r, r.Latest)));
+        }
+
+        return result;
+    }
+
+    public static Participant ToApi(ParticipantState p)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        var result = new Participant { State = p.State, JoinDate = p.JoinDate.ToDate() };
+        result.Agencies.AddRange(p.Agencies);
+        return result;
+    }
+
+    public static Observer ToApi(ObserverState o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        return new Observer { Observer_ = o.Observer, Kind = o.Kind, AdmittedOn = o.AdmittedOn.ToDate(), Stage = o.Stage };
+    }
+
+    public static Stage ToApi(StageState s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        return new Stage { Name = s.Name, DisplayName = s.DisplayName, StartDate = s.Start.ToDate(), EndDate = s.End.ToDate(), Closed = s.Closed };
+    }
+
+    public static OutcomeReport ToApi(ReportState r, ReportVersion v)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        ArgumentNullException.ThrowIfNull(v);
+        return new OutcomeReport
+        {
+            Name = r.Name,
+            State = r.State,
+            Stage = r.Stage,
+            ReportDate = r.ReportDate.ToDate(),
+            Version = v.Version,
+            VersionDate = v.Date.ToDate(),
+            Figures = v.Figures,
+            CorrectionReason = v.Reason,
+        };
+    }
+}

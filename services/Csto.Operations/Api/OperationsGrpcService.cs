@@ -1,0 +1,213 @@
+using System.Text;
+using Csto.EventLog.Api;
+using Csto.Operations.Operations;
+using Csto.Operations.Outcomes;
+using Csto.Operations.Participants;
+using Csto.Operations.Roster;
+using Csto.Operations.Shared;
+using Csto.Operations.Stages;
+using Csto.Operations.V1;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace Csto.Operations.Api;
+
+/// <summary>Thin methods: validate names, load, call the feature's decide function, append, answer.</summary>
+public sealed class OperationsGrpcService(OperationStore operations, KgConversion conversion, TimeProvider clock) : OperationsService.OperationsServiceBase
+{
+    const int DefaultPageSize = 50;
+    const int MaxPageSize = 500;
+
+    public override async Task<GetOperationResponse> GetOperation(GetOperationRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var op = await LoadAsync(OperationId(request.Name, "name"), context).ConfigureAwait(false);
+        return new GetOperationResponse { Operation = Mapping.ToApi(op, AsOf(request.AsOf, "as_of"), withReports: true) };
+    }
+
+    public override async Task<ListOperationsResponse> ListOperations(ListOperationsRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var asOf = AsOf(request.AsOf, "as_of");
+        var size = request.PageSize switch
+        {
+            < 0 => throw RpcErrors.InvalidArgument("page_size", "must not be negative"),
+            0 => DefaultPageSize,
+            > MaxPageSize => MaxPageSize,
+            var n => n,
+        };
+        if (request.State.Length > 0 && !Figures.IsIso3(request.State))
+        {
+            throw RpcErrors.InvalidArgument("state", "ISO 3166-1 alpha-3 code");
+        }
+
+        var after = "";
+        if (request.PageToken.Length > 0)
+        {
+            try
+            {
+                after = Encoding.UTF8.GetString(Convert.FromBase64String(request.PageToken));
+            }
+            catch (FormatException)
+            {
+                throw RpcErrors.InvalidArgument("page_token", "not a token from a previous response");
+            }
+        }
+
+        var matches = new List<OperationState>();
+        foreach (var id in (await operations.OperationIdsAsync(context.CancellationToken).ConfigureAwait(false)).Where(i => string.CompareOrdinal(i, after) > 0).Order(StringComparer.Ordinal))
+        {
+            var op = (await operations.LoadAsync(id, context.CancellationToken).ConfigureAwait(false))!;
+            if ((request.Kind == Common.V1.OperationKind.Unspecified || op.Kind == request.Kind)
+                && (request.Status == OperationStatus.Unspecified || Mapping.StatusOn(op, asOf) == request.Status)
+                && (request.State.Length == 0 || (op.Participants.TryGetValue(request.State, out var p) && p.JoinDate <= asOf)))
+            {
+                matches.Add(op);
+                if (matches.Count > size)
+                {
+                    break;
+                }
+            }
+        }
+
+        var response = new ListOperationsResponse();
+        response.Operations.AddRange(matches.Take(size).Select(op => Mapping.ToApi(op, asOf, withReports: false)));
+        if (matches.Count > size)
+        {
+            response.NextPageToken = Convert.ToBase64String(Encoding.UTF8.GetBytes(matches[size - 1].Id));
+        }
+
+        return response;
+    }
+
+    public override async Task<JoinOperationResponse> JoinOperation(JoinOperationRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var id = OperationId(request.Operation, "operation");
+        var roster = await RosterAsync(request.State, context).ConfigureAwait(false);
+        var command = new JoinOperation(request.State, [.. request.Agencies], request.JoinDate);
+        var events = await ExecuteAsync(id, "join", request.RequestId, request.State, op => Participation.Join(op, roster, command), context).ConfigureAwait(false);
+        return new JoinOperationResponse { Participant = Mapping.ToApi(ParticipantOf(events.OfType<ParticipantJoined>().Single())) };
+    }
+
+    public override async Task<AdmitObserverResponse> AdmitObserver(AdmitObserverRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var id = OperationId(request.Operation, "operation");
+        var roster = await RosterAsync(request.Observer, context).ConfigureAwait(false);
+        var command = new AdmitObserver(request.Observer, request.Kind, request.AdmittedOn, request.Stage);
+        var events = await ExecuteAsync(id, "observer", request.RequestId, "", op => Participation.Admit(op, roster, command), context).ConfigureAwait(false);
+        var admitted = events.OfType<ObserverAdmitted>().Single();
+        return new AdmitObserverResponse { Observer = new Observer { Observer_ = admitted.Observer, Kind = admitted.Kind, AdmittedOn = admitted.AdmittedOn, Stage = admitted.Stage } };
+    }
+
+    public override async Task<StartStageResponse> StartStage(StartStageRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var id = OperationId(request.Operation, "operation");
+        var command = new StartStage(request.DisplayName, request.StartDate, request.EndDate);
+        var events = await ExecuteAsync(id, "stage", request.RequestId, "", op => StageRules.Start(op, command), context).ConfigureAwait(false);
+        var started = events.OfType<StageStarted>().Single();
+        return new StartStageResponse { Stage = new Stage { Name = started.Stage, DisplayName = started.DisplayName, StartDate = started.StartDate, EndDate = started.EndDate } };
+    }
+
+    public override async Task<CloseStageResponse> CloseStage(CloseStageRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var (id, _) = Ids.ChildOf(request.Stage, "stages") ?? throw RpcErrors.InvalidArgument("stage", "resource name \"operations/{operation}/stages/{stage}\"");
+        var events = await ExecuteAsync(id, "close-stage", request.RequestId, "", op => StageRules.Close(op, new CloseStage(request.Stage)), context).ConfigureAwait(false);
+        var op = await LoadAsync(id, context).ConfigureAwait(false);
+        return new CloseStageResponse
+        {
+            Stage = Mapping.ToApi(op.Stages[request.Stage]),
+            Totals = events.OfType<OperationSummaryPublished>().Single().Totals,
+        };
+    }
+
+    public override async Task<ReportOutcomeResponse> ReportOutcome(ReportOutcomeRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var id = OperationId(request.Operation, "operation");
+        ValidateRequestId(request.RequestId);
+        var roster = await RosterAsync(request.State, context).ConfigureAwait(false);
+        var reportId = request.RequestId.Length > 0 ? Ids.Short("report/" + id + "/" + request.RequestId) : Guid.NewGuid().ToString("N")[..12];
+        var command = new ReportOutcome(reportId, request.State, request.Stage, request.ReportDate, request.Figures);
+        var events = await ExecuteAsync(id, "report", request.RequestId, request.State, op => Reporting.Report(op, roster, conversion, command), context).ConfigureAwait(false);
+        var reported = events.OfType<OutcomeReported>().Single();
+        var op = await LoadAsync(id, context).ConfigureAwait(false);
+        var report = op.Reports[reported.Report];
+        return new ReportOutcomeResponse { Report = Mapping.ToApi(report, report.Versions[0]) };
+    }
+
+    public override async Task<CorrectOutcomeResponse> CorrectOutcome(CorrectOutcomeRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var (id, _) = Ids.ChildOf(request.Report, "reports") ?? throw RpcErrors.InvalidArgument("report", "resource name \"operations/{operation}/reports/{report}\"");
+        var command = new CorrectOutcome(request.Report, request.State, request.CorrectedOn, request.Reason, request.Figures);
+        var events = await ExecuteAsync(id, "correct", request.RequestId, request.State, op => Reporting.Correct(op, conversion, command), context).ConfigureAwait(false);
+        var corrected = events.OfType<OutcomeCorrected>().Single();
+        var op = await LoadAsync(id, context).ConfigureAwait(false);
+        var report = op.Reports[corrected.Report];
+        return new CorrectOutcomeResponse { Report = Mapping.ToApi(report, report.Versions[corrected.Version - 1]) };
+    }
+
+    public override async Task<GetOperationTotalsResponse> GetOperationTotals(GetOperationTotalsRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var op = await LoadAsync(OperationId(request.Operation, "operation"), context).ConfigureAwait(false);
+        var asOf = AsOf(request.AsOf, "as_of");
+        if (request.Stage.Length > 0 && !op.Stages.ContainsKey(request.Stage))
+        {
+            throw RpcErrors.InvalidArgument("stage", $"{op.Name} has no stage '{request.Stage}'");
+        }
+
+        return new GetOperationTotalsResponse { Totals = TotalsCalculator.Compute(op, asOf, request.Stage) };
+    }
+
+    async Task<IReadOnlyList<IMessage>> ExecuteAsync(string id, string method, string requestId, string state, Func<OperationState, Decided> decide, ServerCallContext context)
+    {
+        ValidateRequestId(requestId);
+        var key = requestId.Length > 0 ? $"{method}/{id}/{requestId}" : null;
+        var (found, result) = await operations.ExecuteAsync(id, key, decide, OperationStore.ForRequest(requestId, "grpc:" + method, state), context.CancellationToken).ConfigureAwait(false);
+        if (!found)
+        {
+            throw RpcErrors.NotFound(Ids.OperationName(id), $"no operation {Ids.OperationName(id)}");
+        }
+
+        return result.Violation is { } violation ? throw violation.ToRpc() : result.Events;
+    }
+
+    async Task<OperationState> LoadAsync(string id, ServerCallContext context) =>
+        await operations.LoadAsync(id, context.CancellationToken).ConfigureAwait(false)
+        ?? throw RpcErrors.NotFound(Ids.OperationName(id), $"no operation {Ids.OperationName(id)}");
+
+    Task<RosterView> RosterAsync(string state, ServerCallContext context) =>
+        Figures.IsIso3(state ?? "") ? RosterHandler.LoadAsync(operations.Log, [state!], context.CancellationToken) : Task.FromResult(RosterView.Empty);
+
+    static ParticipantState ParticipantOf(ParticipantJoined e) => new(e.State, [.. e.Agencies], DateValues.Get(e.JoinDate));
+
+    static string OperationId(string name, string field) =>
+        Ids.OperationIdOf(name) is { } id && name.Count(c => c == '/') == 1 ? id : throw RpcErrors.InvalidArgument(field, "resource name \"operations/{operation}\", e.g. operations/channel");
+
+    static void ValidateRequestId(string requestId)
+    {
+        if (requestId.Length > 128)
+        {
+            throw RpcErrors.InvalidArgument("request_id", "at most 128 characters (a UUID is recommended)");
+        }
+    }
+
+    DateOnly AsOf(Common.V1.Date? date, string field) =>
+        date is null ? DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime)
+        : DateValues.TryGet(date, out var day) ? day
+        : throw RpcErrors.InvalidArgument(field, "not a valid date");
+}

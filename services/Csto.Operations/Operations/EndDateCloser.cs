@@ -1,0 +1,76 @@
+using Csto.EventLog;
+using Csto.EventLog.V1;
+using Csto.Operations.Shared;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Csto.Operations.Operations;
+
+public sealed class EndDateCloserOptions
+{
+    /// <summary>Configuration <c>Operations:AutoClose</c> (default true): close operations whose end date passed.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Configuration <c>Operations:AutoCloseIntervalSeconds</c> (default 3,600).</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>
+/// Closes every operation whose last day is before today (UTC), with its summary. The close of an operation
+/// has a deterministic event id, so two instances, or a run racing a concluding decision, close it once.
+/// </summary>
+public sealed partial class EndDateCloser(OperationStore operations, TimeProvider clock, EndDateCloserOptions options, ILogger<EndDateCloser> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Enabled)
+        {
+            return;
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await CloseDueAsync(stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // a failed round is retried at the next interval
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogFailed(ex);
+            }
+
+            await Task.Delay(options.Interval, clock, stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<int> CloseDueAsync(CancellationToken cancellationToken)
+    {
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var closed = 0;
+        foreach (var id in await operations.OperationIdsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (await operations.LoadAsync(id, cancellationToken).ConfigureAwait(false) is not { } operation || Authorization.CloseAtEndDate(operation, today).Events.Count == 0)
+            {
+                continue;
+            }
+
+            var metadata = new EventMetadata { CorrelationId = "close-" + id, Actor = new Actor { Subject = "operations:end-date-closer", Role = "system" } };
+            var (_, result) = await operations.ExecuteAsync(id, "close-at-end-date/" + id, op => Authorization.CloseAtEndDate(op, today), metadata, cancellationToken).ConfigureAwait(false);
+            if (result.Events.Count > 0)
+            {
+                closed++;
+            }
+        }
+
+        return closed;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "closing operations at their end date failed")]
+    partial void LogFailed(Exception exception);
+}

@@ -1,0 +1,101 @@
+using System.Collections.Immutable;
+using Csto.Common.V1;
+using Csto.Operations.Shared;
+using Csto.Operations.V1;
+using Google.Protobuf;
+
+namespace Csto.Operations.Operations;
+
+public sealed record ParticipantState(string State, ImmutableArray<Agency> Agencies, DateOnly JoinDate);
+
+public sealed record ObserverState(string Observer, ObserverKind Kind, DateOnly AdmittedOn, string Stage);
+
+public sealed record StageState(string Id, string Name, string DisplayName, DateOnly Start, DateOnly End, bool Closed);
+
+/// <summary>One version of a report: the original (version 1, dated the report date) or a correction.</summary>
+public sealed record ReportVersion(int Version, DateOnly Date, OutcomeFigures Figures, string Reason);
+
+public sealed record ReportState(string Id, string Name, string State, string Stage, DateOnly ReportDate, ImmutableList<ReportVersion> Versions)
+{
+    public ReportVersion Latest => Versions[^1];
+
+    /// <summary>The latest version made on or before <paramref name="asOf"/>; null when the report is dated later.</summary>
+    public ReportVersion? AsOf(DateOnly asOf) => ReportDate > asOf ? null : Versions.LastOrDefault(v => v.Date <= asOf) ?? Versions[0];
+}
+
+/// <summary>An operation folded from its stream "operation-{id}".</summary>
+public sealed record OperationState(
+    string Id,
+    string DisplayName,
+    OperationKind Kind,
+    DateOnly Start,
+    DateOnly? End,
+    bool Permanent,
+    string Decision,
+    string BodyId,
+    string UnMandateReference,
+    bool OutsideMemberTerritory,
+    ImmutableArray<string> PlannedStages,
+    ImmutableArray<string> LaterDecisions,
+    bool Closed,
+    ImmutableDictionary<string, ParticipantState> Participants,
+    ImmutableDictionary<string, ObserverState> Observers,
+    ImmutableDictionary<string, StageState> Stages,
+    ImmutableDictionary<string, ReportState> Reports,
+    long Version)
+{
+    public string Name => Ids.OperationName(Id);
+
+    /// <summary>The day lies within the operation's dates (start to end, or open-ended when permanent).</summary>
+    public bool Covers(DateOnly day) => day >= Start && (End is null || day <= End);
+
+    public static OperationState? Fold(IEnumerable<IMessage> events) => events.Aggregate((OperationState?)null, Evolve);
+
+    public static OperationState? Evolve(OperationState? state, IMessage e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        var next = e switch
+        {
+            OperationOpened o => new OperationState(
+                Ids.OperationIdOf(o.Operation) ?? throw new ArgumentException("bad operation name", nameof(e)),
+                o.DisplayName, o.Kind, DateValues.Get(o.StartDate), DateValues.GetOptional(o.EndDate), o.Permanent, o.Decision, o.BodyId,
+                o.UnMandateReference, o.OutsideMemberTerritory, [.. o.PlannedStageNames], [], false,
+                ImmutableDictionary.Create<string, ParticipantState>(StringComparer.Ordinal),
+                ImmutableDictionary.Create<string, ObserverState>(StringComparer.Ordinal),
+                ImmutableDictionary.Create<string, StageState>(StringComparer.Ordinal),
+                ImmutableDictionary.Create<string, ReportState>(StringComparer.Ordinal),
+                0),
+            _ when state is null => throw new InvalidOperationException($"{e.Descriptor.Name} before OperationOpened"),
+            OperationExtended x => state with { End = DateValues.GetOptional(x.NewEndDate), Permanent = x.Permanent, LaterDecisions = state.LaterDecisions.Add(x.Decision) },
+            OperationClosed c => state with
+            {
+                Closed = true,
+                End = DateValues.Get(c.EndDate),
+                Permanent = false,
+                LaterDecisions = c.Decision.Length > 0 ? state.LaterDecisions.Add(c.Decision) : state.LaterDecisions,
+            },
+            ParticipantJoined p => state with { Participants = state.Participants.SetItem(p.State, new ParticipantState(p.State, [.. p.Agencies], DateValues.Get(p.JoinDate))) },
+            ObserverAdmitted a => state with { Observers = state.Observers.SetItem(a.Observer, new ObserverState(a.Observer, a.Kind, DateValues.Get(a.AdmittedOn), a.Stage)) },
+            StageStarted s => state with
+            {
+                Stages = state.Stages.SetItem(s.Stage, new StageState(Ids.ChildOf(s.Stage, "stages")!.Value.Child, s.Stage, s.DisplayName, DateValues.Get(s.StartDate), DateValues.Get(s.EndDate), false)),
+            },
+            StageClosed s => state with { Stages = state.Stages.SetItem(s.Stage, state.Stages[s.Stage] with { Closed = true }) },
+            OutcomeReported r => state with
+            {
+                Reports = state.Reports.SetItem(r.Report, new ReportState(
+                    Ids.ChildOf(r.Report, "reports")!.Value.Child, r.Report, r.State, r.Stage, DateValues.Get(r.ReportDate),
+                    [new ReportVersion(1, DateValues.Get(r.ReportDate), r.Figures, "")])),
+            },
+            OutcomeCorrected c => state with
+            {
+                Reports = state.Reports.SetItem(c.Report, state.Reports[c.Report] with
+                {
+                    Versions = state.Reports[c.Report].Versions.Add(new ReportVersion(c.Version, DateValues.Get(c.CorrectedOn), c.Figures, c.Reason)),
+                }),
+            },
+            _ => state, // summaries and unknown future events do not change the state
+        };
+        return next with { Version = (state?.Version ?? 0) + 1 };
+    }
+}

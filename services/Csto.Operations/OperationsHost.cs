@@ -1,0 +1,45 @@
+using System.Globalization;
+using Csto.EventLog.Hosting;
+using Csto.EventLog.Inbox;
+using Csto.Operations.Api;
+using Csto.Operations.Operations;
+using Csto.Operations.Outcomes;
+using Csto.Operations.Roster;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Csto.Operations;
+
+/// <summary>Wires the operations service onto the event log; Program.cs and the test harness both use it.</summary>
+public static class OperationsHost
+{
+    public const string ServiceName = "operations";
+
+    public static void Configure(WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddEventLog(ServiceName);
+        var services = builder.Services;
+        var config = builder.Configuration;
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(KgConversion.FromConfiguration(config));
+        services.AddSingleton<OperationStore>();
+        services.AddSingleton<IEventHandler, DecisionHandler>();
+        services.AddSingleton<IEventHandler, RosterHandler>();
+        services.AddSingleton(new EndDateCloserOptions
+        {
+            Enabled = !string.Equals(config["Operations:AutoClose"], "false", StringComparison.OrdinalIgnoreCase),
+            Interval = TimeSpan.FromSeconds(double.TryParse(config["Operations:AutoCloseIntervalSeconds"], NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 3600),
+        });
+        services.AddSingleton<EndDateCloser>();
+        services.AddHostedService(sp => sp.GetRequiredService<EndDateCloser>());
+    }
+
+    public static void Map(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapEventLog();
+        app.MapGrpcService<OperationsGrpcService>();
+    }
+}

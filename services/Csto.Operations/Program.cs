@@ -1,0 +1,12 @@
+using Csto.Operations;
+
+var builder = WebApplication.CreateBuilder(args);
+if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+{
+    builder.WebHost.UseUrls("http://127.0.0.1:5103");
+}
+
+OperationsHost.Configure(builder);
+var app = builder.Build();
+OperationsHost.Map(app);
+await app.RunAsync().ConfigureAwait(false);

@@ -1,0 +1,128 @@
+using Csto.Bodies.V1;
+using Csto.Common.V1;
+using Csto.Membership.V1;
+using Csto.Operations.Operations;
+using Csto.Operations.Outcomes;
+using Csto.Operations.Roster;
+using Csto.Operations.Shared;
+using Csto.Operations.V1;
+using Google.Protobuf;
+using Xunit;
+
+namespace Csto.Operations.Tests;
+
+/// <summary>Building blocks of the Given/When/Then specs: decisions, operation histories, rosters, figures.</summary>
+static class Given
+{
+    public static Date D(string iso)
+    {
+        var d = DateOnly.Parse(iso, System.Globalization.CultureInfo.InvariantCulture);
+        return new Date { Year = d.Year, Month = d.Month, Day = d.Day };
+    }
+
+    public static DateOnly Day(string iso) => DateOnly.Parse(iso, System.Globalization.CultureInfo.InvariantCulture);
+
+    public static DecisionAdopted Decision(DecisionPayload payload, string body = "csc", string id = "d-1", string effective = "2008-01-01") => new()
+    {
+        Decision = "decisions/" + id,
+        BodyId = body,
+        EffectiveDate = D(effective),
+        SessionDate = D(effective),
+        Payload = payload,
+        Rule = DecisionRule.Consensus,
+        BoundStates = { "ARM", "BLR", "KAZ", "KGZ", "RUS", "TJK" },
+    };
+
+    public static DecisionAdopted Authorize(
+        string name = "Channel", OperationKind kind = OperationKind.AntiDrug, string start = "2008-01-01", string? end = null,
+        bool permanent = true, string body = "csc", string mandate = "", bool outside = false, string id = "d-1")
+    {
+        var a = new AuthorizeOperation { Name = name, Kind = kind, StartDate = D(start), Permanent = permanent, UnMandateReference = mandate, OutsideMemberTerritory = outside };
+        if (end is not null)
+        {
+            a.EndDate = D(end);
+        }
+
+        return Decision(new DecisionPayload { AuthorizeOperation = a }, body, id, start);
+    }
+
+    public static OperationOpened Opened(DecisionAdopted? decision = null) =>
+        (OperationOpened)Authorization.Authorize(null, decision ?? Authorize()).Events.Single();
+
+    /// <summary>"Channel", permanent since 2008-01-01, with the given history after its opening.</summary>
+    public static OperationState Channel(params IMessage[] history) => OperationState.Fold([Opened(), .. history])!;
+
+    public static OperationState Operation(DecisionAdopted decision, params IMessage[] history) => OperationState.Fold([Opened(decision), .. history])!;
+
+    public static ParticipantJoined Joined(string state, string day = "2008-01-10", string operation = "operations/channel") =>
+        new() { Operation = operation, State = state, JoinDate = D(day), Agencies = { Agency.DrugControl, Agency.Border } };
+
+    public static ObserverAdmitted Observing(string observer, ObserverKind kind = ObserverKind.State, string day = "2008-01-10") =>
+        new() { Operation = "operations/channel", Observer = observer, Kind = kind, AdmittedOn = D(day) };
+
+    public const string Outpost = "operations/channel/stages/channel-mountain-outpost";
+
+    public static StageStarted MountainOutpost() => new()
+    {
+        Operation = "operations/channel", Stage = Outpost, DisplayName = "Channel-Mountain Outpost", StartDate = D("2025-05-18"), EndDate = D("2025-05-23"),
+    };
+
+    public static OutcomeReported Reported(string state, string day, OutcomeFigures figures, string id = "r1", string stage = "") => new()
+    {
+        Operation = "operations/channel", Report = "operations/channel/reports/" + id, State = state, Stage = stage, ReportDate = D(day),
+        Figures = Figures.WithKgEquivalents(figures, KgConversion.Default),
+    };
+
+    public static OutcomeCorrected Corrected(string id, int version, string day, OutcomeFigures figures) => new()
+    {
+        Operation = "operations/channel", Report = "operations/channel/reports/" + id, Version = version, CorrectedOn = D(day), Reason = "recount",
+        Figures = Figures.WithKgEquivalents(figures, KgConversion.Default),
+    };
+
+    public static Seizure Seized(Substance substance, double amount, Unit unit = Unit.Kilogram) => new() { Substance = substance, Amount = amount, Unit = unit };
+
+    public static OutcomeFigures Seizures(params Seizure[] seizures)
+    {
+        var f = new OutcomeFigures();
+        f.Seizures.AddRange(seizures);
+        return f;
+    }
+
+    /// <summary>Members with a voice from 1994-04-20 (UZB from 2006-06-23), plus the given changes.</summary>
+    public static RosterView Members(params (string State, MemberStatus Status, string Day)[] changes)
+    {
+        var entries = new List<RosterEntry>();
+        foreach (var s in new[] { "ARM", "BLR", "KAZ", "KGZ", "RUS", "TJK" })
+        {
+            entries.Add(new RosterEntry(s, MemberStatus.Member, Day("1994-04-20"), 1));
+        }
+
+        entries.Add(new RosterEntry("UZB", MemberStatus.Member, Day("2006-06-23"), 1));
+        var version = 10;
+        entries.AddRange(changes.Select(c => new RosterEntry(c.State, c.Status, Day(c.Day), version++)));
+        return RosterView.Of(entries);
+    }
+}
+
+static class Then
+{
+    public static T Single<T>(Decided decided) where T : IMessage
+    {
+        Assert.Null(decided.Violation);
+        return Assert.IsType<T>(Assert.Single(decided.Events));
+    }
+
+    public static void Refused(Decided decided, string reason)
+    {
+        var broken = Assert.IsType<RuleBroken>(decided.Violation);
+        Assert.Equal(reason, broken.Reason);
+        Assert.Empty(decided.Events);
+    }
+
+    public static void Invalid(Decided decided, string field)
+    {
+        var invalid = Assert.IsType<InvalidField>(decided.Violation);
+        Assert.Equal(field, invalid.Field);
+        Assert.Empty(decided.Events);
+    }
+}
