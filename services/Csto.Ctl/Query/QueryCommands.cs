@@ -19,6 +19,7 @@ public static class QueryCommands
         query.Subcommands.Add(Members(ctx));
         query.Subcommands.Add(BodiesQueries.Chair(ctx));
         query.Subcommands.Add(BodiesQueries.Decisions(ctx));
+        query.Subcommands.Add(OperationsQueries.Totals(ctx));
         foreach (var build in More)
         {
             query.Subcommands.Add(build(ctx));
