@@ -39,8 +39,10 @@ fi
 
 # 2. build once (Release)
 say "building the services and cstoctl"
-dotnet build CstoServices.sln -c Release -v quiet -nologo -clp:ErrorsOnly >"$CSTO_DATA/logs/build.log" 2>&1 \
-    || { tail -n 40 "$CSTO_DATA/logs/build.log"; exit 1; }
+for project in Csto.Membership Csto.Bodies Csto.Operations Csto.Ctl; do
+    dotnet build "services/$project" -c Release -v quiet -nologo -clp:ErrorsOnly >>"$CSTO_DATA/logs/build.log" 2>&1 \
+        || { tail -n 40 "$CSTO_DATA/logs/build.log"; exit 1; }
+done
 ctl() { dotnet "$ROOT/services/Csto.Ctl/bin/Release/net10.0/cstoctl.dll" "$@"; }
 
 # 3. the services, by pid file
@@ -64,7 +66,7 @@ ctl health --wait 90 || { say "a service is not healthy; logs in $CSTO_DATA/logs
 
 # 5. the history, through the public APIs
 say "loading the CSTO's history 1992-2024"
-ctl history load
+ctl history load --no-progress | tail -n 3
 
 # 6. summary
 today="$(date -u +%F)"
