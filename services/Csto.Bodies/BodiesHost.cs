@@ -1,5 +1,6 @@
 using Csto.Bodies.Api;
 using Csto.Bodies.Bodies;
+using Csto.Bodies.Operations;
 using Csto.Bodies.ReadModel;
 using Csto.Bodies.Roster;
 using Csto.EventLog.Hosting;
@@ -17,6 +18,7 @@ public static class BodiesHost
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddEventLog(ServiceName);
         builder.Services.AddSingleton<IEventHandler, RosterHandler>();
+        builder.Services.AddSingleton<IEventHandler, OperationSummaryHandler>();
         builder.Services.AddSingleton<IProjection, BodiesProjection>();
         builder.Services.AddSingleton<BodiesQueries>();
         builder.Services.AddHostedService<ReferenceDataSeeder>();

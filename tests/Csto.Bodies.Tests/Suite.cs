@@ -26,11 +26,12 @@ sealed class Suite : IAsyncDisposable
     readonly Dictionary<string, long> _versions = new(StringComparer.Ordinal);
     long _fed;
 
-    Suite(TempDir dir, ServiceHost bodies, ServiceHost membership)
+    Suite(TempDir dir, ServiceHost bodies, ServiceHost membership, ServiceHost? operations)
     {
         _dir = dir;
         BodiesHost = bodies;
         Membership = membership;
+        Operations = operations;
         Client = new BodiesService.BodiesServiceClient(bodies.Channel);
     }
 
@@ -38,18 +39,22 @@ sealed class Suite : IAsyncDisposable
 
     public ServiceHost Membership { get; }
 
+    /// <summary>A stand-in operations service (only its event log), when asked for.</summary>
+    public ServiceHost? Operations { get; }
+
     public BodiesService.BodiesServiceClient Client { get; }
 
     public IEventStore Log => BodiesHost.Services.GetRequiredService<IEventStore>();
 
-    public static async Task<Suite> StartAsync(RabbitMqFixture broker)
+    public static async Task<Suite> StartAsync(RabbitMqFixture broker, bool withOperations = false)
     {
         var url = await broker.NewVirtualHostUrlAsync();
         var dir = new TempDir();
         // bodies first: its queue must be bound before membership publishes
         var bodies = await ServiceHost.StartAsync("bodies", url, dir.Path, Csto.Bodies.BodiesHost.Configure, Csto.Bodies.BodiesHost.Map);
         var membership = await ServiceHost.StartAsync("membership", url, dir.Path, b => b.AddEventLog("membership"), app => app.MapEventLog());
-        return new Suite(dir, bodies, membership);
+        var operations = withOperations ? await ServiceHost.StartAsync("operations", url, dir.Path, b => b.AddEventLog("operations"), app => app.MapEventLog()) : null;
+        return new Suite(dir, bodies, membership, operations);
     }
 
     /// <summary>domain.md's membership timeline up to <paramref name="until"/>, recorded in the membership log and awaited in the bodies roster.</summary>
@@ -115,6 +120,11 @@ sealed class Suite : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Operations is not null)
+        {
+            await Operations.DisposeAsync();
+        }
+
         await Membership.DisposeAsync();
         await BodiesHost.DisposeAsync();
         _dir.Dispose();

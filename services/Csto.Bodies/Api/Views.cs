@@ -1,5 +1,6 @@
 using Csto.Bodies.Bodies;
 using Csto.Bodies.Drafts;
+using Csto.Bodies.Operations;
 using Csto.Bodies.Sessions;
 using Csto.Bodies.Shared;
 using Csto.Bodies.V1;
@@ -108,12 +109,7 @@ public static class Views
             ExcludedStates = { a.ExcludedStates },
         };
         decision.BoundStates.AddRange(s.Joined.Select(j => new BoundState { State = j.State, Since = j.JoinedOn, Joined = true }));
-        decision.AuthorizedOperations.AddRange(s.Reports.GroupBy(r => r.Operation, StringComparer.Ordinal).Select(g => new AuthorizedOperation
-        {
-            Operation = g.Key,
-            OperationName = g.Last().OperationName,
-            Reports = { g },
-        }));
+        decision.AuthorizedOperations.AddRange(OperationReports.Latest(s.Reports));
         return decision;
     }
 }
