@@ -54,7 +54,7 @@ for service in membership bodies operations; do
     fi
     project="${PROJECTS[$service]}"
     say "starting $service on http://127.0.0.1:${PORTS[$service]}"
-    EventLog__RabbitMqUrl="$CSTO_RABBITMQ_URL" EventLog__DatabasePath="$CSTO_DATA/$service.db" \
+    CSTO_LOG_FORMAT=json EventLog__RabbitMqUrl="$CSTO_RABBITMQ_URL" EventLog__DatabasePath="$CSTO_DATA/$service.db" \
         nohup dotnet "$ROOT/services/$project/bin/Release/net10.0/$project.dll" --urls "http://127.0.0.1:${PORTS[$service]}" \
         >"$CSTO_DATA/logs/$service.log" 2>&1 &
     echo $! > "$pidfile"

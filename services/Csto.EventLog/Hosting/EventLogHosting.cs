@@ -13,6 +13,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Csto.EventLog.Hosting;
 
@@ -53,6 +54,13 @@ public static class EventLogHosting
 
         var services = builder.Services;
         services.AddSingleton(options);
+        if (string.Equals(config["CSTO_LOG_FORMAT"], "json", StringComparison.OrdinalIgnoreCase))
+        {
+            // structured logs, one JSON object a line, for collectors
+            builder.Logging.ClearProviders();
+            builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+        }
+
         services.AddSingleton(_ => new SqliteEventStore(options.DatabasePath, options.ServiceName));
         services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
         services.AddSingleton<EventPublisher>();
