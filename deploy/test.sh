@@ -10,12 +10,18 @@ cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 results="$(mktemp -d)"
+AMQP_PORT=""
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# one broker's four ports: AMQP, management (+10000), Erlang distribution (+20000), streams (-120)
+broker_env() {
+    CSTO_RABBITMQ_DIR="$started_broker" CSTO_RABBITMQ_PORT="$AMQP_PORT" CSTO_RABBITMQ_MGMT_PORT="$((AMQP_PORT + 10000))" \
+    CSTO_RABBITMQ_DIST_PORT="$((AMQP_PORT + 20000))" CSTO_RABBITMQ_STREAM_PORT="$((AMQP_PORT - 120))" \
+    RABBITMQ_NODENAME="csto-test-$AMQP_PORT@localhost" "$@"
+}
 started_broker=""
 cleanup() {
     if [ -n "$started_broker" ]; then
-        CSTO_RABBITMQ_DIR="$started_broker" CSTO_RABBITMQ_PORT=5682 CSTO_RABBITMQ_DIST_PORT=25682 \
-        CSTO_RABBITMQ_MGMT_PORT=15682 CSTO_RABBITMQ_STREAM_PORT=5562 RABBITMQ_NODENAME=csto-ci@localhost \
-            deploy/rabbitmq.sh stop >/dev/null 2>&1 || true
+        broker_env deploy/rabbitmq.sh stop >/dev/null 2>&1 || true
         rm -rf "$started_broker"
     fi
     rm -rf "$results"
@@ -24,12 +30,16 @@ trap cleanup EXIT
 
 if [ -z "${CSTO_RABBITMQ_URL:-}" ]; then
     started_broker="$(mktemp -d /tmp/csto-ci-rabbit.XXXXXX)"
-    CSTO_RABBITMQ_DIR="$started_broker" CSTO_RABBITMQ_PORT=5682 CSTO_RABBITMQ_DIST_PORT=25682 \
-    CSTO_RABBITMQ_MGMT_PORT=15682 CSTO_RABBITMQ_STREAM_PORT=5562 RABBITMQ_NODENAME=csto-ci@localhost \
-        deploy/rabbitmq.sh start >/dev/null
+    # the first free block of ports from 5682 (another run may hold one)
+    base=5682
+    while port_busy "$base" || port_busy "$((base + 10000))" || port_busy "$((base + 20000))" || port_busy "$((base - 120))"; do
+        base=$((base + 1))
+    done
+    AMQP_PORT=$base
+    broker_env deploy/rabbitmq.sh start >/dev/null
     # guest is an administrator on loopback: the harness creates one virtual host per test class
-    export CSTO_RABBITMQ_URL="amqp://guest:guest@localhost:5682/"
-    export CSTO_RABBITMQ_MGMT_URL="http://localhost:15682/"
+    export CSTO_RABBITMQ_URL="amqp://guest:guest@localhost:$AMQP_PORT/"
+    export CSTO_RABBITMQ_MGMT_URL="http://localhost:$((AMQP_PORT + 10000))/"
 fi
 
 set +e
