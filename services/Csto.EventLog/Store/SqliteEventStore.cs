@@ -378,8 +378,9 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable
     }
 
     /// <summary>
-    /// The statements every append runs, prepared once on the writer connection: preparing them per append
-    /// cost more CPU on the single writer task than the group commit's fsync. Used only by the writer task.
+    /// The statements every append runs, prepared once on the writer connection: with group commit the single
+    /// writer task is CPU-bound, and preparing four statements per append was a large part of it (the
+    /// 64-appender rate about doubled in tests/Csto.Benchmarks). Used only by the writer task.
     /// </summary>
     sealed class WriterStatements : IDisposable
     {
