@@ -31,48 +31,71 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
         var ct = context.CancellationToken;
         var position = from;
         var caughtUp = false;
-        while (!ct.IsCancellationRequested && position <= to)
+        // a catch-up read of the next slice runs while the current one is serialized and flushed
+        Task<ReadSlice>? prefetch = null;
+        try
         {
-            var head = store.HeadPosition;
-            if (position > head)
+            while (!ct.IsCancellationRequested && position <= to)
             {
-                if (!caughtUp)
+                var head = store.HeadPosition;
+                if (position > head)
                 {
-                    caughtUp = true;
-                    await responseStream.WriteAsync(new StreamEventsResponse { CaughtUp = new CaughtUp { HeadPosition = head } }, ct).ConfigureAwait(false);
+                    if (!caughtUp)
+                    {
+                        caughtUp = true;
+                        await responseStream.WriteAsync(new StreamEventsResponse { CaughtUp = new CaughtUp { HeadPosition = head } }, ct).ConfigureAwait(false);
+                    }
+
+                    if (!request.Follow)
+                    {
+                        return;
+                    }
+
+                    try
+                    {
+                        await store.WaitForAppendAsync(head, ct).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
+                    continue;
                 }
 
-                if (!request.Follow)
+                var end = Math.Min(to, head);
+                var slice = prefetch is not null
+                    ? await prefetch.ConfigureAwait(false)
+                    : await store.ReadAllAsync(position, end, filter, batch, ct).ConfigureAwait(false);
+                prefetch = null;
+                var next = slice.ScannedTo + 1;
+                if (next <= end)
                 {
-                    return;
+                    // the store's read and the network write overlap instead of taking turns
+                    prefetch = Task.Run(() => store.ReadAllAsync(next, end, filter, batch, ct), CancellationToken.None);
                 }
 
-                try
+                var message = new StreamEventsResponse();
+                if (slice.Records.Count > 0)
                 {
-                    await store.WaitForAppendAsync(head, ct).ConfigureAwait(false);
+                    message.Events = new EventBatch();
+                    message.Events.Records.AddRange(slice.Records);
                 }
-                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                else
                 {
-                    return;
+                    message.Checkpoint = new Checkpoint { Position = slice.ScannedTo };
                 }
 
-                continue;
+                await responseStream.WriteAsync(message, ct).ConfigureAwait(false);
+                position = next;
             }
-
-            var slice = await store.ReadAllAsync(position, Math.Min(to, head), filter, batch, ct).ConfigureAwait(false);
-            var message = new StreamEventsResponse();
-            if (slice.Records.Count > 0)
+        }
+        finally
+        {
+            if (prefetch is not null)
             {
-                message.Events = new EventBatch();
-                message.Events.Records.AddRange(slice.Records);
+                await prefetch.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
             }
-            else
-            {
-                message.Checkpoint = new Checkpoint { Position = slice.ScannedTo };
-            }
-
-            await responseStream.WriteAsync(message, ct).ConfigureAwait(false);
-            position = slice.ScannedTo + 1;
         }
     }
 
