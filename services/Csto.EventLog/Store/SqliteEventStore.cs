@@ -74,7 +74,7 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable
             throw new InvalidAppendException("events", "an append needs at least one event");
         }
 
-        return EnqueueAsync<AppendResult>((c, t, s) => Append(c, t, s, request), cancellationToken);
+        return EnqueueAsync<AppendResult>((c, t, s) => Append(c, t, s, request), cancellationToken, savepoint: false);
     }
 
     /// <summary>
@@ -84,10 +84,10 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable
     public Task<T> ExecuteWriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken = default) =>
         EnqueueAsync<T>((c, t, _) => work(c, t), cancellationToken);
 
-    Task<T> EnqueueAsync<T>(Func<SqliteConnection, SqliteTransaction, BatchState, object?> work, CancellationToken cancellationToken)
+    Task<T> EnqueueAsync<T>(Func<SqliteConnection, SqliteTransaction, BatchState, object?> work, CancellationToken cancellationToken, bool savepoint = true)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var item = new WorkItem(work);
+        var item = new WorkItem(work, savepoint);
         if (!_queue.Writer.TryWrite(item))
         {
             throw new ObjectDisposedException(nameof(SqliteEventStore));
@@ -124,8 +124,26 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable
             using var tx = _writeConnection.BeginTransaction(deferred: false);
             for (var i = 0; i < batch.Count; i++)
             {
-                _statements.Run(_statements.Savepoint, tx);
                 state.BeginItem();
+                if (!batch[i].Savepoint)
+                {
+                    // An append checks everything (inbox, event ids, expected version) before it writes, so a
+                    // refusal leaves nothing to undo; a failure while writing fails the whole batch below.
+                    try
+                    {
+                        results[i] = batch[i].Work(_writeConnection, tx, state);
+                        state.KeepItem();
+                    }
+                    catch (Exception ex) when (ex is WrongExpectedVersionException or InvalidAppendException)
+                    {
+                        state.DropItem();
+                        errors[i] = ex;
+                    }
+
+                    continue;
+                }
+
+                _statements.Run(_statements.Savepoint, tx);
                 try
                 {
                     results[i] = batch[i].Work(_writeConnection, tx, state);
@@ -439,7 +457,7 @@ public sealed class SqliteEventStore : IEventStore, IAsyncDisposable
         }
     }
 
-    sealed record WorkItem(Func<SqliteConnection, SqliteTransaction, BatchState, object?> Work)
+    sealed record WorkItem(Func<SqliteConnection, SqliteTransaction, BatchState, object?> Work, bool Savepoint = true)
     {
         public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
