@@ -5,6 +5,7 @@ using Csto.Bodies.Roster;
 using Csto.EventLog.Hosting;
 using Csto.EventLog.Inbox;
 using Csto.EventLog.Projections;
+using Csto.EventLog.Security;
 
 namespace Csto.Bodies;
 
@@ -16,6 +17,7 @@ public static class BodiesHost
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddEventLog(ServiceName);
+        builder.Services.AddAccessTable(Csto.Security.AccessTables.Bodies);
         builder.Services.AddSingleton<IEventHandler, RosterHandler>();
         builder.Services.AddSingleton<IProjection, BodiesProjection>();
         builder.Services.AddSingleton<BodiesQueries>();
