@@ -88,6 +88,7 @@ public sealed class AuthenticationTests(SecureSuite suite) : IClassFixture<Secur
         {
             State = "TJK",
             EffectiveDate = new() { Year = 1992, Month = 5, Day = 15 },
+            Cause = new() { TreatyAct = "Collective Security Treaty" },
             RequestId = "actor-test-" + Guid.NewGuid(),
         });
         Assert.NotEmpty(response.EventIds);
@@ -108,8 +109,8 @@ public sealed class AuthenticationTests(SecureSuite suite) : IClassFixture<Secur
     {
         var host = suite["membership"];
         var secretariat = new MembershipService.MembershipServiceClient(host.ChannelFor(Roles.Secretariat));
-        await secretariat.RecordSignatureAsync(new() { State = "KGZ", EffectiveDate = new() { Year = 1992, Month = 5, Day = 15 }, RequestId = "sig-kgz" });
-        await secretariat.RecordEntryIntoForceAsync(new() { State = "KGZ", EffectiveDate = new() { Year = 1994, Month = 4, Day = 20 }, RequestId = "eif-kgz" });
+        await secretariat.RecordSignatureAsync(new() { State = "KGZ", EffectiveDate = new() { Year = 1992, Month = 5, Day = 15 }, Cause = new() { TreatyAct = "Collective Security Treaty" }, RequestId = "sig-kgz" });
+        await secretariat.RecordEntryIntoForceAsync(new() { State = "KGZ", EffectiveDate = new() { Year = 1994, Month = 4, Day = 20 }, Cause = new() { TreatyAct = "ratification" }, RequestId = "eif-kgz" });
 
         var token = TokenIssuer.Issue(TestTokens.Signing, "kgz-delegate", Roles.Delegate, "KGZ", TimeSpan.FromHours(1));
         var response = await new MembershipService.MembershipServiceClient(host.ChannelWith(token)).NotifyWithdrawalAsync(new()
@@ -117,6 +118,7 @@ public sealed class AuthenticationTests(SecureSuite suite) : IClassFixture<Secur
             State = "KGZ",
             EffectiveDate = new() { Year = 2020, Month = 1, Day = 10 },
             TakesEffectOn = new() { Year = 2020, Month = 7, Day = 10 },
+            Cause = new() { Notice = "note verbale" },
             RequestId = "wd-kgz",
         });
 
