@@ -2,6 +2,7 @@ using Csto.Security;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
+using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -72,6 +73,8 @@ public sealed class ServiceHost : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("CSTO_TEST_LOG"), out var level) ? level : LogLevel.Warning);
         configure(builder);
+        // a host counts as started once its queue is bound: events published by hosts started after it reach it
+        builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
         var app = builder.Build();
         map(app);
         await app.StartAsync().ConfigureAwait(false);
