@@ -54,7 +54,9 @@ for service in membership bodies operations; do
     fi
     project="${PROJECTS[$service]}"
     say "starting $service on http://127.0.0.1:${PORTS[$service]}"
+    # tokens: the development key unless CSTO_SIGNING_KEY is set (the services read it too)
     CSTO_LOG_FORMAT=json EventLog__RabbitMqUrl="$CSTO_RABBITMQ_URL" EventLog__DatabasePath="$CSTO_DATA/$service.db" \
+        Security__AllowDevelopmentKey="${CSTO_ALLOW_DEVELOPMENT_KEY:-true}" \
         nohup dotnet "$ROOT/services/$project/bin/Release/net10.0/$project.dll" --urls "http://127.0.0.1:${PORTS[$service]}" \
         >"$CSTO_DATA/logs/$service.log" 2>&1 &
     echo $! > "$pidfile"
@@ -66,9 +68,13 @@ ctl health --wait 90 || { say "a service is not healthy; logs in $CSTO_DATA/logs
 
 # 5. the history, through the public APIs
 say "loading the CSTO's history 1992-2024"
-ctl history load --no-progress | tail -n 3
+# without a token the loader signs one per act (Secretariat, each state's delegate and reporter)
+CSTO_TOKEN= ctl history load --no-progress | tail -n 3
 
-# 6. summary
+# 6. summary, as a reader
+CSTO_TOKEN="$(ctl token issue --role reader --ttl 1h 2>/dev/null)"
+export CSTO_TOKEN
+
 today="$(date -u +%F)"
 echo
 echo "== members today ($today)"
@@ -78,6 +84,7 @@ ctl query decisions | tail -n 5
 echo "== \"Channel\" totals"
 ctl query totals --operation Channel
 echo
+echo "Tokens:    export CSTO_TOKEN=\$(dotnet services/Csto.Ctl/bin/Release/net10.0/cstoctl.dll token issue --role operator)"
 echo "Try next:  dotnet services/Csto.Ctl/bin/Release/net10.0/cstoctl.dll trace <decision or report id>"
 echo "           dotnet services/Csto.Ctl/bin/Release/net10.0/cstoctl.dll log tail --service all"
 echo "Stop with: deploy/down.sh"

@@ -6,6 +6,7 @@ using Csto.Bodies.Roster;
 using Csto.EventLog.Hosting;
 using Csto.EventLog.Inbox;
 using Csto.EventLog.Projections;
+using Csto.EventLog.Security;
 
 namespace Csto.Bodies;
 
@@ -17,6 +18,7 @@ public static class BodiesHost
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddEventLog(ServiceName);
+        builder.Services.AddAccessTable(Csto.Security.AccessTables.Bodies);
         builder.Services.AddSingleton<IEventHandler, RosterHandler>();
         builder.Services.AddSingleton<IEventHandler, OperationSummaryHandler>();
         builder.Services.AddSingleton<IProjection, BodiesProjection>();

@@ -11,6 +11,7 @@ public static class Cli
     public static readonly Option<string?> BodiesUrl = new("--bodies-url") { Description = "bodies service address (env CSTO_BODIES_URL; default http://127.0.0.1:5102)", Recursive = true };
     public static readonly Option<string?> OperationsUrl = new("--operations-url") { Description = "operations service address (env CSTO_OPERATIONS_URL; default http://127.0.0.1:5103)", Recursive = true };
     public static readonly Option<bool> Json = new("--json") { Description = "machine-readable output (protobuf JSON mapping)", Recursive = true };
+    public static readonly Option<string?> Token = new("--token") { Description = "bearer token for every call (env CSTO_TOKEN; a development one: cstoctl token issue --role ROLE)", Recursive = true };
 
     public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
     {
@@ -19,6 +20,7 @@ public static class Cli
         root.Options.Add(BodiesUrl);
         root.Options.Add(OperationsUrl);
         root.Options.Add(Json);
+        root.Options.Add(Token);
         var context = new CtlContext(stdout, stderr);
         root.Subcommands.Add(LogCommands.Build(context));
         root.Subcommands.Add(LogCommands.BuildProjections(context));
@@ -26,6 +28,7 @@ public static class Cli
         root.Subcommands.Add(Query.QueryCommands.Build(context));
         root.Subcommands.Add(History.HistoryCommands.Build(context));
         root.Subcommands.Add(Trace.TraceCommand.Build(context));
+        root.Subcommands.Add(TokenCommand.Build(context));
         foreach (var extra in Extensions)
         {
             root.Subcommands.Add(extra(context));
@@ -69,6 +72,6 @@ public sealed class CtlContext(TextWriter stdout, TextWriter stderr)
     public ServiceDirectory Services(ParseResult parse)
     {
         ArgumentNullException.ThrowIfNull(parse);
-        return ServiceDirectory.FromEnvironment(parse.GetValue(Cli.MembershipUrl), parse.GetValue(Cli.BodiesUrl), parse.GetValue(Cli.OperationsUrl));
+        return ServiceDirectory.FromEnvironment(parse.GetValue(Cli.MembershipUrl), parse.GetValue(Cli.BodiesUrl), parse.GetValue(Cli.OperationsUrl), parse.GetValue(Cli.Token));
     }
 }

@@ -1,6 +1,7 @@
 using Csto.EventLog.Hosting;
 using Csto.EventLog.Inbox;
 using Csto.EventLog.Projections;
+using Csto.EventLog.Security;
 using Csto.Membership.Api;
 using Csto.Membership.Decisions;
 using Csto.Membership.Members;
@@ -19,6 +20,7 @@ public static class MembershipHost
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddEventLog(ServiceName);
         var services = builder.Services;
+        services.AddAccessTable(Csto.Security.AccessTables.Membership);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MemberLog>();
         services.AddSingleton<ActRecorder>();

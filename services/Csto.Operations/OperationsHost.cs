@@ -1,6 +1,7 @@
 using System.Globalization;
 using Csto.EventLog.Hosting;
 using Csto.EventLog.Inbox;
+using Csto.EventLog.Security;
 using Csto.Operations.Api;
 using Csto.Operations.Operations;
 using Csto.Operations.Outcomes;
@@ -21,6 +22,7 @@ public static class OperationsHost
         ArgumentNullException.ThrowIfNull(builder);
         builder.AddEventLog(ServiceName);
         var services = builder.Services;
+        services.AddAccessTable(Csto.Security.AccessTables.Operations);
         var config = builder.Configuration;
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(KgConversion.FromConfiguration(config));

@@ -1,3 +1,6 @@
+using Csto.Security;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
@@ -19,12 +22,27 @@ public sealed class ServiceHost : IAsyncDisposable
     {
         _app = app;
         Address = address;
-        Channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        Anonymous = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        Channel = Anonymous.Intercept(ActAsRequiredInterceptor.Minting(TestTokens.Signing, "test-harness"));
     }
 
     public string Address { get; }
 
-    public GrpcChannel Channel { get; }
+    /// <summary>
+    /// TEST-ONLY convenience: each call carries a token minted for the role the access table requires and, for
+    /// delegate and reporter acts, the state the request names (so tests of the other areas need no token code).
+    /// Tests of the roles themselves use <see cref="ChannelFor"/>.
+    /// </summary>
+    public CallInvoker Channel { get; }
+
+    /// <summary>No token: only health and reflection answer.</summary>
+    public GrpcChannel Anonymous { get; }
+
+    /// <summary>Every call carries one token for <paramref name="role"/> (and <paramref name="state"/>).</summary>
+    public CallInvoker ChannelFor(string role, string? state = null) => Anonymous.WithToken(TestTokens.For(role, state));
+
+    /// <summary>Every call carries <paramref name="token"/> as it is.</summary>
+    public CallInvoker ChannelWith(string token) => Anonymous.WithToken(token);
 
     public IServiceProvider Services => _app.Services;
 
@@ -41,6 +59,7 @@ public sealed class ServiceHost : IAsyncDisposable
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development", ContentRootPath = AppContext.BaseDirectory });
         var config = new Dictionary<string, string?>
         {
+            ["Security:SigningKey"] = TestTokens.Signing.Key,
             ["EventLog:RabbitMqUrl"] = rabbitUrl,
             ["EventLog:DatabasePath"] = Path.Combine(dataDir, serviceName + ".db"),
             ["CSTO_DATA"] = dataDir,
@@ -54,6 +73,8 @@ public sealed class ServiceHost : IAsyncDisposable
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.SetMinimumLevel(Enum.TryParse<LogLevel>(Environment.GetEnvironmentVariable("CSTO_TEST_LOG"), out var level) ? level : LogLevel.Warning);
         configure(builder);
+        // a host counts as started once its queue is bound: events published by hosts started after it reach it
+        builder.Services.Configure<MassTransitHostOptions>(o => o.WaitUntilStarted = true);
         var app = builder.Build();
         map(app);
         await app.StartAsync().ConfigureAwait(false);
@@ -71,10 +92,20 @@ public sealed class ServiceHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Channel.Dispose();
+        Anonymous.Dispose();
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
     }
+}
+
+/// <summary>Tokens for tests, signed with the key every <see cref="ServiceHost"/> is configured with.</summary>
+public static class TestTokens
+{
+    /// <summary>TEST ONLY: the signing key of the hosts the tests start.</summary>
+    public static readonly SigningSettings Signing = new("csto-TEST-ONLY-signing-key-0123456789abcdef");
+
+    public static string For(string role, string? state = null, TimeSpan? ttl = null, string subject = "test-user") =>
+        TokenIssuer.Issue(Signing, subject, role, state, ttl ?? TimeSpan.FromHours(1));
 }
 
 public static class Eventually

@@ -8,6 +8,7 @@ using Csto.Bodies.V1;
 using Csto.Common.V1;
 using Csto.EventLog;
 using Csto.EventLog.Api;
+using Csto.EventLog.Security;
 using Csto.EventLog.V1;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
@@ -272,7 +273,7 @@ public sealed class BodiesGrpcService(IEventStore store, BodiesQueries queries) 
         {
             CorrelationId = string.IsNullOrEmpty(correlation) ? ids.RequestId ?? Guid.NewGuid().ToString() : correlation,
             CausationId = ids.RequestId ?? "",
-            Actor = new Actor { Subject = context.RequestHeaders.GetValue("x-actor") ?? "api", Role = "client" },
+            Actor = Actors.Of(context),
             Traceparent = context.RequestHeaders.GetValue("traceparent") ?? "",
             EffectiveTime = Dates.ToEffectiveTime(effective),
         };

@@ -18,6 +18,9 @@ public static class HistoryCommands
         load.SetAction(async (p, ct) =>
         {
             using var services = ctx.Services(p);
+            // the loader acts as the Secretariat and as each state's delegate and reporter: without --token/CSTO_TOKEN
+            // it signs a token per act with the configured key, which only a development deployment accepts
+            services.MintPerCallWhenNoToken(TokenCommand.Signing(p), "cstoctl:history-loader");
             var path = p.GetValue(file) ?? HistoryFile.DefaultPath;
             var history = HistoryFile.Load(path);
             var bar = !p.GetValue(quiet) && !Console.IsErrorRedirected && ReferenceEquals(ctx.Error, Console.Error);

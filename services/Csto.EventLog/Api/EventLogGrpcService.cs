@@ -2,13 +2,14 @@ using System.Globalization;
 using System.Text;
 using Csto.EventLog.Projections;
 using Csto.EventLog.Relay;
+using Csto.EventLog.Security;
 using Csto.EventLog.V1;
 using Grpc.Core;
 
 namespace Csto.EventLog.Api;
 
 /// <summary>The replay API every service serves.</summary>
-public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, ProjectionRunner projections) : EventLogService.EventLogServiceBase
+public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, ProjectionRunner projections, FollowStreamLimiter followers) : EventLogService.EventLogServiceBase
 {
     const int DefaultBatch = 500;
     const int MaxBatch = 5000;
@@ -28,6 +29,7 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
             > MaxBatch => MaxBatch,
             var n => n,
         };
+        using var slot = request.Follow ? followers.Acquire(Actors.CallerKey(context)) : null;
         var ct = context.CancellationToken;
         var position = from;
         var caughtUp = false;

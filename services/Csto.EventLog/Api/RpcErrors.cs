@@ -28,7 +28,15 @@ public static class RpcErrors
     public static RpcException Aborted(string reason, string description, IReadOnlyDictionary<string, string>? metadata = null) =>
         WithInfo(Code.Aborted, reason, description, metadata);
 
-    public static RpcException PermissionDenied(string reason, string description) => WithInfo(Code.PermissionDenied, reason, description, null);
+    /// <summary>The caller's role or state may not do this (the token itself is fine).</summary>
+    public static RpcException PermissionDenied(string reason, string description, IReadOnlyDictionary<string, string>? metadata = null) =>
+        WithInfo(Code.PermissionDenied, reason, description, metadata);
+
+    /// <summary>No token, or one that does not verify.</summary>
+    public static RpcException Unauthenticated(string reason, string description) => WithInfo(Code.Unauthenticated, reason, description, null);
+
+    public static RpcException ResourceExhausted(string reason, string description, IReadOnlyDictionary<string, string>? metadata = null) =>
+        WithInfo(Code.ResourceExhausted, reason, description, metadata);
 
     static RpcException WithInfo(Code code, string reason, string description, IReadOnlyDictionary<string, string>? metadata)
     {

@@ -2,6 +2,7 @@ using Csto.EventLog.Api;
 using Csto.EventLog.Inbox;
 using Csto.EventLog.Projections;
 using Csto.EventLog.Relay;
+using Csto.EventLog.Security;
 using Csto.EventLog.V1;
 using Csto.EventLog.Wire;
 using MassTransit;
@@ -71,10 +72,16 @@ public static class EventLogHosting
         services.AddHostedService(sp => sp.GetRequiredService<ProjectionRunner>());
         services.AddSingleton<EventInbox>();
 
+        // every method needs a bearer token and a role in the registered access tables (issue 7)
+        SecurityHosting.AddCstoSecurity(services, config, builder.Environment);
+        var limits = LimitsOptions.From(config);
         services.AddGrpc(o =>
         {
+            // order matters: access first, so that a refused call is never validated, let alone appended
+            o.Interceptors.Add<AccessInterceptor>();
+            o.Interceptors.Add<LimitsInterceptor>();
             o.Interceptors.Add<EventLogErrorInterceptor>();
-            o.MaxReceiveMessageSize = 4 * 1024 * 1024;
+            o.MaxReceiveMessageSize = limits.MaxReceiveMessageBytes;
             o.MaxSendMessageSize = 16 * 1024 * 1024;
         });
         services.AddGrpcReflection();
@@ -124,12 +131,12 @@ public static class EventLogHosting
         return options;
     }
 
-    /// <summary>Maps the replay API, reflection and health.</summary>
+    /// <summary>Maps the replay API, reflection and health (the last two without a token).</summary>
     public static IEndpointRouteBuilder MapEventLog(this IEndpointRouteBuilder app)
     {
         app.MapGrpcService<EventLogGrpcService>();
-        app.MapGrpcReflectionService();
-        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService().AllowAnonymous();
+        app.MapGrpcHealthChecksService().AllowAnonymous();
         return app;
     }
 }

@@ -1,6 +1,7 @@
 using Csto.Common.V1;
 using Csto.EventLog;
 using Csto.EventLog.Api;
+using Csto.EventLog.Security;
 using Csto.EventLog.V1;
 using Csto.Membership.Members;
 using Grpc.Core;
@@ -18,7 +19,7 @@ public sealed record ActRequest(MemberAct Act, string State, Date? EffectiveDate
 public sealed record ActResult(V1.MemberState MemberState, IReadOnlyList<string> EventIds);
 
 /// <summary>Load the party, decide, append: the three steps every write method takes.</summary>
-public sealed class ActRecorder(MemberLog log)
+public sealed class ActRecorder(MemberLog log, IActorAccessor actors)
 {
     const int MaxRequestIdLength = 128;
 
@@ -51,7 +52,7 @@ public sealed class ActRecorder(MemberLog log)
         {
             CorrelationId = request.RequestId.Length > 0 ? request.RequestId : Guid.NewGuid().ToString(),
             CausationId = request.RequestId.Length > 0 ? "request:" + request.RequestId : "",
-            Actor = new Actor { Subject = "membership-api", Role = "client" },
+            Actor = actors.Current ?? throw new InvalidOperationException("an API write without an authenticated caller"),
         };
         var append = MemberLog.ToAppend(member.State, result.Events, Id, metadata);
         try

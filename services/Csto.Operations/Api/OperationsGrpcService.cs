@@ -1,5 +1,6 @@
 using System.Text;
 using Csto.EventLog.Api;
+using Csto.EventLog.Security;
 using Csto.Operations.Operations;
 using Csto.Operations.Outcomes;
 using Csto.Operations.Participants;
@@ -89,7 +90,7 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
         var id = OperationId(request.Operation, "operation");
         var roster = await RosterAsync(request.State, context).ConfigureAwait(false);
         var command = new JoinOperation(request.State, [.. request.Agencies], request.JoinDate);
-        var events = await ExecuteAsync(id, "join", request.RequestId, request.State, op => Participation.Join(op, roster, command), context).ConfigureAwait(false);
+        var events = await ExecuteAsync(id, "join", request.RequestId, op => Participation.Join(op, roster, command), context).ConfigureAwait(false);
         return new JoinOperationResponse { Participant = Mapping.ToApi(ParticipantOf(events.OfType<ParticipantJoined>().Single())) };
     }
 
@@ -100,7 +101,7 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
         var id = OperationId(request.Operation, "operation");
         var roster = await RosterAsync(request.Observer, context).ConfigureAwait(false);
         var command = new AdmitObserver(request.Observer, request.Kind, request.AdmittedOn, request.Stage);
-        var events = await ExecuteAsync(id, "observer", request.RequestId, "", op => Participation.Admit(op, roster, command), context).ConfigureAwait(false);
+        var events = await ExecuteAsync(id, "observer", request.RequestId, op => Participation.Admit(op, roster, command), context).ConfigureAwait(false);
         var admitted = events.OfType<ObserverAdmitted>().Single();
         return new AdmitObserverResponse { Observer = new Observer { Observer_ = admitted.Observer, Kind = admitted.Kind, AdmittedOn = admitted.AdmittedOn, Stage = admitted.Stage } };
     }
@@ -111,7 +112,7 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
         ArgumentNullException.ThrowIfNull(context);
         var id = OperationId(request.Operation, "operation");
         var command = new StartStage(request.DisplayName, request.StartDate, request.EndDate);
-        var events = await ExecuteAsync(id, "stage", request.RequestId, "", op => StageRules.Start(op, command), context).ConfigureAwait(false);
+        var events = await ExecuteAsync(id, "stage", request.RequestId, op => StageRules.Start(op, command), context).ConfigureAwait(false);
         var started = events.OfType<StageStarted>().Single();
         return new StartStageResponse { Stage = new Stage { Name = started.Stage, DisplayName = started.DisplayName, StartDate = started.StartDate, EndDate = started.EndDate } };
     }
@@ -121,7 +122,7 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
         var (id, _) = Ids.ChildOf(request.Stage, "stages") ?? throw RpcErrors.InvalidArgument("stage", "resource name \"operations/{operation}/stages/{stage}\"");
-        var events = await ExecuteAsync(id, "close-stage", request.RequestId, "", op => StageRules.Close(op, new CloseStage(request.Stage)), context).ConfigureAwait(false);
+        var events = await ExecuteAsync(id, "close-stage", request.RequestId, op => StageRules.Close(op, new CloseStage(request.Stage)), context).ConfigureAwait(false);
         var op = await LoadAsync(id, context).ConfigureAwait(false);
         return new CloseStageResponse
         {
@@ -139,7 +140,7 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
         var roster = await RosterAsync(request.State, context).ConfigureAwait(false);
         var reportId = request.RequestId.Length > 0 ? Ids.Short("report/" + id + "/" + request.RequestId) : Guid.NewGuid().ToString("N")[..12];
         var command = new ReportOutcome(reportId, request.State, request.Stage, request.ReportDate, request.Figures);
-        var events = await ExecuteAsync(id, "report", request.RequestId, request.State, op => Reporting.Report(op, roster, conversion, command), context).ConfigureAwait(false);
+        var events = await ExecuteAsync(id, "report", request.RequestId, op => Reporting.Report(op, roster, conversion, command), context).ConfigureAwait(false);
         var reported = events.OfType<OutcomeReported>().Single();
         var op = await LoadAsync(id, context).ConfigureAwait(false);
         var report = op.Reports[reported.Report];
@@ -152,7 +153,7 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
         ArgumentNullException.ThrowIfNull(context);
         var (id, _) = Ids.ChildOf(request.Report, "reports") ?? throw RpcErrors.InvalidArgument("report", "resource name \"operations/{operation}/reports/{report}\"");
         var command = new CorrectOutcome(request.Report, request.State, request.CorrectedOn, request.Reason, request.Figures);
-        var events = await ExecuteAsync(id, "correct", request.RequestId, request.State, op => Reporting.Correct(op, conversion, command), context).ConfigureAwait(false);
+        var events = await ExecuteAsync(id, "correct", request.RequestId, op => Reporting.Correct(op, conversion, command), context).ConfigureAwait(false);
         var corrected = events.OfType<OutcomeCorrected>().Single();
         var op = await LoadAsync(id, context).ConfigureAwait(false);
         var report = op.Reports[corrected.Report];
@@ -173,11 +174,11 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
         return new GetOperationTotalsResponse { Totals = TotalsCalculator.Compute(op, asOf, request.Stage) };
     }
 
-    async Task<IReadOnlyList<IMessage>> ExecuteAsync(string id, string method, string requestId, string state, Func<OperationState, Decided> decide, ServerCallContext context)
+    async Task<IReadOnlyList<IMessage>> ExecuteAsync(string id, string method, string requestId, Func<OperationState, Decided> decide, ServerCallContext context)
     {
         ValidateRequestId(requestId);
         var key = requestId.Length > 0 ? $"{method}/{id}/{requestId}" : null;
-        var (found, result) = await operations.ExecuteAsync(id, key, decide, OperationStore.ForRequest(requestId, "grpc:" + method, state), context.CancellationToken).ConfigureAwait(false);
+        var (found, result) = await operations.ExecuteAsync(id, key, decide, OperationStore.ForRequest(requestId, Actors.Of(context)), context.CancellationToken).ConfigureAwait(false);
         if (!found)
         {
             throw RpcErrors.NotFound(Ids.OperationName(id), $"no operation {Ids.OperationName(id)}");

@@ -110,7 +110,7 @@ public sealed class OperationStore(IEventStore store)
     }
 
     /// <summary>Metadata of an API write: the request id (or a new id) correlates and causes.</summary>
-    public static EventMetadata ForRequest(string requestId, string subject, string state)
+    public static EventMetadata ForRequest(string requestId, Actor actor)
     {
         var id = string.IsNullOrEmpty(requestId) ? Guid.NewGuid().ToString() : requestId;
         return new EventMetadata
@@ -118,7 +118,7 @@ public sealed class OperationStore(IEventStore store)
             CorrelationId = id,
             CausationId = id,
             Traceparent = Activity.Current?.Id ?? "",
-            Actor = new Actor { Subject = subject, Role = "api", State = state ?? "" },
+            Actor = actor,
         };
     }
 }

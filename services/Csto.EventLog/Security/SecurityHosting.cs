@@ -1,0 +1,151 @@
+using System.Globalization;
+using Csto.EventLog.Api;
+using Csto.Security;
+using Google.Protobuf;
+using Google.Rpc;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Csto.EventLog.Security;
+
+/// <summary>Limits on input, from configuration section <c>Limits</c>.</summary>
+public sealed class LimitsOptions
+{
+    /// <summary>Largest request message in bytes (gRPC answers RESOURCE_EXHAUSTED above it).</summary>
+    public int MaxReceiveMessageBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Longest string field anywhere in a request, in characters.</summary>
+    public int MaxStringLength { get; set; } = 4096;
+
+    /// <summary>Most items in any repeated or map field of a request.</summary>
+    public int MaxRepeatedCount { get; set; } = 1000;
+
+    /// <summary>page_size above it is coerced down to it; the services may cap lower.</summary>
+    public int MaxPageSize { get; set; } = 1000;
+
+    /// <summary>Concurrent <c>StreamEvents</c> with follow=true per caller (token subject).</summary>
+    public int MaxFollowStreamsPerCaller { get; set; } = 4;
+
+    public static LimitsOptions From(IConfiguration config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var o = new LimitsOptions();
+        int Read(string key, int fallback) =>
+            int.TryParse(config["Limits:" + key], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
+        o.MaxReceiveMessageBytes = Read(nameof(MaxReceiveMessageBytes), o.MaxReceiveMessageBytes);
+        o.MaxStringLength = Read(nameof(MaxStringLength), o.MaxStringLength);
+        o.MaxRepeatedCount = Read(nameof(MaxRepeatedCount), o.MaxRepeatedCount);
+        o.MaxPageSize = Read(nameof(MaxPageSize), o.MaxPageSize);
+        o.MaxFollowStreamsPerCaller = Read(nameof(MaxFollowStreamsPerCaller), o.MaxFollowStreamsPerCaller);
+        return o;
+    }
+}
+
+/// <summary>
+/// Authentication and authorization for every service hosted through <see cref="Hosting.EventLogHosting"/>:
+/// JWT bearer on every endpoint (fallback policy) except health and reflection, the role tables the
+/// services register, and the input limits.
+/// </summary>
+public static class SecurityHosting
+{
+    /// <summary>Registers the access table of an API the host serves (the event log's own is registered by AddEventLog).</summary>
+    public static IServiceCollection AddAccessTable(this IServiceCollection services, AccessTable table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        services.AddSingleton(table);
+        return services;
+    }
+
+    internal static void AddCstoSecurity(IServiceCollection services, IConfiguration config, IHostEnvironment environment)
+    {
+        var authority = config["Security:Authority"];
+        var audience = config["Security:Audience"] is { Length: > 0 } a ? a : SigningSettings.DefaultAudience;
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
+        {
+            o.MapInboundClaims = false;
+            o.Audience = audience;
+            o.TokenValidationParameters.NameClaimType = Claims.Subject;
+            o.TokenValidationParameters.RoleClaimType = Claims.Role;
+            o.TokenValidationParameters.ValidAudience = audience;
+            o.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
+            if (!string.IsNullOrEmpty(authority))
+            {
+                // production: an OpenID Connect provider publishes the issuer and its signing keys
+                o.Authority = authority;
+                o.RequireHttpsMetadata = !string.Equals(config["Security:RequireHttpsMetadata"], "false", StringComparison.OrdinalIgnoreCase);
+            }
+            else
+            {
+                var signing = DevelopmentSigning(config, environment, audience);
+                o.TokenValidationParameters.ValidIssuer = signing.Issuer;
+                o.TokenValidationParameters.IssuerSigningKey = signing.SecurityKey();
+                o.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
+            }
+
+            o.Events = new JwtBearerEvents { OnChallenge = GrpcChallengeAsync };
+        });
+        services.AddAuthorization(o => o.FallbackPolicy = new AuthorizationPolicyBuilder(JwtBearerDefaults.AuthenticationScheme).RequireAuthenticatedUser().Build());
+        services.AddHttpContextAccessor();
+        services.TryAddSingleton<IActorAccessor, HttpActorAccessor>();
+        services.AddAccessTable(AccessTables.EventLog);
+        services.AddSingleton<AccessPolicy>();
+        services.AddSingleton(LimitsOptions.From(config));
+        services.AddSingleton<FollowStreamLimiter>();
+    }
+
+    /// <summary>
+    /// The symmetric key of a deployment without an authority: <c>Security:SigningKey</c> (or CSTO_SIGNING_KEY);
+    /// the repository's development key only in Development or when <c>Security:AllowDevelopmentKey=true</c>.
+    /// </summary>
+    public static SigningSettings DevelopmentSigning(IConfiguration config, IHostEnvironment environment, string audience)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(environment);
+        var issuer = config["Security:Issuer"] is { Length: > 0 } i ? i : SigningSettings.DefaultIssuer;
+        var key = config["Security:SigningKey"] is { Length: > 0 } k ? k : config[SigningSettings.KeyVariable];
+        if (string.IsNullOrEmpty(key))
+        {
+            var allowed = environment.IsDevelopment() || string.Equals(config["Security:AllowDevelopmentKey"], "true", StringComparison.OrdinalIgnoreCase);
+            key = allowed
+                ? SigningSettings.DevelopmentKey
+                : throw new InvalidOperationException("no token validation configured: set Security:Authority (OpenID Connect) or Security:SigningKey; the repository's development key is accepted only in Development or with Security:AllowDevelopmentKey=true");
+        }
+
+        return new SigningSettings(key, issuer, audience);
+    }
+
+    /// <summary>A trailers-only gRPC response with UNAUTHENTICATED, so that every gRPC client sees the code and the reason.</summary>
+    static Task GrpcChallengeAsync(JwtBearerChallengeContext context)
+    {
+        context.HandleResponse();
+        var (reason, message) = context.AuthenticateFailure switch
+        {
+            null => ("TOKEN_MISSING", "a bearer token is required (authorization: Bearer <jwt>)"),
+            SecurityTokenExpiredException => ("TOKEN_EXPIRED", "the bearer token has expired"),
+            SecurityTokenInvalidAudienceException => ("TOKEN_WRONG_AUDIENCE", "the bearer token is not for this audience"),
+            SecurityTokenInvalidIssuerException => ("TOKEN_WRONG_ISSUER", "the bearer token is from another issuer"),
+            SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => ("TOKEN_BAD_SIGNATURE", "the bearer token is not signed with a key this service trusts"),
+            _ => ("TOKEN_INVALID", "the bearer token is not valid"),
+        };
+        var status = new Google.Rpc.Status
+        {
+            Code = (int)Code.Unauthenticated,
+            Message = message,
+            Details = { Google.Protobuf.WellKnownTypes.Any.Pack(new ErrorInfo { Reason = reason, Domain = RpcErrors.Domain }) },
+        };
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "application/grpc";
+        response.Headers["grpc-status"] = ((int)Code.Unauthenticated).ToString(CultureInfo.InvariantCulture);
+        response.Headers["grpc-message"] = Uri.EscapeDataString(message);
+        response.Headers["grpc-status-details-bin"] = Convert.ToBase64String(status.ToByteArray()).TrimEnd('=');
+        response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+        return Task.CompletedTask;
+    }
+}
