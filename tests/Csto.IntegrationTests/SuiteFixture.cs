@@ -59,7 +59,10 @@ public sealed class SuiteFixture : IAsyncLifetime
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        string[] all = [.. args, "--membership-url", Membership.Address, "--bodies-url", Bodies.Address, "--operations-url", Operations.Address];
+        // the loader signs a token per act with the hosts' key; every other command runs as an operator
+        Environment.SetEnvironmentVariable("CSTO_SIGNING_KEY", TestTokens.Signing.Key);
+        string[] token = args[0] == "history" ? [] : ["--token", TestTokens.For("operator")];
+        string[] all = [.. args, .. token, "--membership-url", Membership.Address, "--bodies-url", Bodies.Address, "--operations-url", Operations.Address];
         var code = await Csto.Ctl.Cli.RunAsync(all, stdout, stderr);
         return (code, stdout.ToString(), stderr.ToString());
     }
