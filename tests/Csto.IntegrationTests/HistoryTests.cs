@@ -61,6 +61,17 @@ public sealed class HistoryTests(SuiteFixture suite)
     }
 
     [Fact]
+    public async Task A_decision_traces_forward_to_what_it_caused_in_the_other_services()
+    {
+        var (code, output, error) = await suite.CtlAsync("trace", "decisions/suspend-uzb-2012");
+
+        Assert.True(code == 0, error);
+        Assert.Contains("bodies/session-csc-2012-12-19-moscow", output, StringComparison.Ordinal);
+        Assert.Contains("membership/member-UZB", output, StringComparison.Ordinal);
+        Assert.Contains("caused AdoptedDecisionReceived", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_reported_outcome_traces_to_its_operation_the_authorizing_decision_and_the_session()
     {
         var records = await new EventLogService.EventLogServiceClient(suite.Operations.Channel)

@@ -73,6 +73,7 @@ public static partial class TraceCommand
         ArgumentNullException.ThrowIfNull(records);
         var byEventId = records.GroupBy(r => r.EventId).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var byStream = records.GroupBy(r => (r.SourceService, r.StreamId)).ToDictionary(g => g.Key, g => g.OrderBy(r => r.StreamVersion).ToList());
+        var effects = records.Where(r => !string.IsNullOrEmpty(r.Metadata?.CausationId)).ToLookup(r => r.Metadata.CausationId, StringComparer.Ordinal);
         var start = Resolve(records, byEventId, id);
         var result = new List<Link>();
         var seen = new HashSet<(string, string)>();
@@ -97,6 +98,12 @@ public static partial class TraceCommand
                 if (!string.IsNullOrEmpty(r.Metadata?.CausationId) && byEventId.TryGetValue(r.Metadata.CausationId, out var cause))
                 {
                     queue.Enqueue(((cause.SourceService, cause.StreamId), depth + 1, $"caused {EventTypes.Short(r.Type)} #{r.Position} in {r.SourceService}"));
+                }
+
+                // effects: records in other streams (or logs) that this record caused
+                foreach (var effect in effects[r.EventId].Where(e => e.StreamId != r.StreamId || e.SourceService != r.SourceService))
+                {
+                    queue.Enqueue(((effect.SourceService, effect.StreamId), depth + 1, $"{EventTypes.Short(r.Type)} #{r.Position} in {r.SourceService} caused {EventTypes.Short(effect.Type)} #{effect.Position}"));
                 }
 
                 // references inside the event: sessions/…, decisions/…, operations/…, drafts/…
