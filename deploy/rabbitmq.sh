@@ -8,6 +8,7 @@
 #            enable management + stream plugins, create vhost/user for the suite, print URL
 #   stop     stop the broker started by "start" (idempotent)
 #   status   exit 0 + "running on port N" if up, else exit 1 + "not running"
+#   url [S]  the amqp URL of service S's own user (membership, bodies, operations), or of the suite user
 #   ctl ...  run the package's rabbitmqctl against this instance (same env/cookie), e.g.
 #            deploy/rabbitmq.sh ctl list_queues -p csto
 #
@@ -318,6 +319,25 @@ password_hash() {
     rm -rf "$tmp"
 }
 
+# The suite user (operators, cstoctl) and one user per service, so that each service connects
+# as itself (the broker's connection list and logs name it); all on the suite's virtual host.
+SERVICE_USERS=(csto-membership csto-bodies csto-operations)
+suite_users() {
+    local u sep=""
+    for u in "$SUITE_USER" "${SERVICE_USERS[@]}"; do
+        printf '%s{"name": %s, "password_hash": "%s", "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": [%s], "limits": {}}' \
+            "$sep" "$(json_str "$u")" "$(password_hash "$SUITE_PASSWORD")" "$([ "$u" = "$SUITE_USER" ] && echo '"management"')"
+        sep=", "
+    done
+}
+suite_permissions() {
+    local u sep=""
+    for u in "$SUITE_USER" "${SERVICE_USERS[@]}"; do
+        printf '%s{"user": %s, "vhost": %s, "configure": ".*", "write": ".*", "read": ".*"}' "$sep" "$(json_str "$u")" "$(json_str "$SUITE_VHOST")"
+        sep=", "
+    done
+}
+
 # vhost + user + permissions in ONE rabbitmqctl call (each CLI call costs ~1 s of VM start).
 # import_definitions is additive: guest, "/" and everything else stay untouched; an
 # existing user gets the new password hash and tags.
@@ -325,11 +345,9 @@ setup_suite_account() {
     local defs="$DATA_DIR/suite-definitions.json"
     (umask 077; cat > "$defs" <<EOF
 {
-  "users": [{"name": $(json_str "$SUITE_USER"), "password_hash": "$(password_hash "$SUITE_PASSWORD")",
-             "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["management"], "limits": {}}],
+  "users": [$(suite_users)],
   "vhosts": [{"name": $(json_str "$SUITE_VHOST")}],
-  "permissions": [{"user": $(json_str "$SUITE_USER"), "vhost": $(json_str "$SUITE_VHOST"),
-                   "configure": ".*", "write": ".*", "read": ".*"}]
+  "permissions": [$(suite_permissions)]
 }
 EOF
     )
@@ -337,6 +355,11 @@ EOF
         die "could not create vhost $SUITE_VHOST / user $SUITE_USER (rabbitmqctl import_definitions $defs)"
     rm -f "$defs"
     (umask 077; printf 'CSTO_RABBITMQ_URL=%s\n' "$(amqp_url)" > "$DATA_DIR/connection.env")
+}
+
+# amqp URL of one service's own user (deploy/up.sh gives it to that service)
+service_url() {
+    printf 'amqp://%s:%s@localhost:%s/%s' "csto-$1" "$(urlencode "$SUITE_PASSWORD")" "$PORT" "$(urlencode "$SUITE_VHOST")"
 }
 
 print_summary() {
@@ -494,5 +517,7 @@ case "${1:-}" in
     stop)    cmd_stop ;;
     status)  cmd_status ;;
     ctl)     shift; validate_ports; setup_env; ctl "$@" ;;          # rabbitmqctl with this instance's env
-    *) echo "usage: $0 install|start|stop|status|ctl <rabbitmqctl args>" >&2; exit 2 ;;
+    url)     case "${2:-}" in membership|bodies|operations) service_url "$2"; echo ;; "") amqp_url; echo ;;
+                 *) die "url: membership, bodies or operations (or nothing for the suite user)" ;; esac ;;
+    *) echo "usage: $0 install|start|stop|status|url [SERVICE]|ctl <rabbitmqctl args>" >&2; exit 2 ;;
 esac

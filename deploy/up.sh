@@ -55,7 +55,10 @@ for service in membership bodies operations; do
     project="${PROJECTS[$service]}"
     say "starting $service on http://127.0.0.1:${PORTS[$service]}"
     # tokens: the development key unless CSTO_SIGNING_KEY is set (the services read it too)
-    CSTO_LOG_FORMAT=json EventLog__RabbitMqUrl="$CSTO_RABBITMQ_URL" EventLog__DatabasePath="$CSTO_DATA/$service.db" \
+    url="$CSTO_RABBITMQ_URL"
+    # with the native broker each service connects as its own user (deploy/rabbitmq.sh creates them)
+    [ "$(cat "$CSTO_DATA/run/broker" 2>/dev/null)" = native ] && url="$(deploy/rabbitmq.sh url "$service")"
+    CSTO_LOG_FORMAT=json EventLog__RabbitMqUrl="$url" EventLog__DatabasePath="$CSTO_DATA/$service.db" \
         Security__AllowDevelopmentKey="${CSTO_ALLOW_DEVELOPMENT_KEY:-true}" \
         nohup dotnet "$ROOT/services/$project/bin/Release/net10.0/$project.dll" --urls "http://127.0.0.1:${PORTS[$service]}" \
         >"$CSTO_DATA/logs/$service.log" 2>&1 &

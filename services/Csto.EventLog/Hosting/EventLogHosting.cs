@@ -27,7 +27,10 @@ public sealed class EventLogOptions
     public string DatabasePath { get; set; } = "";
 
     /// <summary>amqp://user:password@host:port/vhost. Configuration key <c>EventLog:RabbitMqUrl</c> or <c>CSTO_RABBITMQ_URL</c>.</summary>
-    public string RabbitMqUrl { get; set; } = "amqp://guest:guest@localhost:5672/";
+    public string RabbitMqUrl { get; set; } = DevelopmentRabbitMqUrl;
+
+    /// <summary>DEVELOPMENT DEFAULT: the suite user and virtual host that deploy/rabbitmq.sh creates; production sets the URL.</summary>
+    public const string DevelopmentRabbitMqUrl = "amqp://csto:csto-dev-only@localhost:5672/csto";
 
     /// <summary>Queue of this service's consumer (bound to the exchanges of the event types its handlers consume).</summary>
     public string QueueName => "csto." + ServiceName;
@@ -49,7 +52,7 @@ public static class EventLogHosting
         {
             ServiceName = serviceName,
             DatabasePath = config["EventLog:DatabasePath"] ?? Path.Combine(dataDir, serviceName + ".db"),
-            RabbitMqUrl = config["EventLog:RabbitMqUrl"] ?? config["CSTO_RABBITMQ_URL"] ?? "amqp://guest:guest@localhost:5672/",
+            RabbitMqUrl = config["EventLog:RabbitMqUrl"] ?? config["CSTO_RABBITMQ_URL"] ?? EventLogOptions.DevelopmentRabbitMqUrl,
         };
         configure?.Invoke(options);
 
@@ -97,8 +100,9 @@ public static class EventLogHosting
                 var user = url.UserInfo.Split(':', 2);
                 cfg.Host(url.Host, (ushort)(url.Port > 0 ? url.Port : 5672), vhost.Length == 0 ? "/" : vhost, h =>
                 {
-                    h.Username(Uri.UnescapeDataString(user[0].Length > 0 ? user[0] : "guest"));
-                    h.Password(Uri.UnescapeDataString(user.Length > 1 ? user[1] : "guest"));
+                    // no silent fallback to guest: the URL names the service's user
+                    h.Username(Uri.UnescapeDataString(user[0].Length > 0 ? user[0] : throw new InvalidOperationException($"EventLog:RabbitMqUrl '{url.GetLeftPart(UriPartial.Authority)}' names no user (amqp://user:password@host:port/vhost)")));
+                    h.Password(Uri.UnescapeDataString(user.Length > 1 ? user[1] : ""));
                     h.PublisherConfirmation = true;
                     h.Heartbeat(TimeSpan.FromSeconds(10));
                 });
