@@ -69,6 +69,9 @@ public sealed class HistoryTests(SuiteFixture suite)
         Assert.Contains("bodies/session-csc-2012-12-19-moscow", output, StringComparison.Ordinal);
         Assert.Contains("membership/member-UZB", output, StringComparison.Ordinal);
         Assert.Contains("caused AdoptedDecisionReceived", output, StringComparison.Ordinal);
+        // both services keep a stream named roster-UZB: each is shown under its own log
+        Assert.Contains("bodies/roster-UZB", output, StringComparison.Ordinal);
+        Assert.Contains("operations/roster-UZB", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -51,10 +51,12 @@ public static partial class TraceCommand
                     continue;
                 }
 
-                if (link.Record.StreamId != stream)
+                // two logs may hold streams of the same id (bodies and operations each keep a roster-UZB)
+                var current = link.Record.SourceService + "/" + link.Record.StreamId;
+                if (current != stream)
                 {
-                    stream = link.Record.StreamId;
-                    await ctx.Out.WriteLineAsync($"{new string(' ', link.Depth * 2)}{link.Record.SourceService}/{stream}  ({link.Why})").ConfigureAwait(false);
+                    stream = current;
+                    await ctx.Out.WriteLineAsync($"{new string(' ', link.Depth * 2)}{stream}  ({link.Why})").ConfigureAwait(false);
                 }
 
                 await ctx.Out.WriteLineAsync($"{new string(' ', link.Depth * 2)}  {Line(link.Record)}").ConfigureAwait(false);
