@@ -310,7 +310,7 @@ public sealed class BodiesGrpcService(IEventStore store, BodiesQueries queries) 
             return StateCodes.IsValidId(requested) ? requested : throw RpcErrors.InvalidArgument(field, "lower-case letters, digits and '-', up to 63");
         }
 
-        return requestId.Length > 0 ? Ids.Uuid5($"{kind}|{requestId}").Replace("-", "", StringComparison.Ordinal)[..16] : Ids.NewId();
+        return requestId.Length > 0 ? EventIds.FromName("bodies", $"{kind}|{requestId}").Replace("-", "", StringComparison.Ordinal)[..16] : Ids.NewId();
     }
 
     static DateOnly RequiredDate(Date? date, string field) =>

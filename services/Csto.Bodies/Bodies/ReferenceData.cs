@@ -54,7 +54,7 @@ public static class ReferenceData
             CausationId = "reference-data",
             Actor = new Actor { Subject = "bodies:reference-data", Role = "system" },
             EffectiveTime = Dates.ToEffectiveTime(b.FoundedOn.ToDateOnly()),
-        }, Ids.Uuid5($"seed|body|{b.BodyId}|{Version}"))]));
+        }, EventIds.FromName("bodies", $"seed|body|{b.BodyId}|{Version}"))]));
 }
 
 /// <summary>Appends the reference data before the service takes requests; the deterministic ids make it idempotent.</summary>

@@ -41,7 +41,7 @@ public sealed class OperationSummaryHandler(IEventStore store) : IEventHandler
             metadata.EffectiveTime = Dates.ToEffectiveTime(attached.AsOf.ToDateOnly());
         }
 
-        var eventId = Ids.Uuid5($"operation-report|{incoming.SourceService}|{incoming.EventId}");
+        var eventId = EventIds.FromName("bodies", $"operation-report|{incoming.SourceService}|{incoming.EventId}");
         return new AppendRequest(stream, history.Count, [NewEvent.From(attached, metadata, eventId)]);
     }
 }

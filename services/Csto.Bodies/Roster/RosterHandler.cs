@@ -46,7 +46,7 @@ public sealed class RosterHandler(IEventStore store) : IEventHandler
         };
         var metadata = EventInbox.CausedBy(incoming, Name);
         metadata.EffectiveTime = Dates.ToEffectiveTime(change.EffectiveDate.ToDateOnly());
-        var eventId = Ids.Uuid5($"roster|{incoming.SourceService}|{incoming.EventId}");
+        var eventId = EventIds.FromName("bodies", $"roster|{incoming.SourceService}|{incoming.EventId}");
         return new AppendRequest(stream, history.Count, [NewEvent.From(observed, metadata, eventId)]);
     }
 }

@@ -30,7 +30,7 @@ public sealed class ActRecorder(MemberLog log, IActorAccessor actors)
         var member = await log.LoadAsync(request.State, cancellationToken).ConfigureAwait(false);
 
         var key = "request:" + request.RequestId;
-        string Id(int i) => request.RequestId.Length > 0 ? DeterministicIds.For(key, i) : Guid.NewGuid().ToString();
+        string Id(int i) => request.RequestId.Length > 0 ? EventIds.FromName("membership", key, i) : Guid.NewGuid().ToString();
         if (request.RequestId.Length > 0 && AlreadyRecorded(member, key) is { } earlier)
         {
             // a retry (AIP-155): answer as the first call did
@@ -103,14 +103,14 @@ public sealed class ActRecorder(MemberLog log, IActorAccessor actors)
 
     static ActResult? AlreadyRecorded(LoadedMember member, string key)
     {
-        var at = member.Records.ToList().FindIndex(r => string.Equals(r.EventId, DeterministicIds.For(key, 0), StringComparison.Ordinal));
+        var at = member.Records.ToList().FindIndex(r => string.Equals(r.EventId, EventIds.FromName("membership", key, 0), StringComparison.Ordinal));
         if (at < 0)
         {
             return null;
         }
 
         var ids = new List<string>();
-        for (var i = at; i < member.Records.Count && string.Equals(member.Records[i].EventId, DeterministicIds.For(key, i - at), StringComparison.Ordinal); i++)
+        for (var i = at; i < member.Records.Count && string.Equals(member.Records[i].EventId, EventIds.FromName("membership", key, i - at), StringComparison.Ordinal); i++)
         {
             ids.Add(member.Records[i].EventId);
         }

@@ -36,6 +36,6 @@ public sealed class DecisionAdoptedHandler(MemberLog log) : IEventHandler
         }
 
         var key = $"decision:{incoming.SourceService}/{incoming.EventId}";
-        return MemberLog.ToAppend(member.State, events, i => DeterministicIds.For(key, i), EventInbox.CausedBy(incoming, Name));
+        return MemberLog.ToAppend(member.State, events, i => EventIds.FromName("membership", key, i), EventInbox.CausedBy(incoming, Name));
     }
 }

@@ -48,23 +48,3 @@ public sealed class MemberLog(IEventStore store)
     public static bool IsStatusChange(string type) => string.Equals(type, MemberStatusChanged.Descriptor.FullName, StringComparison.Ordinal);
 }
 
-/// <summary>
-/// Event ids derived from a key (a request_id, an incoming event id): a retry derives the same ids and the
-/// log's event-id idempotency turns it into a no-op. Name-based UUID over SHA-256 (RFC 9562 version 8).
-/// </summary>
-public static class DeterministicIds
-{
-    static readonly byte[] Namespace = Guid.Parse("3f0d2c7e-9a41-4c55-8a8e-6d1b2f7c0a91").ToByteArray(bigEndian: true);
-
-    public static string For(string key, int index)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        var name = Encoding.UTF8.GetBytes(key + "#" + index.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Span<byte> hash = stackalloc byte[32];
-        SHA256.HashData([.. Namespace, .. name], hash);
-        var bytes = hash[..16];
-        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x80);
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
-        return new Guid(bytes, bigEndian: true).ToString();
-    }
-}

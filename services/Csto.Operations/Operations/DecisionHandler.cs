@@ -60,10 +60,10 @@ public sealed partial class DecisionHandler(IEventStore store, ILogger<DecisionH
                 Description = violation.Description,
                 EffectiveDate = decision.EffectiveDate,
             };
-            return new AppendRequest("refusal-" + Ids.Slug(decision.Decision), ExpectedVersion.Any, [NewEvent.From(refusal, OperationStore.WithEffectiveTime(metadata, refusal), Ids.Deterministic(key))]);
+            return new AppendRequest("refusal-" + Ids.Slug(decision.Decision), ExpectedVersion.Any, [NewEvent.From(refusal, OperationStore.WithEffectiveTime(metadata, refusal), EventIds.FromName("operations", key))]);
         }
 
-        return new AppendRequest(stream, records.Count, [.. decided.Events.Select((e, i) => NewEvent.From(e, OperationStore.WithEffectiveTime(metadata, e), Ids.Deterministic(key, i)))]);
+        return new AppendRequest(stream, records.Count, [.. decided.Events.Select((e, i) => NewEvent.From(e, OperationStore.WithEffectiveTime(metadata, e), EventIds.FromName("operations", key, i)))]);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "decision {Decision} about operation '{Operation}' not applied: {Reason}: {Description}")]

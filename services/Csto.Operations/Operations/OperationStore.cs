@@ -64,7 +64,7 @@ public sealed class OperationStore(IEventStore store)
                 return (true, decided);
             }
 
-            var events = decided.Events.Select((e, i) => NewEvent.From(e, WithEffectiveTime(metadata, e), requestKey is null ? null : Ids.Deterministic(requestKey, i))).ToList();
+            var events = decided.Events.Select((e, i) => NewEvent.From(e, WithEffectiveTime(metadata, e), requestKey is null ? null : EventIds.FromName("operations", requestKey, i))).ToList();
             try
             {
                 await store.AppendAsync(new AppendRequest(stream, records.Count, events), cancellationToken).ConfigureAwait(false);
@@ -83,13 +83,13 @@ public sealed class OperationStore(IEventStore store)
         var start = -1;
         for (var i = 0; i < records.Count && start < 0; i++)
         {
-            if (records[i].EventId == Ids.Deterministic(requestKey, 0))
+            if (records[i].EventId == EventIds.FromName("operations", requestKey, 0))
             {
                 start = i;
             }
         }
 
-        for (var i = start; start >= 0 && i < records.Count && records[i].EventId == Ids.Deterministic(requestKey, i - start); i++)
+        for (var i = start; start >= 0 && i < records.Count && records[i].EventId == EventIds.FromName("operations", requestKey, i - start); i++)
         {
             found.Add(OperationEvents.Parse(records[i])!);
         }

@@ -44,7 +44,7 @@ public sealed class RosterHandler(IEventStore store) : IEventHandler
         };
         var metadata = EventInbox.CausedBy(incoming, Name);
         metadata.EffectiveTime = Dates.ToEffectiveTime(effective);
-        return new AppendRequest(stream, held.Count, [NewEvent.From(recorded, metadata, Ids.Deterministic("roster/" + incoming.SourceService + "/" + incoming.EventId))]);
+        return new AppendRequest(stream, held.Count, [NewEvent.From(recorded, metadata, EventIds.FromName("operations", "roster/" + incoming.SourceService + "/" + incoming.EventId))]);
     }
 
     public static string RosterStream(string state) => "roster-" + state;

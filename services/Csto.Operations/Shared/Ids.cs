@@ -6,19 +6,6 @@ namespace Csto.Operations.Shared;
 
 public static class Ids
 {
-    /// <summary>
-    /// A UUID derived from a key (name-based, SHA-256): the same request_id or incoming event always gives
-    /// the same event ids, so a retry appends nothing and finds what the first attempt appended.
-    /// </summary>
-    public static string Deterministic(string key, int index = 0)
-    {
-        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(key + "#" + index.ToString(CultureInfo.InvariantCulture)));
-        var bytes = hash.AsSpan(0, 16).ToArray();
-        bytes[6] = (byte)((bytes[6] & 0x0F) | 0x50); // version 5 layout (name-based)
-        bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80); // RFC 4122 variant
-        return new Guid(bytes, bigEndian: true).ToString();
-    }
-
     /// <summary>A short id from a key: 12 hex digits of its hash.</summary>
     public static string Short(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..12];
 

@@ -1,3 +1,4 @@
+using Csto.EventLog;
 using Csto.Common.V1;
 using Csto.Membership.Members;
 using static Csto.Membership.Tests.Specs.Spec;
@@ -62,9 +63,9 @@ public sealed class InputSpecs
     [Fact]
     public void Event_ids_derived_from_a_key_are_stable_and_distinct_per_index()
     {
-        Assert.Equal(DeterministicIds.For("request:r1", 0), DeterministicIds.For("request:r1", 0));
-        Assert.NotEqual(DeterministicIds.For("request:r1", 0), DeterministicIds.For("request:r1", 1));
-        Assert.NotEqual(DeterministicIds.For("request:r1", 0), DeterministicIds.For("request:r2", 0));
-        Assert.True(Guid.TryParse(DeterministicIds.For("request:r1", 0), out _));
+        Assert.Equal(EventIds.FromName("membership", "request:r1", 0), EventIds.FromName("membership", "request:r1", 0));
+        Assert.NotEqual(EventIds.FromName("membership", "request:r1", 0), EventIds.FromName("membership", "request:r1", 1));
+        Assert.NotEqual(EventIds.FromName("membership", "request:r1", 0), EventIds.FromName("membership", "request:r2", 0));
+        Assert.True(Guid.TryParse(EventIds.FromName("membership", "request:r1", 0), out _));
     }
 }
