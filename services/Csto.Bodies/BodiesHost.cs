@@ -16,7 +16,6 @@ public static class BodiesHost
 
     public static void Configure(WebApplicationBuilder builder)
     {
-        ArgumentNullException.ThrowIfNull(builder);
         builder.AddEventLog(ServiceName);
         builder.Services.AddAccessTable(Csto.Security.AccessTables.Bodies);
         builder.Services.AddSingleton<IEventHandler, RosterHandler>();
@@ -28,7 +27,6 @@ public static class BodiesHost
 
     public static void Map(WebApplication app)
     {
-        ArgumentNullException.ThrowIfNull(app);
         app.MapEventLog();
         app.MapGrpcService<BodiesGrpcService>();
     }

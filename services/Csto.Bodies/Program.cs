@@ -9,4 +9,4 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(
 BodiesHost.Configure(builder);
 var app = builder.Build();
 BodiesHost.Map(app);
-await app.RunAsync().ConfigureAwait(false);
+await app.RunAsync();

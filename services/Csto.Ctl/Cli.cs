@@ -29,17 +29,13 @@ public static class Cli
         root.Subcommands.Add(History.HistoryCommands.Build(context));
         root.Subcommands.Add(Trace.TraceCommand.Build(context));
         root.Subcommands.Add(TokenCommand.Build(context));
-        foreach (var extra in Extensions)
-        {
-            root.Subcommands.Add(extra(context));
-        }
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
             foreach (var error in parsed.Errors)
             {
-                await stderr.WriteLineAsync("cstoctl: " + error.Message).ConfigureAwait(false);
+                await stderr.WriteLineAsync("cstoctl: " + error.Message);
             }
 
             return ExitCodes.Usage;
@@ -47,19 +43,14 @@ public static class Cli
 
         try
         {
-            return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancellationToken).ConfigureAwait(false);
+            return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancellationToken);
         }
         catch (CtlException ex)
         {
-            await stderr.WriteLineAsync("cstoctl: " + ex.Message).ConfigureAwait(false);
+            await stderr.WriteLineAsync("cstoctl: " + ex.Message);
             return ex.ExitCode;
         }
     }
-
-    /// <summary>Command groups added by other features (query, history, trace).</summary>
-    static readonly List<Func<CtlContext, Command>> Extensions = [];
-
-    public static void Register(Func<CtlContext, Command> build) => Extensions.Add(build);
 }
 
 /// <summary>What a command's action needs: output, and the services named by the global options.</summary>
@@ -71,7 +62,6 @@ public sealed class CtlContext(TextWriter stdout, TextWriter stderr)
 
     public ServiceDirectory Services(ParseResult parse)
     {
-        ArgumentNullException.ThrowIfNull(parse);
         return ServiceDirectory.FromEnvironment(parse.GetValue(Cli.MembershipUrl), parse.GetValue(Cli.BodiesUrl), parse.GetValue(Cli.OperationsUrl), parse.GetValue(Cli.Token));
     }
 }

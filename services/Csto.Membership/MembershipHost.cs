@@ -17,7 +17,6 @@ public static class MembershipHost
 
     public static void Configure(WebApplicationBuilder builder)
     {
-        ArgumentNullException.ThrowIfNull(builder);
         builder.AddEventLog(ServiceName);
         var services = builder.Services;
         services.AddAccessTable(Csto.Security.AccessTables.Membership);
@@ -31,7 +30,6 @@ public static class MembershipHost
 
     public static void Map(WebApplication app)
     {
-        ArgumentNullException.ThrowIfNull(app);
         app.MapEventLog();
         app.MapGrpcService<MembershipGrpcService>();
     }

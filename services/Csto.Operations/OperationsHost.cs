@@ -19,7 +19,6 @@ public static class OperationsHost
 
     public static void Configure(WebApplicationBuilder builder)
     {
-        ArgumentNullException.ThrowIfNull(builder);
         builder.AddEventLog(ServiceName);
         var services = builder.Services;
         services.AddAccessTable(Csto.Security.AccessTables.Operations);
@@ -40,7 +39,6 @@ public static class OperationsHost
 
     public static void Map(WebApplication app)
     {
-        ArgumentNullException.ThrowIfNull(app);
         app.MapEventLog();
         app.MapGrpcService<OperationsGrpcService>();
     }

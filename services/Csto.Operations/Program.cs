@@ -9,4 +9,4 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(
 OperationsHost.Configure(builder);
 var app = builder.Build();
 OperationsHost.Map(app);
-await app.RunAsync().ConfigureAwait(false);
+await app.RunAsync();

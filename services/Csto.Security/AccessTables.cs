@@ -6,7 +6,7 @@ using Csto.Operations.V1;
 namespace Csto.Security;
 
 /// <summary>
-/// The role table of issue 7, one table per API. Every method has a row (Build fails otherwise), and a method
+/// The role tables, one per API. Every method has a row (Build fails otherwise), and a method
 /// that is in no registered table is refused. Queries: every role. The README's Security section mirrors this file.
 /// </summary>
 public static class AccessTables

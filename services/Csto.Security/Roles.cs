@@ -1,6 +1,6 @@
 namespace Csto.Security;
 
-/// <summary>The roles of issue 7 and the claims that carry them.</summary>
+/// <summary>The roles and the claims that carry them.</summary>
 public static class Roles
 {
     public const string Reader = "reader";

@@ -9,7 +9,7 @@ using static Csto.Bodies.Tests.Given;
 
 namespace Csto.Bodies.Tests;
 
-/// <summary>The scenarios of issue 4 through gRPC, with the roster arriving over RabbitMQ from the membership log.</summary>
+/// <summary>The bodies scenarios through gRPC, with the roster arriving over RabbitMQ from the membership log.</summary>
 [Collection("broker")]
 public sealed class ScenarioTests(RabbitMqFixture broker)
 {

@@ -12,7 +12,6 @@ public static class Views
 {
     public static Body ToBody(BodyInfo b)
     {
-        ArgumentNullException.ThrowIfNull(b);
         return new Body
         {
             Name = "bodies/" + b.Id,
@@ -30,7 +29,6 @@ public static class Views
 
     public static Session ToSession(SessionInfo s)
     {
-        ArgumentNullException.ThrowIfNull(s);
         return new Session
         {
             Name = s.Name,
@@ -46,7 +44,6 @@ public static class Views
 
     public static Draft ToDraft(DraftState s)
     {
-        ArgumentNullException.ThrowIfNull(s);
         var draft = new Draft
         {
             Name = s.DraftName,
@@ -82,7 +79,6 @@ public static class Views
 
     public static Decision? ToDecision(DraftState s)
     {
-        ArgumentNullException.ThrowIfNull(s);
         if (s.Adopted is not { } a)
         {
             return null;

@@ -17,7 +17,6 @@ public sealed record BodyInfo(
 {
     public static BodyInfo From(BodyEstablished e)
     {
-        ArgumentNullException.ThrowIfNull(e);
         return new(e.BodyId, e.Name, e.ParentBodyId, e.FoundedOn.ToDateOnly(), e.Rule, e.ProceduralByMajority,
             e.AllowedKinds.ToHashSet(), e.Temporary, e.Cause?.KindCase == Csto.Common.V1.Cause.KindOneofCase.Decision ? e.Cause.Decision : "");
     }

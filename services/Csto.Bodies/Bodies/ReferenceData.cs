@@ -64,7 +64,7 @@ public sealed class ReferenceDataSeeder(IEventStore store) : IHostedService
     {
         foreach (var append in ReferenceData.SeedAppends())
         {
-            await store.AppendAsync(append, cancellationToken).ConfigureAwait(false);
+            await store.AppendAsync(append, cancellationToken);
         }
     }
 

@@ -23,11 +23,6 @@ public static class DraftDecide
 
     public static Verdict Table(SessionInfo session, BodyInfo body, IReadOnlyDictionary<string, BodyInfo> bodies, RosterHistory roster, TableDraft command)
     {
-        ArgumentNullException.ThrowIfNull(session);
-        ArgumentNullException.ThrowIfNull(body);
-        ArgumentNullException.ThrowIfNull(bodies);
-        ArgumentNullException.ThrowIfNull(roster);
-        ArgumentNullException.ThrowIfNull(command);
         if (string.IsNullOrWhiteSpace(command.Title))
         {
             return Verdict.Field("title", "a title is required");
@@ -214,7 +209,6 @@ public static class DraftDecide
 
     public static Verdict RecordPosition(DraftState draft, RosterHistory roster, string state, Position position)
     {
-        ArgumentNullException.ThrowIfNull(draft);
         if (CheckPosition(draft, roster, state, position) is { } rejection)
         {
             return rejection;
@@ -230,7 +224,6 @@ public static class DraftDecide
 
     public static Verdict ChangePosition(DraftState draft, RosterHistory roster, string state, Position position)
     {
-        ArgumentNullException.ThrowIfNull(draft);
         if (CheckPosition(draft, roster, state, position) is { } rejection)
         {
             return rejection;
@@ -248,7 +241,6 @@ public static class DraftDecide
 
     static Rejection? CheckPosition(DraftState draft, RosterHistory roster, string state, Position position)
     {
-        ArgumentNullException.ThrowIfNull(roster);
         if (!StateCodes.IsValid(state))
         {
             return new FieldViolation("state", "an ISO 3166-1 alpha-3 code is required, e.g. KAZ");
@@ -312,8 +304,6 @@ public static class DraftDecide
     /// </summary>
     public static Tally Count(DraftState draft, RosterHistory roster)
     {
-        ArgumentNullException.ThrowIfNull(draft);
-        ArgumentNullException.ThrowIfNull(roster);
         var date = draft.SessionDate;
         var concerned = DecisionKinds.StateConcerned(draft.Tabled.Payload);
         var positions = new List<StatePosition>();
@@ -354,10 +344,6 @@ public static class DraftDecide
 
     public static Verdict Close(DraftState draft, BodyInfo body, IReadOnlyDictionary<string, BodyInfo> bodies, RosterHistory roster, CloseDraft command)
     {
-        ArgumentNullException.ThrowIfNull(draft);
-        ArgumentNullException.ThrowIfNull(body);
-        ArgumentNullException.ThrowIfNull(bodies);
-        ArgumentNullException.ThrowIfNull(command);
         if (command.Action is not (CloseAction.Decide or CloseAction.Withdraw))
         {
             return Verdict.Field("action", "decide or withdraw");
@@ -517,8 +503,6 @@ public static class DraftDecide
 
     public static Verdict Join(DraftState draft, RosterHistory roster, string state, Date? joinedOn)
     {
-        ArgumentNullException.ThrowIfNull(draft);
-        ArgumentNullException.ThrowIfNull(roster);
         if (!StateCodes.IsValid(state))
         {
             return Verdict.Field("state", "an ISO 3166-1 alpha-3 code is required, e.g. KAZ");

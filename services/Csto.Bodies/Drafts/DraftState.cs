@@ -30,7 +30,6 @@ public sealed record DraftState(
 
     public static DraftState? Fold(IEnumerable<IMessage> events)
     {
-        ArgumentNullException.ThrowIfNull(events);
         DraftState? state = null;
         foreach (var e in events)
         {

@@ -29,8 +29,6 @@ public static class OperationReports
     /// </summary>
     public static OperationReportAttached? Attach(DraftState? decision, OperationSummaryPublished summary, SummarySource source)
     {
-        ArgumentNullException.ThrowIfNull(summary);
-        ArgumentNullException.ThrowIfNull(source);
         if (decision?.Adopted is not { } adopted || adopted.Payload?.KindCase != DecisionPayload.KindOneofCase.AuthorizeOperation
             || !string.Equals(decision.DecisionName, summary.Decision, StringComparison.Ordinal) || summary.Operation.Length == 0)
         {
@@ -73,7 +71,6 @@ public static class OperationReports
     /// <summary>Per operation: the latest report of each stage and of the operation itself (in first-attached order), and the most recent of them.</summary>
     public static IEnumerable<AuthorizedOperation> Latest(IEnumerable<OperationReportAttached> reports)
     {
-        ArgumentNullException.ThrowIfNull(reports);
         foreach (var operation in reports.GroupBy(r => r.Operation, StringComparer.Ordinal))
         {
             var current = operation.GroupBy(r => r.Stage, StringComparer.Ordinal).Select(g => g.MaxBy(r => r.SourceStreamVersion)!).ToList();

@@ -20,7 +20,6 @@ public sealed class OperationSummaryHandler(IEventStore store) : IEventHandler
 
     public async Task<AppendRequest?> HandleAsync(EventRecord incoming, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(incoming);
         var summary = OperationSummaryPublished.Parser.ParseFrom(incoming.Data);
         if (OperationReports.DecisionId(summary.Decision) is not { } id)
         {
@@ -28,7 +27,7 @@ public sealed class OperationSummaryHandler(IEventStore store) : IEventHandler
         }
 
         var stream = "decision-" + id;
-        var history = await store.ReadStreamAsync(stream, 1, cancellationToken).ConfigureAwait(false);
+        var history = await store.ReadStreamAsync(stream, 1, cancellationToken);
         var attached = OperationReports.Attach(DraftState.Fold(Shared.EventTypes.ParseAll(history)), summary, new SummarySource(incoming.EventId, incoming.StreamVersion));
         if (attached is null)
         {

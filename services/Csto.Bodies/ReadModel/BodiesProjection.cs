@@ -25,8 +25,6 @@ public sealed class BodiesProjection : IProjection
 
     public void Apply(EventRecord record, ProjectionWriter writer)
     {
-        ArgumentNullException.ThrowIfNull(record);
-        ArgumentNullException.ThrowIfNull(writer);
         switch (EventTypes.Parse(record))
         {
             case BodyEstablished b:

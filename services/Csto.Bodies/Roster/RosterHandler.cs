@@ -19,7 +19,6 @@ public sealed class RosterHandler(IEventStore store) : IEventHandler
 
     public async Task<AppendRequest?> HandleAsync(EventRecord incoming, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(incoming);
         var change = MemberStatusChanged.Parser.ParseFrom(incoming.Data);
         if (string.IsNullOrEmpty(change.State) || !change.EffectiveDate.IsValid())
         {
@@ -27,7 +26,7 @@ public sealed class RosterHandler(IEventStore store) : IEventHandler
         }
 
         var stream = "roster-" + change.State;
-        var history = await store.ReadStreamAsync(stream, 1, cancellationToken).ConfigureAwait(false);
+        var history = await store.ReadStreamAsync(stream, 1, cancellationToken);
         var held = history.Select(r => RosterStatusObserved.Parser.ParseFrom(r.Data).SourceStreamVersion).ToHashSet();
         if (held.Contains(change.StreamVersion))
         {

@@ -29,7 +29,6 @@ public sealed class RosterHistory
 
     public RosterHistory(IEnumerable<RosterEntry> entries)
     {
-        ArgumentNullException.ThrowIfNull(entries);
         foreach (var e in entries)
         {
             if (!_byState.TryGetValue(e.State, out var list))

@@ -12,7 +12,6 @@ public sealed record SessionInfo(string Id, string BodyId, DateOnly Date, string
 
     public static SessionInfo From(SessionConvened e)
     {
-        ArgumentNullException.ThrowIfNull(e);
         return new(e.Session["sessions/".Length..], e.BodyId, e.Date.ToDateOnly(), e.Place, e.HostState, e.Regular, e.Format, [.. e.Agenda]);
     }
 }
@@ -26,9 +25,6 @@ public static class SessionDecide
 
     public static Verdict Convene(BodyInfo body, RosterHistory roster, ConveneSession command)
     {
-        ArgumentNullException.ThrowIfNull(body);
-        ArgumentNullException.ThrowIfNull(roster);
-        ArgumentNullException.ThrowIfNull(command);
         if (!StateCodes.IsValid(command.HostState))
         {
             return Verdict.Field("host_state", "an ISO 3166-1 alpha-3 code is required, e.g. RUS");

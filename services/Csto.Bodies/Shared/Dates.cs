@@ -6,7 +6,6 @@ public static class DateConversions
 {
     public static DateOnly ToDateOnly(this Date date)
     {
-        ArgumentNullException.ThrowIfNull(date);
         return new DateOnly(date.Year, date.Month, date.Day);
     }
 

@@ -12,7 +12,6 @@ public static class EventTypes
 
     public static IMessage? Parse(EventRecord record)
     {
-        ArgumentNullException.ThrowIfNull(record);
         return Known.TryGetValue(record.Type, out var descriptor) ? descriptor.Parser.ParseFrom(record.Data) : null;
     }
 

@@ -8,7 +8,6 @@ public static class HealthCommand
 {
     public static Command Build(CtlContext ctx)
     {
-        ArgumentNullException.ThrowIfNull(ctx);
         var command = new Command("health", "grpc.health.v1 status of the three services");
         var wait = new Option<int>("--wait") { Description = "seconds to wait until all are SERVING (0: ask once)", DefaultValueFactory = _ => 0 };
         command.Options.Add(wait);
@@ -28,7 +27,7 @@ public static class HealthCommand
                     {
                         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
                         timeout.CancelAfter(TimeSpan.FromSeconds(5));
-                        var response = await new Health.HealthClient(services.Channel(name)).CheckAsync(new HealthCheckRequest(), cancellationToken: timeout.Token).ConfigureAwait(false);
+                        var response = await new Health.HealthClient(services.Channel(name)).CheckAsync(new HealthCheckRequest(), cancellationToken: timeout.Token);
                         status = response.Status.ToString();
                         allServing &= response.Status == HealthCheckResponse.Types.ServingStatus.Serving;
                     }
@@ -43,17 +42,17 @@ public static class HealthCommand
 
                 if (allServing || DateTime.UtcNow >= deadline)
                 {
-                    await ctx.Out.WriteLineAsync(table.ToString()).ConfigureAwait(false);
+                    await ctx.Out.WriteLineAsync(table.ToString());
                     return allServing ? ExitCodes.Ok : ExitCodes.Unavailable;
                 }
 
                 if (DateTime.UtcNow - lastReport > TimeSpan.FromSeconds(10))
                 {
                     lastReport = DateTime.UtcNow;
-                    await ctx.Error.WriteLineAsync("waiting for the services to be SERVING:\n" + table).ConfigureAwait(false);
+                    await ctx.Error.WriteLineAsync("waiting for the services to be SERVING:\n" + table);
                 }
 
-                await Task.Delay(500, ct).ConfigureAwait(false);
+                await Task.Delay(500, ct);
             }
         });
         return command;

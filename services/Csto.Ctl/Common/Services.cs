@@ -59,10 +59,9 @@ public sealed class ServiceDirectory(IReadOnlyDictionary<string, string> address
     /// <summary>Runs a call and turns transport failures into an error that names the service and its address.</summary>
     public async Task<T> CallAsync<T>(string service, Func<CallInvoker, Task<T>> call)
     {
-        ArgumentNullException.ThrowIfNull(call);
         try
         {
-            return await call(Channel(service)).ConfigureAwait(false);
+            return await call(Channel(service));
         }
         catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
         {

@@ -9,7 +9,6 @@ public sealed class Table(params string[] headers)
 
     public Table Add(params object?[] cells)
     {
-        ArgumentNullException.ThrowIfNull(cells);
         _rows.Add([.. cells.Select(c => Convert.ToString(c, System.Globalization.CultureInfo.InvariantCulture) ?? "")]);
         return this;
     }

@@ -13,7 +13,6 @@ public static class TokenCommand
     /// <summary>The key of CSTO_SIGNING_KEY, else the repository's development key.</summary>
     public static SigningSettings Signing(ParseResult parse)
     {
-        ArgumentNullException.ThrowIfNull(parse);
         var key = Environment.GetEnvironmentVariable(SigningSettings.KeyVariable);
         return new SigningSettings(
             string.IsNullOrEmpty(key) ? SigningSettings.DevelopmentKey : key,
@@ -23,7 +22,6 @@ public static class TokenCommand
 
     public static Command Build(CtlContext ctx)
     {
-        ArgumentNullException.ThrowIfNull(ctx);
         var token = new Command("token", "development bearer tokens");
         var issue = new Command("issue", $"print a token signed with {SigningSettings.KeyVariable} (else the development key); use it with --token or CSTO_TOKEN");
         var role = new Option<string>("--role") { Description = string.Join(", ", Roles.All), Required = true };
@@ -54,11 +52,11 @@ public static class TokenCommand
             var signing = Signing(p);
             if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(SigningSettings.KeyVariable)))
             {
-                await ctx.Error.WriteLineAsync($"cstoctl: signing with the DEVELOPMENT key ({SigningSettings.KeyVariable} is unset); only a development deployment accepts it").ConfigureAwait(false);
+                await ctx.Error.WriteLineAsync($"cstoctl: signing with the DEVELOPMENT key ({SigningSettings.KeyVariable} is unset); only a development deployment accepts it");
             }
 
             var jwt = TokenIssuer.Issue(signing, p.GetValue(subject) ?? ("dev-" + r + (s is null ? "" : "-" + s)), r, s, lifetime);
-            await ctx.Out.WriteLineAsync(jwt).ConfigureAwait(false);
+            await ctx.Out.WriteLineAsync(jwt);
             return ExitCodes.Ok;
         });
         token.Subcommands.Add(issue);
@@ -67,7 +65,6 @@ public static class TokenCommand
 
     public static TimeSpan ParseTtl(string text)
     {
-        ArgumentNullException.ThrowIfNull(text);
         if (text.Length > 1 && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var n) && n > 0)
         {
             switch (text[^1])

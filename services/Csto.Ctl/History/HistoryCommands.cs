@@ -8,7 +8,6 @@ public static class HistoryCommands
 {
     public static Command Build(CtlContext ctx)
     {
-        ArgumentNullException.ThrowIfNull(ctx);
         var history = new Command("history", "the CSTO's history 1992-2024");
         var load = new Command("load", "record the history through the public APIs (idempotent: loading twice changes nothing)");
         var file = new Option<string?>("--file") { Description = "history file (default: the one shipped with cstoctl, History/csto-history.json)" };
@@ -24,8 +23,8 @@ public static class HistoryCommands
             var path = p.GetValue(file) ?? HistoryFile.DefaultPath;
             var history = HistoryFile.Load(path);
             var bar = !p.GetValue(quiet) && !Console.IsErrorRedirected && ReferenceEquals(ctx.Error, Console.Error);
-            var summary = await new HistoryLoader(services, ctx.Error, bar).LoadAsync(history, ct).ConfigureAwait(false);
-            await ctx.Out.WriteLineAsync($"history loaded from {path}: {summary.Steps} steps, {summary.Decisions} decisions adopted, {summary.Returned} drafts returned, {summary.Writes} requests (retries of earlier loads are no-ops)").ConfigureAwait(false);
+            var summary = await new HistoryLoader(services, ctx.Error, bar).LoadAsync(history, ct);
+            await ctx.Out.WriteLineAsync($"history loaded from {path}: {summary.Steps} steps, {summary.Decisions} decisions adopted, {summary.Returned} drafts returned, {summary.Writes} requests (retries of earlier loads are no-ops)");
             return ExitCodes.Ok;
         });
         history.Subcommands.Add(load);

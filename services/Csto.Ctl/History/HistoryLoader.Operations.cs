@@ -21,7 +21,7 @@ public sealed partial class HistoryLoader
             var request = new ListOperationsRequest { PageSize = 500 };
             var page = await Operations.ListOperationsAsync(request, cancellationToken: ct);
             return page.Operations.Any(o => o.Decision == decision.Name || o.LaterDecisions.Contains(decision.Name));
-        }, ct).ConfigureAwait(false);
+        }, ct);
 
     /// <summary>
     /// One operations request from the file, in the JSON mapping of its request message; "operation" and "stage"
@@ -33,13 +33,13 @@ public sealed partial class HistoryLoader
         var json = JsonNode.Parse(body.GetRawText())!.AsObject();
         if (json["operation"]?.GetValue<string>() is { } operation)
         {
-            json["operation"] = await OperationNameAsync(operation, ct).ConfigureAwait(false);
+            json["operation"] = await OperationNameAsync(operation, ct);
         }
 
         var stage = json["stage"]?.GetValue<string>();
         if (stage is not null)
         {
-            json["stage"] = await StageNameAsync(json["operation"]?.GetValue<string>(), stage, ct).ConfigureAwait(false);
+            json["stage"] = await StageNameAsync(json["operation"]?.GetValue<string>(), stage, ct);
         }
 
         if (action == "close_stage")

@@ -35,7 +35,6 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
 
     public async Task<LoadSummary> LoadAsync(HistoryFile file, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(file);
         for (var i = 0; i < file.Steps.Count; i++)
         {
             var step = file.Steps[i];
@@ -44,15 +43,15 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
             {
                 if (step.Membership is { } m)
                 {
-                    await MembershipAsync(step, m, ct).ConfigureAwait(false);
+                    await MembershipAsync(step, m, ct);
                 }
                 else if (step.Session is { } s)
                 {
-                    await SessionAsync(step, s, ct).ConfigureAwait(false);
+                    await SessionAsync(step, s, ct);
                 }
                 else if (step.Operation is { } o)
                 {
-                    await OperationAsync(step, o, ct).ConfigureAwait(false);
+                    await OperationAsync(step, o, ct);
                 }
             }
             catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable)
@@ -68,7 +67,7 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
         Progress(file.Steps.Count, file.Steps.Count, "done");
         if (showProgressBar)
         {
-            await progress.WriteLineAsync().ConfigureAwait(false);
+            await progress.WriteLineAsync();
         }
 
         return new LoadSummary(file.Steps.Count, _decisions, _returned, _writes);
@@ -117,7 +116,7 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
             };
         }
 
-        await WaitForRostersAsync(ct).ConfigureAwait(false);
+        await WaitForRostersAsync(ct);
     }
 
     async Task SessionAsync(HistoryStep step, SessionStep s, CancellationToken ct)
@@ -168,7 +167,7 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
             if (closed.Decision is { } decision && closed.Draft.Status == DraftStatus.Adopted)
             {
                 _decisions++;
-                await WaitForEffectsAsync(decision, ct).ConfigureAwait(false);
+                await WaitForEffectsAsync(decision, ct);
             }
             else
             {
@@ -236,13 +235,13 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
             {
                 var member = await Membership.GetMemberStateAsync(new GetMemberStateRequest { State = state }, cancellationToken: ct);
                 return member.MemberState.ReceivedDecisions.Contains(decision.Name);
-            }, ct).ConfigureAwait(false);
-            await WaitForRostersAsync(ct).ConfigureAwait(false);
+            }, ct);
+            await WaitForRostersAsync(ct);
         }
 
         if (payload.KindCase == DecisionPayload.KindOneofCase.AuthorizeOperation)
         {
-            await WaitForOperationAsync(decision, ct).ConfigureAwait(false);
+            await WaitForOperationAsync(decision, ct);
         }
     }
 
@@ -273,7 +272,7 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
             {
                 var info = await new EventLogService.EventLogServiceClient(services.Channel(consumer)).GetLogInfoAsync(new GetLogInfoRequest(), cancellationToken: ct);
                 return info.Consumers.Any(c => c.SourcePositions.TryGetValue("membership", out var p) && p >= target);
-            }, ct).ConfigureAwait(false);
+            }, ct);
         }
     }
 
@@ -281,7 +280,7 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
     {
         var watch = Stopwatch.StartNew();
         var said = TimeSpan.Zero;
-        while (!await condition().ConfigureAwait(false))
+        while (!await condition())
         {
             if (watch.Elapsed > WaitLimit)
             {
@@ -291,10 +290,10 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
             if (watch.Elapsed - said > TimeSpan.FromSeconds(3))
             {
                 said = watch.Elapsed;
-                await progress.WriteLineAsync($"\n  waiting for {what} ({watch.Elapsed.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s)").ConfigureAwait(false);
+                await progress.WriteLineAsync($"\n  waiting for {what} ({watch.Elapsed.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s)");
             }
 
-            await Task.Delay(100, ct).ConfigureAwait(false);
+            await Task.Delay(100, ct);
         }
     }
 }

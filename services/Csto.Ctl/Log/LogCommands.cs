@@ -54,9 +54,9 @@ public static class LogCommands
             using var services = ctx.Services(p);
             var names = ServiceDirectory.Expand(p.GetValue(filters.Service)!);
             var json = p.GetValue(Cli.Json);
-            await foreach (var record in ReadAsync(new LogReader(services), names, filters.Query(p, p.GetValue(follow)), ct).ConfigureAwait(false))
+            await foreach (var record in ReadAsync(new LogReader(services), names, filters.Query(p, p.GetValue(follow)), ct))
             {
-                await ctx.Out.WriteLineAsync(json ? Formatter.Format(record) : Human(record)).ConfigureAwait(false);
+                await ctx.Out.WriteLineAsync(json ? Formatter.Format(record) : Human(record));
             }
 
             return ExitCodes.Ok;
@@ -79,10 +79,10 @@ public static class LogCommands
             long count = 0;
             try
             {
-                await foreach (var record in new LogReader(services).MergeAsync(names, filters.Query(p, false), ct).ConfigureAwait(false))
+                await foreach (var record in new LogReader(services).MergeAsync(names, filters.Query(p, false), ct))
                 {
-                    await writer.WriteAsync(Formatter.Format(record)).ConfigureAwait(false);
-                    await writer.WriteAsync('\n').ConfigureAwait(false);
+                    await writer.WriteAsync(Formatter.Format(record));
+                    await writer.WriteAsync('\n');
                     count++;
                 }
             }
@@ -90,13 +90,13 @@ public static class LogCommands
             {
                 if (path is not null)
                 {
-                    await writer.DisposeAsync().ConfigureAwait(false);
+                    await writer.DisposeAsync();
                 }
             }
 
             if (path is not null)
             {
-                await ctx.Error.WriteLineAsync($"exported {count} records to {path}").ConfigureAwait(false);
+                await ctx.Error.WriteLineAsync($"exported {count} records to {path}");
             }
 
             return ExitCodes.Ok;
@@ -117,10 +117,10 @@ public static class LogCommands
             var types = new Table("service", "type", "records");
             foreach (var name in ServiceDirectory.Expand(p.GetValue(service)!))
             {
-                var info = await services.CallAsync(name, c => new EventLogService.EventLogServiceClient(c).GetLogInfoAsync(new GetLogInfoRequest(), cancellationToken: ct).ResponseAsync).ConfigureAwait(false);
+                var info = await services.CallAsync(name, c => new EventLogService.EventLogServiceClient(c).GetLogInfoAsync(new GetLogInfoRequest(), cancellationToken: ct).ResponseAsync);
                 if (json)
                 {
-                    await ctx.Out.WriteLineAsync(Formatter.Format(info)).ConfigureAwait(false);
+                    await ctx.Out.WriteLineAsync(Formatter.Format(info));
                     continue;
                 }
 
@@ -128,7 +128,7 @@ public static class LogCommands
                     string.Join(", ", info.Consumers.Select(c => $"{c.Name} ({c.ProcessedCount})")),
                     string.Join(", ", info.Projections.Select(x => $"{x.Name} ({x.Checkpoint})")));
                 var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
-                await foreach (var r in new LogReader(services).ReadAsync(name, new LogQuery(1, null, null, [], false), ct).ConfigureAwait(false))
+                await foreach (var r in new LogReader(services).ReadAsync(name, new LogQuery(1, null, null, [], false), ct))
                 {
                     counts[r.Type] = counts.GetValueOrDefault(r.Type) + 1;
                 }
@@ -141,8 +141,8 @@ public static class LogCommands
 
             if (!json)
             {
-                await ctx.Out.WriteLineAsync(summary.ToString()).ConfigureAwait(false);
-                await ctx.Out.WriteLineAsync(types.ToString()).ConfigureAwait(false);
+                await ctx.Out.WriteLineAsync(summary.ToString());
+                await ctx.Out.WriteLineAsync(types.ToString());
             }
 
             return ExitCodes.Ok;
@@ -165,8 +165,8 @@ public static class LogCommands
             var name = p.GetValue(service)!;
             _ = ServiceDirectory.Expand(name).Single();
             var response = await services.CallAsync(name, c => new EventLogService.EventLogServiceClient(c)
-                .RepublishAsync(new RepublishRequest { FromPosition = p.GetValue(from), ToPosition = p.GetValue(to) }, cancellationToken: ct).ResponseAsync).ConfigureAwait(false);
-            await ctx.Out.WriteLineAsync(p.GetValue(Cli.Json) ? Formatter.Format(response) : $"{name}: republished {response.PublishedCount} records").ConfigureAwait(false);
+                .RepublishAsync(new RepublishRequest { FromPosition = p.GetValue(from), ToPosition = p.GetValue(to) }, cancellationToken: ct).ResponseAsync);
+            await ctx.Out.WriteLineAsync(p.GetValue(Cli.Json) ? Formatter.Format(response) : $"{name}: republished {response.PublishedCount} records");
             return ExitCodes.Ok;
         });
         return command;
@@ -174,7 +174,6 @@ public static class LogCommands
 
     public static Command BuildProjections(CtlContext ctx)
     {
-        ArgumentNullException.ThrowIfNull(ctx);
         var projections = new Command("projections", "read models derived from the logs");
         var rebuild = new Command("rebuild", "operator: rebuild projections from the log into fresh tables and swap them in; --verify fails when the live and rebuilt hashes differ");
         var service = new Option<string>("--service") { Description = "membership, bodies, operations or all", Required = true };
@@ -192,7 +191,7 @@ public static class LogCommands
             {
                 var request = new RebuildProjectionsRequest();
                 request.Names.AddRange(p.GetValue(names) ?? []);
-                var response = await services.CallAsync(name, c => new EventLogService.EventLogServiceClient(c).RebuildProjectionsAsync(request, cancellationToken: ct).ResponseAsync).ConfigureAwait(false);
+                var response = await services.CallAsync(name, c => new EventLogService.EventLogServiceClient(c).RebuildProjectionsAsync(request, cancellationToken: ct).ResponseAsync);
                 foreach (var r in response.Results)
                 {
                     allAgree &= r.HashesMatch;
@@ -201,14 +200,14 @@ public static class LogCommands
 
                 if (p.GetValue(Cli.Json))
                 {
-                    await ctx.Out.WriteLineAsync(Formatter.Format(response)).ConfigureAwait(false);
+                    await ctx.Out.WriteLineAsync(Formatter.Format(response));
                 }
             }
 
             if (!p.GetValue(Cli.Json))
             {
-                await ctx.Out.WriteLineAsync(table.ToString()).ConfigureAwait(false);
-                await ctx.Out.WriteLineAsync(allAgree ? "all rebuilt projections agree with the live ones" : "MISMATCH: a live projection differed from the log's replay (the rebuilt tables are now live)").ConfigureAwait(false);
+                await ctx.Out.WriteLineAsync(table.ToString());
+                await ctx.Out.WriteLineAsync(allAgree ? "all rebuilt projections agree with the live ones" : "MISMATCH: a live projection differed from the log's replay (the rebuilt tables are now live)");
             }
 
             return p.GetValue(verify) && !allAgree ? ExitCodes.Mismatch : ExitCodes.Ok;
@@ -221,7 +220,7 @@ public static class LogCommands
     {
         if (!query.Follow || names.Count == 1)
         {
-            await foreach (var r in reader.MergeAsync(names, query with { Follow = query.Follow && names.Count == 1 }, ct).ConfigureAwait(false))
+            await foreach (var r in reader.MergeAsync(names, query with { Follow = query.Follow && names.Count == 1 }, ct))
             {
                 yield return r;
             }
@@ -233,13 +232,13 @@ public static class LogCommands
         var channel = Channel.CreateUnbounded<EventRecord>();
         var pumps = names.Select(name => Task.Run(async () =>
         {
-            await foreach (var r in reader.ReadAsync(name, query, ct).ConfigureAwait(false))
+            await foreach (var r in reader.ReadAsync(name, query, ct))
             {
-                await channel.Writer.WriteAsync(r, ct).ConfigureAwait(false);
+                await channel.Writer.WriteAsync(r, ct);
             }
         }, ct)).ToArray();
         _ = Task.WhenAll(pumps).ContinueWith(t => channel.Writer.TryComplete(t.Exception?.InnerException), TaskScheduler.Default);
-        await foreach (var r in channel.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+        await foreach (var r in channel.Reader.ReadAllAsync(ct))
         {
             yield return r;
         }
@@ -248,7 +247,6 @@ public static class LogCommands
     /// <summary>One line per record: where, when, what, effective date, who, correlation, and the decoded event.</summary>
     public static string Human(EventRecord r)
     {
-        ArgumentNullException.ThrowIfNull(r);
         var m = r.Metadata ?? new EventMetadata();
         var effective = m.EffectiveTime is null ? "-" : m.EffectiveTime.ToDateTime().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var actor = m.Actor is null ? "-" : string.Join('/', new[] { m.Actor.Subject, m.Actor.Role, m.Actor.State }.Where(s => !string.IsNullOrEmpty(s)));

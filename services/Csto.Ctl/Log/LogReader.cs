@@ -12,7 +12,6 @@ public sealed class LogReader(ServiceDirectory services)
 {
     public async IAsyncEnumerable<EventRecord> ReadAsync(string service, LogQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(query);
         var client = new EventLogService.EventLogServiceClient(services.Channel(service));
         var request = new StreamEventsRequest { FromPosition = query.From, Follow = query.Follow, MaxBatchSize = 2000, Filter = new EventFilter { StreamIdPrefix = query.Prefix ?? "" } };
         request.Filter.EventTypes.AddRange(query.Types);
@@ -38,7 +37,7 @@ public sealed class LogReader(ServiceDirectory services)
                 bool more;
                 try
                 {
-                    more = await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false);
+                    more = await call.ResponseStream.MoveNext(cancellationToken);
                 }
                 catch (RpcException ex) when (ex.StatusCode == StatusCode.Unavailable)
                 {
@@ -76,10 +75,9 @@ public sealed class LogReader(ServiceDirectory services)
     /// </summary>
     public async IAsyncEnumerable<EventRecord> MergeAsync(IReadOnlyList<string> names, LogQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(names);
         if (names.Count == 1)
         {
-            await foreach (var r in ReadAsync(names[0], query, cancellationToken).ConfigureAwait(false))
+            await foreach (var r in ReadAsync(names[0], query, cancellationToken))
             {
                 yield return r;
             }
@@ -93,13 +91,13 @@ public sealed class LogReader(ServiceDirectory services)
             foreach (var name in names.Order(StringComparer.Ordinal))
             {
                 var e = ReadAsync(name, query with { Follow = false }, cancellationToken).GetAsyncEnumerator(cancellationToken);
-                if (await e.MoveNextAsync().ConfigureAwait(false))
+                if (await e.MoveNextAsync())
                 {
                     cursors.Add((name, e));
                 }
                 else
                 {
-                    await e.DisposeAsync().ConfigureAwait(false);
+                    await e.DisposeAsync();
                 }
             }
 
@@ -110,9 +108,9 @@ public sealed class LogReader(ServiceDirectory services)
                     .ThenBy(c => c.Service, StringComparer.Ordinal)
                     .First();
                 yield return next.Enumerator.Current;
-                if (!await next.Enumerator.MoveNextAsync().ConfigureAwait(false))
+                if (!await next.Enumerator.MoveNextAsync())
                 {
-                    await next.Enumerator.DisposeAsync().ConfigureAwait(false);
+                    await next.Enumerator.DisposeAsync();
                     cursors.Remove(next);
                 }
             }
@@ -121,7 +119,7 @@ public sealed class LogReader(ServiceDirectory services)
         {
             foreach (var c in cursors)
             {
-                await c.Enumerator.DisposeAsync().ConfigureAwait(false);
+                await c.Enumerator.DisposeAsync();
             }
         }
     }

@@ -12,7 +12,6 @@ public static class BodiesQueries
 
     public static Command Chair(CtlContext ctx)
     {
-        ArgumentNullException.ThrowIfNull(ctx);
         var command = new Command("chair", "who chairs the Collective Security Council (or --body) on a date, and the Secretary General");
         var asOf = new Option<string?>("--as-of") { Description = "date (YYYY-MM-DD, default today)" };
         var body = new Option<string>("--body") { Description = "body id", DefaultValueFactory = _ => "csc" };
@@ -23,11 +22,11 @@ public static class BodiesQueries
             using var services = ctx.Services(p);
             var date = DateArg.Parse(p.GetValue(asOf), "--as-of");
             var client = new BodiesService.BodiesServiceClient(services.Channel("bodies"));
-            var chair = await services.CallAsync("bodies", _ => client.GetChairAsync(new GetChairRequest { Body = "bodies/" + p.GetValue(body), AsOf = date }, cancellationToken: ct).ResponseAsync).ConfigureAwait(false);
+            var chair = await services.CallAsync("bodies", _ => client.GetChairAsync(new GetChairRequest { Body = "bodies/" + p.GetValue(body), AsOf = date }, cancellationToken: ct).ResponseAsync);
             GetSecretaryGeneralResponse? sg = null;
             try
             {
-                sg = await services.CallAsync("bodies", _ => client.GetSecretaryGeneralAsync(new GetSecretaryGeneralRequest { AsOf = date }, cancellationToken: ct).ResponseAsync).ConfigureAwait(false);
+                sg = await services.CallAsync("bodies", _ => client.GetSecretaryGeneralAsync(new GetSecretaryGeneralRequest { AsOf = date }, cancellationToken: ct).ResponseAsync);
             }
             catch (CtlException ex) when (ex.ExitCode == ExitCodes.NotFound)
             {
@@ -35,10 +34,10 @@ public static class BodiesQueries
 
             if (p.GetValue(Cli.Json))
             {
-                await ctx.Out.WriteLineAsync(Formatter.Format(chair)).ConfigureAwait(false);
+                await ctx.Out.WriteLineAsync(Formatter.Format(chair));
                 if (sg is not null)
                 {
-                    await ctx.Out.WriteLineAsync(Formatter.Format(sg)).ConfigureAwait(false);
+                    await ctx.Out.WriteLineAsync(Formatter.Format(sg));
                 }
 
                 return ExitCodes.Ok;
@@ -46,10 +45,10 @@ public static class BodiesQueries
 
             var table = new Table("as of", "chair", "since", "basis", "session", "decision");
             table.Add(DateArg.Format(date), chair.State, DateArg.Format(chair.Since), chair.Basis.ToString(), chair.Session, chair.Decision);
-            await ctx.Out.WriteLineAsync(table.ToString()).ConfigureAwait(false);
+            await ctx.Out.WriteLineAsync(table.ToString());
             await ctx.Out.WriteLineAsync(sg?.Appointment is { } a
                 ? $"Secretary General: {a.PersonName} ({a.Citizenship}){(a.Acting ? ", acting" : "")}, {DateArg.Format(a.TermStart)} to {DateArg.Format(a.TermEnd)}"
-                : "Secretary General: none recorded on that date").ConfigureAwait(false);
+                : "Secretary General: none recorded on that date");
             return ExitCodes.Ok;
         });
         return command;
@@ -57,7 +56,6 @@ public static class BodiesQueries
 
     public static Command Decisions(CtlContext ctx)
     {
-        ArgumentNullException.ThrowIfNull(ctx);
         var command = new Command("decisions", "decisions by body, date range and bound state");
         var body = new Option<string?>("--body") { Description = "body id, e.g. csc" };
         var from = new Option<string?>("--from") { Description = "first session date (YYYY-MM-DD)" };
@@ -90,7 +88,7 @@ public static class BodiesQueries
             var decisions = new List<Decision>();
             do
             {
-                var page = await services.CallAsync("bodies", _ => client.ListDecisionsAsync(request, cancellationToken: ct).ResponseAsync).ConfigureAwait(false);
+                var page = await services.CallAsync("bodies", _ => client.ListDecisionsAsync(request, cancellationToken: ct).ResponseAsync);
                 decisions.AddRange(page.Decisions);
                 request.PageToken = page.NextPageToken;
             }
@@ -100,7 +98,7 @@ public static class BodiesQueries
             {
                 foreach (var d in decisions)
                 {
-                    await ctx.Out.WriteLineAsync(Formatter.Format(d)).ConfigureAwait(false);
+                    await ctx.Out.WriteLineAsync(Formatter.Format(d));
                 }
 
                 return ExitCodes.Ok;
@@ -113,8 +111,8 @@ public static class BodiesQueries
                     $"{d.Counts.Support}/{d.Counts.Object}/{d.Counts.NotParticipating}/{d.Counts.Absent}", string.Join(',', d.BoundStates.Select(s => s.State)), d.Title);
             }
 
-            await ctx.Out.WriteLineAsync(table.ToString()).ConfigureAwait(false);
-            await ctx.Out.WriteLineAsync($"{decisions.Count} decisions").ConfigureAwait(false);
+            await ctx.Out.WriteLineAsync(table.ToString());
+            await ctx.Out.WriteLineAsync($"{decisions.Count} decisions");
             return ExitCodes.Ok;
         });
         return command;

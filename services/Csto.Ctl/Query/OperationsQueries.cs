@@ -13,7 +13,6 @@ public static class OperationsQueries
 
     public static Command Totals(CtlContext ctx)
     {
-        ArgumentNullException.ThrowIfNull(ctx);
         var command = new Command("totals", "what an operation produced as of a date: kg-equivalents by substance, by state and by stage, and counts");
         var operation = new Option<string>("--operation") { Description = "operation name (e.g. Channel) or resource name", Required = true };
         var asOf = new Option<string?>("--as-of") { Description = "date (YYYY-MM-DD, default today)" };
@@ -30,7 +29,7 @@ public static class OperationsQueries
             Operation? op = null;
             if (!wanted.StartsWith("operations/", StringComparison.Ordinal))
             {
-                var page = await services.CallAsync("operations", _ => client.ListOperationsAsync(new ListOperationsRequest { PageSize = 500 }, cancellationToken: ct).ResponseAsync).ConfigureAwait(false);
+                var page = await services.CallAsync("operations", _ => client.ListOperationsAsync(new ListOperationsRequest { PageSize = 500 }, cancellationToken: ct).ResponseAsync);
                 op = page.Operations.FirstOrDefault(o => string.Equals(o.DisplayName, wanted, StringComparison.OrdinalIgnoreCase))
                     ?? throw new CtlException(ExitCodes.NotFound, $"no operation named '{wanted}'; known: {string.Join(", ", page.Operations.Select(o => o.DisplayName))}");
                 name = op.Name;
@@ -39,28 +38,28 @@ public static class OperationsQueries
             var request = new GetOperationTotalsRequest { Operation = name, AsOf = DateArg.Parse(p.GetValue(asOf), "--as-of") };
             if (p.GetValue(stage) is { } s)
             {
-                op ??= (await services.CallAsync("operations", _ => client.GetOperationAsync(new GetOperationRequest { Name = name }, cancellationToken: ct).ResponseAsync).ConfigureAwait(false)).Operation;
+                op ??= (await services.CallAsync("operations", _ => client.GetOperationAsync(new GetOperationRequest { Name = name }, cancellationToken: ct).ResponseAsync)).Operation;
                 request.Stage = s.Contains("/stages/", StringComparison.Ordinal) ? s
                     : op.Stages.FirstOrDefault(x => string.Equals(x.DisplayName, s, StringComparison.OrdinalIgnoreCase))?.Name
                       ?? throw new CtlException(ExitCodes.NotFound, $"{name} has no stage '{s}'");
             }
 
-            var totals = (await services.CallAsync("operations", _ => client.GetOperationTotalsAsync(request, cancellationToken: ct).ResponseAsync).ConfigureAwait(false)).Totals;
+            var totals = (await services.CallAsync("operations", _ => client.GetOperationTotalsAsync(request, cancellationToken: ct).ResponseAsync)).Totals;
             if (p.GetValue(Cli.Json))
             {
-                await ctx.Out.WriteLineAsync(Formatter.Format(totals)).ConfigureAwait(false);
+                await ctx.Out.WriteLineAsync(Formatter.Format(totals));
                 return ExitCodes.Ok;
             }
 
             var o = ctx.Out;
-            await o.WriteLineAsync($"{totals.Operation} as of {DateArg.Format(totals.AsOf)}: {Kg(totals.Total.DrugsKg)} kg of drugs, {Kg(totals.Total.PrecursorsKg)} kg of precursors, {totals.Total.Reports} reports").ConfigureAwait(false);
+            await o.WriteLineAsync($"{totals.Operation} as of {DateArg.Format(totals.AsOf)}: {Kg(totals.Total.DrugsKg)} kg of drugs, {Kg(totals.Total.PrecursorsKg)} kg of precursors, {totals.Total.Reports} reports");
             var bySubstance = new Table("substance", "kg-equivalent", "seizures");
             foreach (var x in totals.Total.BySubstance)
             {
                 bySubstance.Add(Name(x.Substance.ToString()), Kg(x.KgEquivalent), x.Seizures);
             }
 
-            await o.WriteLineAsync(bySubstance.ToString()).ConfigureAwait(false);
+            await o.WriteLineAsync(bySubstance.ToString());
             var byState = new Table("state", "drugs kg", "precursors kg", "reports", "crimes", "detained", "firearms", "rounds", "web blocked", "personnel");
             foreach (var x in totals.ByState)
             {
@@ -70,7 +69,7 @@ public static class OperationsQueries
 
             var t = totals.Total.Counts;
             byState.Add("total", Kg(totals.Total.DrugsKg), Kg(totals.Total.PrecursorsKg), totals.Total.Reports, t.CrimesDetected, t.PersonsDetained, t.Firearms, t.AmmunitionRounds, t.WebResourcesBlocked, t.PersonnelEngaged);
-            await o.WriteLineAsync(byState.ToString()).ConfigureAwait(false);
+            await o.WriteLineAsync(byState.ToString());
             if (totals.ByStage.Count > 0)
             {
                 var byStage = new Table("stage", "drugs kg", "precursors kg", "reports");
@@ -79,7 +78,7 @@ public static class OperationsQueries
                     byStage.Add(x.DisplayName.Length > 0 ? x.DisplayName : x.Stage, Kg(x.Totals.DrugsKg), Kg(x.Totals.PrecursorsKg), x.Totals.Reports);
                 }
 
-                await o.WriteLineAsync(byStage.ToString()).ConfigureAwait(false);
+                await o.WriteLineAsync(byStage.ToString());
             }
 
             return ExitCodes.Ok;

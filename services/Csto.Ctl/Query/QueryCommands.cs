@@ -40,10 +40,10 @@ public static class QueryCommands
             using var services = ctx.Services(p);
             var date = DateArg.Parse(p.GetValue(asOf), "--as-of");
             var roster = await services.CallAsync("membership", c => new MembershipService.MembershipServiceClient(c)
-                .GetRosterAsync(new GetRosterRequest { AsOf = date, IncludeObserversAndPartners = p.GetValue(all) }, cancellationToken: ct).ResponseAsync).ConfigureAwait(false);
+                .GetRosterAsync(new GetRosterRequest { AsOf = date, IncludeObserversAndPartners = p.GetValue(all) }, cancellationToken: ct).ResponseAsync);
             if (p.GetValue(Cli.Json))
             {
-                await ctx.Out.WriteLineAsync(Formatter.Format(roster)).ConfigureAwait(false);
+                await ctx.Out.WriteLineAsync(Formatter.Format(roster));
                 return ExitCodes.Ok;
             }
 
@@ -53,8 +53,8 @@ public static class QueryCommands
                 table.Add(e.State, Status(e.Status), e.HasVoice ? "yes" : "no", DateArg.Format(e.StatusSince), DateArg.Cause(e.Cause));
             }
 
-            await ctx.Out.WriteLineAsync($"roster as of {DateArg.Format(date)}: {roster.Entries.Count(e => e.HasVoice)} with a voice, {roster.Entries.Count} listed").ConfigureAwait(false);
-            await ctx.Out.WriteLineAsync(table.ToString()).ConfigureAwait(false);
+            await ctx.Out.WriteLineAsync($"roster as of {DateArg.Format(date)}: {roster.Entries.Count(e => e.HasVoice)} with a voice, {roster.Entries.Count} listed");
+            await ctx.Out.WriteLineAsync(table.ToString());
             return ExitCodes.Ok;
         });
         return command;

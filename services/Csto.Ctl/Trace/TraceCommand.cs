@@ -20,7 +20,6 @@ public static partial class TraceCommand
 
     public static Command Build(CtlContext ctx)
     {
-        ArgumentNullException.ThrowIfNull(ctx);
         var command = new Command("trace", "follow causation and references across the three logs: report → operation → authorizing decision → positions → session");
         var id = new Argument<string>("id") { Description = "reports/…, operations/…, decisions/…, sessions/…, members/XXX, a stream id or an event id" };
         command.Arguments.Add(id);
@@ -29,7 +28,7 @@ public static partial class TraceCommand
             using var services = ctx.Services(p);
             var reader = new LogReader(services);
             var records = new List<EventRecord>();
-            await foreach (var r in reader.MergeAsync(ServiceDirectory.Names, new LogQuery(1, null, null, [], false), ct).ConfigureAwait(false))
+            await foreach (var r in reader.MergeAsync(ServiceDirectory.Names, new LogQuery(1, null, null, [], false), ct))
             {
                 records.Add(r);
             }
@@ -37,7 +36,7 @@ public static partial class TraceCommand
             var chain = Trace(records, p.GetValue(id)!);
             if (chain.Count == 0)
             {
-                await ctx.Error.WriteLineAsync($"cstoctl: nothing in the logs matches '{p.GetValue(id)}'").ConfigureAwait(false);
+                await ctx.Error.WriteLineAsync($"cstoctl: nothing in the logs matches '{p.GetValue(id)}'");
                 return ExitCodes.NotFound;
             }
 
@@ -47,7 +46,7 @@ public static partial class TraceCommand
             {
                 if (json)
                 {
-                    await ctx.Out.WriteLineAsync(Formatter.Format(link.Record)).ConfigureAwait(false);
+                    await ctx.Out.WriteLineAsync(Formatter.Format(link.Record));
                     continue;
                 }
 
@@ -56,10 +55,10 @@ public static partial class TraceCommand
                 if (current != stream)
                 {
                     stream = current;
-                    await ctx.Out.WriteLineAsync($"{new string(' ', link.Depth * 2)}{stream}  ({link.Why})").ConfigureAwait(false);
+                    await ctx.Out.WriteLineAsync($"{new string(' ', link.Depth * 2)}{stream}  ({link.Why})");
                 }
 
-                await ctx.Out.WriteLineAsync($"{new string(' ', link.Depth * 2)}  {Line(link.Record)}").ConfigureAwait(false);
+                await ctx.Out.WriteLineAsync($"{new string(' ', link.Depth * 2)}  {Line(link.Record)}");
             }
 
             return ExitCodes.Ok;
@@ -72,7 +71,6 @@ public static partial class TraceCommand
     /// <summary>The chain of streams reached from <paramref name="id"/>, breadth first, each stream's records in order.</summary>
     public static IReadOnlyList<Link> Trace(IReadOnlyList<EventRecord> records, string id)
     {
-        ArgumentNullException.ThrowIfNull(records);
         var byEventId = records.GroupBy(r => r.EventId).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var byStream = records.GroupBy(r => (r.SourceService, r.StreamId)).ToDictionary(g => g.Key, g => g.OrderBy(r => r.StreamVersion).ToList());
         var effects = records.Where(r => !string.IsNullOrEmpty(r.Metadata?.CausationId)).ToLookup(r => r.Metadata.CausationId, StringComparer.Ordinal);

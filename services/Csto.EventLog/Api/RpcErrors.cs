@@ -1,3 +1,5 @@
+using Csto.EventLog.Commands;
+using Csto.Kernel;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -10,13 +12,33 @@ public static class RpcErrors
 {
     public const string Domain = "csto";
 
-    public static RpcException InvalidArgument(string field, string description) =>
-        new Google.Rpc.Status
+    /// <summary>Bad input: a BadRequest naming the field, and an ErrorInfo when the refusal has a reason of its own.</summary>
+    public static RpcException InvalidArgument(string field, string description, string? reason = null)
+    {
+        var status = new Google.Rpc.Status
         {
             Code = (int)Code.InvalidArgument,
             Message = $"{field}: {description}",
             Details = { Any.Pack(new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = description } } }) },
-        }.ToRpcException();
+        };
+        if (reason is not null)
+        {
+            status.Details.Add(Any.Pack(new ErrorInfo { Reason = reason, Domain = Domain, Metadata = { ["field"] = field } }));
+        }
+
+        return status.ToRpcException();
+    }
+
+    /// <summary>A decide function's refusal as the caller sees it.</summary>
+    public static RpcException From(Violation violation) => violation switch
+    {
+        InvalidField f => InvalidArgument(f.Field, f.Description, f.Reason),
+        RuleBroken r => FailedPrecondition(r.Reason, r.Description, r.Metadata),
+        _ => throw new ArgumentOutOfRangeException(nameof(violation), violation, "unknown violation"),
+    };
+
+    public static RpcException AlreadyExists(string resource, string description) =>
+        WithInfo(Code.AlreadyExists, "ALREADY_EXISTS", description, new Dictionary<string, string> { ["resource"] = resource });
 
     /// <summary>A rule forbids the act; <paramref name="reason"/> names the rule (UPPER_SNAKE_CASE).</summary>
     public static RpcException FailedPrecondition(string reason, string description, IReadOnlyDictionary<string, string>? metadata = null) =>
@@ -91,6 +113,10 @@ public sealed class EventLogErrorInterceptor : Interceptor
             ["actual_version"] = w.Actual.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }),
         InvalidAppendException i => RpcErrors.InvalidArgument(i.Field, i.Message),
+        ViolationException v => RpcErrors.From(v.Violation),
+        InvalidFieldException f => RpcErrors.From(f.Violation),
+        NotFoundException n => RpcErrors.NotFound(n.Resource, n.Message),
+        AlreadyExistsException a => RpcErrors.AlreadyExists(a.Resource, a.Message),
         _ => null,
     };
 }

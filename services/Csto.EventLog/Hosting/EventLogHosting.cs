@@ -67,6 +67,7 @@ public static class EventLogHosting
 
         services.AddSingleton(_ => new SqliteEventStore(options.DatabasePath, options.ServiceName));
         services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
+        services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<SqliteEventStore>());
         services.AddSingleton<EventPublisher>();
         services.AddSingleton<EventRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
@@ -74,8 +75,10 @@ public static class EventLogHosting
         services.AddSingleton<ProjectionRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<ProjectionRunner>());
         services.AddSingleton<EventInbox>();
+        services.AddHttpContextAccessor();
+        services.AddSingleton<Commands.CommandPath>();
 
-        // every method needs a bearer token and a role in the registered access tables (issue 7)
+        // every method needs a bearer token and a role in the registered access tables
         SecurityHosting.AddCstoSecurity(services, config, builder.Environment);
         var limits = LimitsOptions.From(config);
         services.AddGrpc(o =>
@@ -146,16 +149,13 @@ public static class EventLogHosting
 }
 
 /// <summary>Healthy when the store answers and the relay is running.</summary>
-public sealed class EventLogHealthCheck(SqliteEventStore store, EventRelay relay) : IHealthCheck
+public sealed class EventLogHealthCheck(IEventStore store, IReadModelStore readModel, EventRelay relay) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            await using var connection = store.OpenReadConnection();
-            await using var cmd = connection.CreateCommand();
-            cmd.CommandText = "SELECT COUNT(*) FROM checkpoints";
-            await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+            await readModel.PingAsync(cancellationToken).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // any failure of the store is the answer of the check
         catch (Exception ex)

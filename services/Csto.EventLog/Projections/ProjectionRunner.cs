@@ -1,8 +1,4 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Csto.EventLog.V1;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -13,7 +9,7 @@ namespace Csto.EventLog.Projections;
 /// its rows. A rebuild replays the log into fresh tables, hashes them and the live ones at the same
 /// position, and swaps the fresh tables in with a rename while queries go on reading.
 /// </summary>
-public sealed partial class ProjectionRunner(SqliteEventStore store, IEnumerable<IProjection> projections, ILogger<ProjectionRunner> logger) : BackgroundService
+public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore readModel, IEnumerable<IProjection> projections, ILogger<ProjectionRunner> logger) : BackgroundService
 {
     const int BatchSize = 2000;
     const string RebuildSuffix = "__rebuild";
@@ -45,7 +41,7 @@ public sealed partial class ProjectionRunner(SqliteEventStore store, IEnumerable
 
         foreach (var projection in _projections)
         {
-            await store.ExecuteWriteAsync((c, t) => { CreateTables(c, t, projection, "", "" ); return true; }, cancellationToken).ConfigureAwait(false);
+            await readModel.CreateTablesAsync(projection.Tables, "", cancellationToken).ConfigureAwait(false);
             var checkpoint = await store.GetCheckpointAsync(CheckpointName(projection.Name), cancellationToken).ConfigureAwait(false);
             SetCheckpoint(projection.Name, checkpoint);
         }
@@ -126,21 +122,13 @@ public sealed partial class ProjectionRunner(SqliteEventStore store, IEnumerable
         {
             var slice = await store.ReadAllAsync(checkpoint + 1, target, ReadFilter.All, BatchSize, cancellationToken).ConfigureAwait(false);
             var reached = slice.ScannedTo;
-            await store.ExecuteWriteAsync((c, t) =>
+            await readModel.ApplyAsync(suffix, writer =>
             {
-                var writer = new ProjectionWriter(c, t, suffix);
                 foreach (var record in slice.Records)
                 {
                     projection.Apply(record, writer);
                 }
-
-                if (checkpointName is not null)
-                {
-                    SqliteEventStore.WriteCheckpoint(c, t, checkpointName, reached);
-                }
-
-                return true;
-            }, cancellationToken).ConfigureAwait(false);
+            }, checkpointName is null ? null : (checkpointName, reached), cancellationToken).ConfigureAwait(false);
             checkpoint = reached;
         }
 
@@ -193,31 +181,12 @@ public sealed partial class ProjectionRunner(SqliteEventStore store, IEnumerable
 
             live = await ApplyRangeAsync(projection, live, head, "", CheckpointName(projection.Name), cancellationToken).ConfigureAwait(false);
             SetCheckpoint(projection.Name, live);
-            var liveHash = Hash(projection, "");
-
-            var generation = Guid.NewGuid().ToString("N")[..8];
-            await store.ExecuteWriteAsync((c, t) =>
-            {
-                DropTables(c, t, projection, RebuildSuffix);
-                CreateTables(c, t, projection, RebuildSuffix, generation);
-                return true;
-            }, cancellationToken).ConfigureAwait(false);
+            var liveHash = await readModel.HashTablesAsync(projection.Tables, "", cancellationToken).ConfigureAwait(false);
+            await readModel.DropTablesAsync(projection.Tables, RebuildSuffix, cancellationToken).ConfigureAwait(false);
+            await readModel.CreateTablesAsync(projection.Tables, RebuildSuffix, cancellationToken).ConfigureAwait(false);
             await ApplyRangeAsync(projection, 0, head, RebuildSuffix, null, cancellationToken).ConfigureAwait(false);
-            var rebuiltHash = Hash(projection, RebuildSuffix);
-
-            // The swap: one transaction drops the live tables and renames the fresh ones; readers on other
-            // connections keep their snapshot until they finish, then see the new tables.
-            await store.ExecuteWriteAsync((c, t) =>
-            {
-                DropTables(c, t, projection, "");
-                foreach (var table in projection.Tables)
-                {
-                    Run(c, t, $"ALTER TABLE \"{table.Name}{RebuildSuffix}\" RENAME TO \"{table.Name}\"");
-                }
-
-                SqliteEventStore.WriteCheckpoint(c, t, CheckpointName(projection.Name), head);
-                return true;
-            }, cancellationToken).ConfigureAwait(false);
+            var rebuiltHash = await readModel.HashTablesAsync(projection.Tables, RebuildSuffix, cancellationToken).ConfigureAwait(false);
+            await readModel.SwapTablesAsync(projection.Tables, RebuildSuffix, CheckpointName(projection.Name), head, cancellationToken).ConfigureAwait(false);
             SetCheckpoint(projection.Name, head);
 
             return new ProjectionRebuild
@@ -237,89 +206,8 @@ public sealed partial class ProjectionRunner(SqliteEventStore store, IEnumerable
     }
 
     /// <summary>SHA-256 over every row of every table of the projection, in a canonical order.</summary>
-    public string Hash(IProjection projection, string suffix = "")
-    {
-        ArgumentNullException.ThrowIfNull(projection);
-        using var connection = store.OpenReadConnection();
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var table in projection.Tables.OrderBy(t => t.Name, StringComparer.Ordinal))
-        {
-            var physical = table.Name + suffix;
-            int columns;
-            using (var info = connection.CreateCommand())
-            {
-                info.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('{physical}')";
-                columns = Convert.ToInt32(info.ExecuteScalar(), CultureInfo.InvariantCulture);
-            }
-
-            sha.AppendData(Encoding.UTF8.GetBytes($"table:{table.Name}:{columns}\n"));
-            using var cmd = connection.CreateCommand();
-            cmd.CommandText = $"SELECT * FROM \"{physical}\" ORDER BY {string.Join(", ", Enumerable.Range(1, columns))}";
-            using var reader = cmd.ExecuteReader();
-            while (reader.Read())
-            {
-                for (var i = 0; i < columns; i++)
-                {
-                    var value = reader.GetValue(i);
-                    var text = value switch
-                    {
-                        DBNull => "N",
-                        byte[] bytes => "B" + Convert.ToHexString(bytes),
-                        string s => "S" + s.Length.ToString(CultureInfo.InvariantCulture) + ":" + s,
-                        double d => "R" + d.ToString("R", CultureInfo.InvariantCulture),
-                        _ => "I" + Convert.ToString(value, CultureInfo.InvariantCulture),
-                    };
-                    sha.AppendData(Encoding.UTF8.GetBytes(text));
-                    sha.AppendData("|"u8);
-                }
-
-                sha.AppendData("\n"u8);
-            }
-        }
-
-        return Convert.ToHexStringLower(sha.GetHashAndReset());
-    }
-
-    static void CreateTables(SqliteConnection connection, SqliteTransaction transaction, IProjection projection, string suffix, string generation)
-    {
-        foreach (var table in projection.Tables)
-        {
-            var physical = table.Name + suffix;
-            using (var exists = connection.CreateCommand())
-            {
-                exists.Transaction = transaction;
-                exists.CommandText = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $n";
-                exists.Parameters.AddWithValue("$n", physical);
-                if (exists.ExecuteScalar() is not null)
-                {
-                    continue;
-                }
-            }
-
-            Run(connection, transaction, $"CREATE TABLE \"{physical}\" ({table.Columns})");
-            for (var i = 0; i < table.Indexes.Length; i++)
-            {
-                // Index names follow the generation so that a rebuilt table renamed to the live name keeps unique index names.
-                Run(connection, transaction, $"CREATE INDEX \"ix_{table.Name}_{i}{(generation.Length > 0 ? "_" + generation : "")}\" ON \"{physical}\" ({table.Indexes[i]})");
-            }
-        }
-    }
-
-    static void DropTables(SqliteConnection connection, SqliteTransaction transaction, IProjection projection, string suffix)
-    {
-        foreach (var table in projection.Tables)
-        {
-            Run(connection, transaction, $"DROP TABLE IF EXISTS \"{table.Name}{suffix}\"");
-        }
-    }
-
-    static void Run(SqliteConnection connection, SqliteTransaction transaction, string sql)
-    {
-        using var cmd = connection.CreateCommand();
-        cmd.Transaction = transaction;
-        cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
-    }
+    public Task<string> HashAsync(IProjection projection, CancellationToken cancellationToken = default) =>
+        readModel.HashTablesAsync(projection.Tables, "", cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "projection runner failed")]
     partial void LogFailed(Exception exception);

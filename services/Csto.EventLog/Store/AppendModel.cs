@@ -1,6 +1,5 @@
 using Csto.EventLog.V1;
 using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
 
 namespace Csto.EventLog;
 
@@ -67,10 +66,3 @@ public sealed record ReadFilter(string? StreamIdPrefix = null, IReadOnlyCollecti
 
 /// <summary>The records of a scan and the last position the scan covered (for checkpoints while nothing matches).</summary>
 public sealed record ReadSlice(IReadOnlyList<EventRecord> Records, long ScannedTo);
-
-public static class Dates
-{
-    /// <summary>The effective date of an event as the timestamp carried in metadata: 00:00 UTC of that date.</summary>
-    public static Timestamp ToEffectiveTime(DateOnly date) =>
-        Timestamp.FromDateTime(date.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc));
-}

@@ -12,7 +12,7 @@ namespace Csto.EventLog;
 /// transaction (group commit), each caller's work inside its own savepoint so that one rejected append
 /// does not undo the others. Readers use their own pooled connections and never block the writer.
 /// </summary>
-public sealed class SqliteEventStore : IEventStore, IAsyncDisposable
+public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
 {
     const int MaxBatch = 1024;
     readonly string _connectionString;

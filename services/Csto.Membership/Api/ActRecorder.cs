@@ -25,9 +25,8 @@ public sealed class ActRecorder(MemberLog log, IActorAccessor actors)
 
     public async Task<ActResult> RecordAsync(ActRequest request, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
         var command = ToCommand(request);
-        var member = await log.LoadAsync(request.State, cancellationToken).ConfigureAwait(false);
+        var member = await log.LoadAsync(request.State, cancellationToken);
 
         var key = "request:" + request.RequestId;
         string Id(int i) => request.RequestId.Length > 0 ? EventIds.FromName("membership", key, i) : Guid.NewGuid().ToString();
@@ -57,21 +56,20 @@ public sealed class ActRecorder(MemberLog log, IActorAccessor actors)
         var append = MemberLog.ToAppend(member.State, result.Events, Id, metadata);
         try
         {
-            await log.AppendAsync(append, cancellationToken).ConfigureAwait(false);
+            await log.AppendAsync(append, cancellationToken);
         }
         catch (InvalidAppendException ex) when (request.RequestId.Length > 0)
         {
             throw RpcErrors.InvalidArgument("request_id", "request_id was already used for another request: " + ex.Message);
         }
 
-        var after = await log.LoadAsync(request.State, cancellationToken).ConfigureAwait(false);
+        var after = await log.LoadAsync(request.State, cancellationToken);
         return new ActResult(MemberStateView.Build(after, ActDate(after.State, command)), [.. append.Events.Select(e => e.EventId)]);
     }
 
     /// <summary>The command from the request fields; INVALID_ARGUMENT for fields that are wrong whatever the state.</summary>
     public static MemberCommand ToCommand(ActRequest request)
     {
-        ArgumentNullException.ThrowIfNull(request);
         if (request.RequestId.Length > MaxRequestIdLength)
         {
             throw RpcErrors.InvalidArgument("request_id", $"at most {MaxRequestIdLength} characters");
@@ -95,7 +93,6 @@ public sealed class ActRecorder(MemberLog log, IActorAccessor actors)
 
     public static RpcException ToRpc(RuleViolation violation, string state)
     {
-        ArgumentNullException.ThrowIfNull(violation);
         return violation.Kind == ViolationKind.InvalidArgument
             ? RpcErrors.InvalidArgument(violation.Subject, violation.Message)
             : RpcErrors.FailedPrecondition(violation.Subject, violation.Message, new Dictionary<string, string>(StringComparer.Ordinal) { ["state"] = state });

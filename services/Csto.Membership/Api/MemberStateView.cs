@@ -8,7 +8,6 @@ public static class MemberStateView
 {
     public static V1.MemberState Build(LoadedMember member, DateOnly asOf)
     {
-        ArgumentNullException.ThrowIfNull(member);
         var state = member.State;
         var view = new V1.MemberState
         {

@@ -21,14 +21,13 @@ public sealed class DecisionAdoptedHandler(MemberLog log) : IEventHandler
 
     public async Task<AppendRequest?> HandleAsync(EventRecord incoming, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(incoming);
         var decision = DecisionIntake.From(DecisionAdopted.Parser.ParseFrom(incoming.Data), out var state);
         if (decision is null)
         {
             return null;
         }
 
-        var member = await log.LoadAsync(state, cancellationToken).ConfigureAwait(false);
+        var member = await log.LoadAsync(state, cancellationToken);
         var events = MemberDecider.OnDecisionAdopted(member.State, decision);
         if (events.Count == 0)
         {

@@ -10,7 +10,6 @@ public static class DecisionIntake
 {
     public static ReceivedDecision? From(DecisionAdopted adopted, out string state)
     {
-        ArgumentNullException.ThrowIfNull(adopted);
         (state, var act, var named, var grounds) = adopted.Payload?.KindCase switch
         {
             DecisionPayload.KindOneofCase.AdmitMember => (adopted.Payload.AdmitMember.State, DecisionAct.Admit, adopted.Payload.AdmitMember.EffectiveDate, ""),

@@ -18,9 +18,6 @@ public static class MemberDecider
 
     public static DecideResult Decide(PartyState state, MemberCommand command)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        ArgumentNullException.ThrowIfNull(command);
-
         var organizationAllowed = command.Act is MemberAct.ObserverGranted or MemberAct.ObserverEnded or MemberAct.PartnerGranted or MemberAct.PartnerEnded;
         if (Parties.Problem(command.Party, organizationAllowed) is { } partyProblem)
         {
@@ -123,8 +120,6 @@ public static class MemberDecider
     /// </summary>
     public static IReadOnlyList<IMessage> OnDecisionAdopted(PartyState state, ReceivedDecision decision)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        ArgumentNullException.ThrowIfNull(decision);
         if (state.Decisions.ContainsKey(decision.Decision))
         {
             return [];

@@ -15,7 +15,7 @@ public sealed class MemberLog(IEventStore store)
 {
     public async Task<LoadedMember> LoadAsync(string party, CancellationToken cancellationToken)
     {
-        var records = await store.ReadStreamAsync(Parties.StreamId(party), 1, cancellationToken).ConfigureAwait(false);
+        var records = await store.ReadStreamAsync(Parties.StreamId(party), 1, cancellationToken);
         var events = records.Select(r => EventFields.Parse(r.Type, r.Data)
                                          ?? throw new InvalidOperationException($"unknown event type '{r.Type}' at position {r.Position}")).ToList();
         return new LoadedMember(records, events, PartyState.Fold(party, events));
@@ -24,10 +24,6 @@ public sealed class MemberLog(IEventStore store)
     /// <summary>The append of <paramref name="events"/> after <paramref name="state"/>, each with its id and its effective time in the metadata.</summary>
     public static AppendRequest ToAppend(PartyState state, IReadOnlyList<IMessage> events, Func<int, string> eventId, EventMetadata metadata)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        ArgumentNullException.ThrowIfNull(events);
-        ArgumentNullException.ThrowIfNull(eventId);
-        ArgumentNullException.ThrowIfNull(metadata);
         var list = new List<NewEvent>(events.Count);
         for (var i = 0; i < events.Count; i++)
         {

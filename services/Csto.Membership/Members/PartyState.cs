@@ -37,13 +37,11 @@ public sealed record PartyState(
 
     public static PartyState Fold(string party, IEnumerable<IMessage> events)
     {
-        ArgumentNullException.ThrowIfNull(events);
         return events.Aggregate(Empty(party), (state, e) => state.Evolve(e));
     }
 
     public PartyState Evolve(IMessage @event)
     {
-        ArgumentNullException.ThrowIfNull(@event);
         var next = this with { Version = Version + 1 };
         switch (@event)
         {
@@ -80,13 +78,11 @@ public static class EventFields
 {
     public static Date? EffectiveDate(IMessage message)
     {
-        ArgumentNullException.ThrowIfNull(message);
         return message.Descriptor.FindFieldByName("effective_date")?.Accessor.GetValue(message) as Date;
     }
 
     public static Cause? Cause(IMessage message)
     {
-        ArgumentNullException.ThrowIfNull(message);
         return message.Descriptor.FindFieldByName("cause")?.Accessor.GetValue(message) as Cause;
     }
 

@@ -8,7 +8,6 @@ public static class ProtoDates
 
     public static DateOnly ToDateOnly(Date date)
     {
-        ArgumentNullException.ThrowIfNull(date);
         return new DateOnly(date.Year, date.Month, date.Day);
     }
 

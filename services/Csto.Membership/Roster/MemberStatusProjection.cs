@@ -25,8 +25,6 @@ public sealed class MemberStatusProjection : IProjection
 
     public void Apply(EventRecord record, ProjectionWriter writer)
     {
-        ArgumentNullException.ThrowIfNull(record);
-        ArgumentNullException.ThrowIfNull(writer);
         if (!string.Equals(record.Type, MemberStatusChanged.Descriptor.FullName, StringComparison.Ordinal))
         {
             return;
@@ -41,7 +39,6 @@ public sealed class MemberStatusProjection : IProjection
     /// <summary>yyyy-MM-dd, which sorts as text in date order.</summary>
     public static string DateKey(Csto.Common.V1.Date date)
     {
-        ArgumentNullException.ThrowIfNull(date);
         return string.Create(CultureInfo.InvariantCulture, $"{date.Year:D4}-{date.Month:D2}-{date.Day:D2}");
     }
 }

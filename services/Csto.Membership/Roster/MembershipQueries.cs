@@ -15,14 +15,13 @@ public sealed class MembershipQueries(SqliteEventStore store, ProjectionRunner p
     /// <summary>The status of every party with a status row on or before <paramref name="asOf"/>, ordered by code.</summary>
     public async Task<IReadOnlyList<MemberStatusAsOf>> StatusesAsync(DateOnly asOf, IReadOnlyCollection<MemberStatus> statuses, string after, int limit, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(statuses);
         var head = store.HeadPosition;
         if (head == 0)
         {
             return [];
         }
 
-        await projections.WaitForPositionAsync(head, cancellationToken).ConfigureAwait(false);
+        await projections.WaitForPositionAsync(head, cancellationToken);
         await using var connection = store.OpenReadConnection();
         await using var cmd = connection.CreateCommand();
         var filter = statuses.Count == 0
@@ -39,8 +38,8 @@ public sealed class MembershipQueries(SqliteEventStore store, ProjectionRunner p
         cmd.Parameters.AddWithValue("$after", after);
         cmd.Parameters.AddWithValue("$limit", limit);
         var list = new List<MemberStatusAsOf>();
-        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
             list.Add(Row(reader));
         }
@@ -73,7 +72,6 @@ public static class PageTokens
     /// <summary>The last code of the previous page, or null when the token is not one of this query.</summary>
     public static string? After(string token, string query)
     {
-        ArgumentNullException.ThrowIfNull(token);
         if (token.Length == 0)
         {
             return "";

@@ -23,7 +23,6 @@ public static class Mapping
 
     public static Operation ToApi(OperationState op, DateOnly asOf, bool withReports)
     {
-        ArgumentNullException.ThrowIfNull(op);
         var result = new Operation
         {
             Name = op.Name,
@@ -53,7 +52,6 @@ public static class Mapping
 
     public static Participant ToApi(ParticipantState p)
     {
-        ArgumentNullException.ThrowIfNull(p);
         var result = new Participant { State = p.State, JoinDate = p.JoinDate.ToDate() };
         result.Agencies.AddRange(p.Agencies);
         return result;
@@ -61,20 +59,16 @@ public static class Mapping
 
     public static Observer ToApi(ObserverState o)
     {
-        ArgumentNullException.ThrowIfNull(o);
         return new Observer { Observer_ = o.Observer, Kind = o.Kind, AdmittedOn = o.AdmittedOn.ToDate(), Stage = o.Stage };
     }
 
     public static Stage ToApi(StageState s)
     {
-        ArgumentNullException.ThrowIfNull(s);
         return new Stage { Name = s.Name, DisplayName = s.DisplayName, StartDate = s.Start.ToDate(), EndDate = s.End.ToDate(), Closed = s.Closed };
     }
 
     public static OutcomeReport ToApi(ReportState r, ReportVersion v)
     {
-        ArgumentNullException.ThrowIfNull(r);
-        ArgumentNullException.ThrowIfNull(v);
         return new OutcomeReport
         {
             Name = r.Name,

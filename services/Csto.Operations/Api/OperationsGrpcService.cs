@@ -21,16 +21,12 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
 
     public override async Task<GetOperationResponse> GetOperation(GetOperationRequest request, ServerCallContext context)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(context);
-        var op = await LoadAsync(OperationId(request.Name, "name"), context).ConfigureAwait(false);
+        var op = await LoadAsync(OperationId(request.Name, "name"), context);
         return new GetOperationResponse { Operation = Mapping.ToApi(op, AsOf(request.AsOf, "as_of"), withReports: true) };
     }
 
     public override async Task<ListOperationsResponse> ListOperations(ListOperationsRequest request, ServerCallContext context)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(context);
         var asOf = AsOf(request.AsOf, "as_of");
         var size = request.PageSize switch
         {
@@ -58,9 +54,9 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
         }
 
         var matches = new List<OperationState>();
-        foreach (var id in (await operations.OperationIdsAsync(context.CancellationToken).ConfigureAwait(false)).Where(i => string.CompareOrdinal(i, after) > 0).Order(StringComparer.Ordinal))
+        foreach (var id in (await operations.OperationIdsAsync(context.CancellationToken)).Where(i => string.CompareOrdinal(i, after) > 0).Order(StringComparer.Ordinal))
         {
-            var op = (await operations.LoadAsync(id, context.CancellationToken).ConfigureAwait(false))!;
+            var op = (await operations.LoadAsync(id, context.CancellationToken))!;
             if ((request.Kind == Common.V1.OperationKind.Unspecified || op.Kind == request.Kind)
                 && (request.Status == OperationStatus.Unspecified || Mapping.StatusOn(op, asOf) == request.Status)
                 && (request.State.Length == 0 || (op.Participants.TryGetValue(request.State, out var p) && p.JoinDate <= asOf)))
@@ -85,45 +81,37 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
 
     public override async Task<JoinOperationResponse> JoinOperation(JoinOperationRequest request, ServerCallContext context)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(context);
         var id = OperationId(request.Operation, "operation");
-        var roster = await RosterAsync(request.State, context).ConfigureAwait(false);
+        var roster = await RosterAsync(request.State, context);
         var command = new JoinOperation(request.State, [.. request.Agencies], request.JoinDate);
-        var events = await ExecuteAsync(id, "join", request.RequestId, op => Participation.Join(op, roster, command), context).ConfigureAwait(false);
+        var events = await ExecuteAsync(id, "join", request.RequestId, op => Participation.Join(op, roster, command), context);
         return new JoinOperationResponse { Participant = Mapping.ToApi(ParticipantOf(events.OfType<ParticipantJoined>().Single())) };
     }
 
     public override async Task<AdmitObserverResponse> AdmitObserver(AdmitObserverRequest request, ServerCallContext context)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(context);
         var id = OperationId(request.Operation, "operation");
-        var roster = await RosterAsync(request.Observer, context).ConfigureAwait(false);
+        var roster = await RosterAsync(request.Observer, context);
         var command = new AdmitObserver(request.Observer, request.Kind, request.AdmittedOn, request.Stage);
-        var events = await ExecuteAsync(id, "observer", request.RequestId, op => Participation.Admit(op, roster, command), context).ConfigureAwait(false);
+        var events = await ExecuteAsync(id, "observer", request.RequestId, op => Participation.Admit(op, roster, command), context);
         var admitted = events.OfType<ObserverAdmitted>().Single();
         return new AdmitObserverResponse { Observer = new Observer { Observer_ = admitted.Observer, Kind = admitted.Kind, AdmittedOn = admitted.AdmittedOn, Stage = admitted.Stage } };
     }
 
     public override async Task<StartStageResponse> StartStage(StartStageRequest request, ServerCallContext context)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(context);
         var id = OperationId(request.Operation, "operation");
         var command = new StartStage(request.DisplayName, request.StartDate, request.EndDate);
-        var events = await ExecuteAsync(id, "stage", request.RequestId, op => StageRules.Start(op, command), context).ConfigureAwait(false);
+        var events = await ExecuteAsync(id, "stage", request.RequestId, op => StageRules.Start(op, command), context);
         var started = events.OfType<StageStarted>().Single();
         return new StartStageResponse { Stage = new Stage { Name = started.Stage, DisplayName = started.DisplayName, StartDate = started.StartDate, EndDate = started.EndDate } };
     }
 
     public override async Task<CloseStageResponse> CloseStage(CloseStageRequest request, ServerCallContext context)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(context);
         var (id, _) = Ids.ChildOf(request.Stage, "stages") ?? throw RpcErrors.InvalidArgument("stage", "resource name \"operations/{operation}/stages/{stage}\"");
-        var events = await ExecuteAsync(id, "close-stage", request.RequestId, op => StageRules.Close(op, new CloseStage(request.Stage)), context).ConfigureAwait(false);
-        var op = await LoadAsync(id, context).ConfigureAwait(false);
+        var events = await ExecuteAsync(id, "close-stage", request.RequestId, op => StageRules.Close(op, new CloseStage(request.Stage)), context);
+        var op = await LoadAsync(id, context);
         return new CloseStageResponse
         {
             Stage = Mapping.ToApi(op.Stages[request.Stage]),
@@ -133,38 +121,32 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
 
     public override async Task<ReportOutcomeResponse> ReportOutcome(ReportOutcomeRequest request, ServerCallContext context)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(context);
         var id = OperationId(request.Operation, "operation");
         ValidateRequestId(request.RequestId);
-        var roster = await RosterAsync(request.State, context).ConfigureAwait(false);
+        var roster = await RosterAsync(request.State, context);
         var reportId = request.RequestId.Length > 0 ? Ids.Short("report/" + id + "/" + request.RequestId) : Guid.NewGuid().ToString("N")[..12];
         var command = new ReportOutcome(reportId, request.State, request.Stage, request.ReportDate, request.Figures);
-        var events = await ExecuteAsync(id, "report", request.RequestId, op => Reporting.Report(op, roster, conversion, command), context).ConfigureAwait(false);
+        var events = await ExecuteAsync(id, "report", request.RequestId, op => Reporting.Report(op, roster, conversion, command), context);
         var reported = events.OfType<OutcomeReported>().Single();
-        var op = await LoadAsync(id, context).ConfigureAwait(false);
+        var op = await LoadAsync(id, context);
         var report = op.Reports[reported.Report];
         return new ReportOutcomeResponse { Report = Mapping.ToApi(report, report.Versions[0]) };
     }
 
     public override async Task<CorrectOutcomeResponse> CorrectOutcome(CorrectOutcomeRequest request, ServerCallContext context)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(context);
         var (id, _) = Ids.ChildOf(request.Report, "reports") ?? throw RpcErrors.InvalidArgument("report", "resource name \"operations/{operation}/reports/{report}\"");
         var command = new CorrectOutcome(request.Report, request.State, request.CorrectedOn, request.Reason, request.Figures);
-        var events = await ExecuteAsync(id, "correct", request.RequestId, op => Reporting.Correct(op, conversion, command), context).ConfigureAwait(false);
+        var events = await ExecuteAsync(id, "correct", request.RequestId, op => Reporting.Correct(op, conversion, command), context);
         var corrected = events.OfType<OutcomeCorrected>().Single();
-        var op = await LoadAsync(id, context).ConfigureAwait(false);
+        var op = await LoadAsync(id, context);
         var report = op.Reports[corrected.Report];
         return new CorrectOutcomeResponse { Report = Mapping.ToApi(report, report.Versions[corrected.Version - 1]) };
     }
 
     public override async Task<GetOperationTotalsResponse> GetOperationTotals(GetOperationTotalsRequest request, ServerCallContext context)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(context);
-        var op = await LoadAsync(OperationId(request.Operation, "operation"), context).ConfigureAwait(false);
+        var op = await LoadAsync(OperationId(request.Operation, "operation"), context);
         var asOf = AsOf(request.AsOf, "as_of");
         if (request.Stage.Length > 0 && !op.Stages.ContainsKey(request.Stage))
         {
@@ -178,7 +160,7 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
     {
         ValidateRequestId(requestId);
         var key = requestId.Length > 0 ? $"{method}/{id}/{requestId}" : null;
-        var (found, result) = await operations.ExecuteAsync(id, key, decide, OperationStore.ForRequest(requestId, Actors.Of(context)), context.CancellationToken).ConfigureAwait(false);
+        var (found, result) = await operations.ExecuteAsync(id, key, decide, OperationStore.ForRequest(requestId, Actors.Of(context)), context.CancellationToken);
         if (!found)
         {
             throw RpcErrors.NotFound(Ids.OperationName(id), $"no operation {Ids.OperationName(id)}");
@@ -188,7 +170,7 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
     }
 
     async Task<OperationState> LoadAsync(string id, ServerCallContext context) =>
-        await operations.LoadAsync(id, context.CancellationToken).ConfigureAwait(false)
+        await operations.LoadAsync(id, context.CancellationToken)
         ?? throw RpcErrors.NotFound(Ids.OperationName(id), $"no operation {Ids.OperationName(id)}");
 
     Task<RosterView> RosterAsync(string state, ServerCallContext context) =>

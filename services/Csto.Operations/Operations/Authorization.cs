@@ -20,7 +20,6 @@ public static class Authorization
 
     public static Decided Authorize(OperationState? existing, DecisionAdopted decision)
     {
-        ArgumentNullException.ThrowIfNull(decision);
         var a = decision.Payload?.AuthorizeOperation ?? throw new ArgumentException("not an authorization", nameof(decision));
         const string f = "payload.authorize_operation.";
         if (!decision.Decision.StartsWith("decisions/", StringComparison.Ordinal) || decision.Decision.Length == "decisions/".Length)
@@ -100,7 +99,6 @@ public static class Authorization
 
     public static Decided Extend(OperationState? operation, DecisionAdopted decision)
     {
-        ArgumentNullException.ThrowIfNull(decision);
         var x = decision.Payload?.ExtendOperation ?? throw new ArgumentException("not an extension", nameof(decision));
         const string f = "payload.extend_operation.";
         if (operation is null)
@@ -146,7 +144,6 @@ public static class Authorization
 
     public static Decided Conclude(OperationState? operation, DecisionAdopted decision)
     {
-        ArgumentNullException.ThrowIfNull(decision);
         var c = decision.Payload?.ConcludeOperation ?? throw new ArgumentException("not a conclusion", nameof(decision));
         if (operation is null)
         {
@@ -180,7 +177,6 @@ public static class Authorization
     /// <summary>An operation whose last day is before <paramref name="today"/> closes by itself.</summary>
     public static Decided CloseAtEndDate(OperationState operation, DateOnly today)
     {
-        ArgumentNullException.ThrowIfNull(operation);
         return operation.Closed || operation.End is not { } end || end >= today
             ? Decided.Ok()
             : Decided.Ok([.. Closing(operation, end, CloseReason.EndDateReached, "")]);

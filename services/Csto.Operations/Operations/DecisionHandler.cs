@@ -22,7 +22,6 @@ public sealed partial class DecisionHandler(IEventStore store, ILogger<DecisionH
 
     public async Task<AppendRequest?> HandleAsync(EventRecord incoming, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(incoming);
         var decision = DecisionAdopted.Parser.ParseFrom(incoming.Data);
         var operationName = decision.Payload?.KindCase switch
         {
@@ -37,7 +36,7 @@ public sealed partial class DecisionHandler(IEventStore store, ILogger<DecisionH
         }
 
         var stream = Ids.StreamOf(Ids.Slug(operationName));
-        var records = await store.ReadStreamAsync(stream, 1, cancellationToken).ConfigureAwait(false);
+        var records = await store.ReadStreamAsync(stream, 1, cancellationToken);
         var operation = OperationEvents.Fold(records);
         var decided = decision.Payload!.KindCase switch
         {

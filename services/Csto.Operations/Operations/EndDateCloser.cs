@@ -32,7 +32,7 @@ public sealed partial class EndDateCloser(OperationStore operations, TimeProvide
         {
             try
             {
-                await CloseDueAsync(stoppingToken).ConfigureAwait(false);
+                await CloseDueAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -45,7 +45,7 @@ public sealed partial class EndDateCloser(OperationStore operations, TimeProvide
                 LogFailed(ex);
             }
 
-            await Task.Delay(options.Interval, clock, stoppingToken).ConfigureAwait(false);
+            await Task.Delay(options.Interval, clock, stoppingToken);
         }
     }
 
@@ -53,15 +53,15 @@ public sealed partial class EndDateCloser(OperationStore operations, TimeProvide
     {
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var closed = 0;
-        foreach (var id in await operations.OperationIdsAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var id in await operations.OperationIdsAsync(cancellationToken))
         {
-            if (await operations.LoadAsync(id, cancellationToken).ConfigureAwait(false) is not { } operation || Authorization.CloseAtEndDate(operation, today).Events.Count == 0)
+            if (await operations.LoadAsync(id, cancellationToken) is not { } operation || Authorization.CloseAtEndDate(operation, today).Events.Count == 0)
             {
                 continue;
             }
 
             var metadata = new EventMetadata { CorrelationId = "close-" + id, Actor = new Actor { Subject = "operations:end-date-closer", Role = "system" } };
-            var (_, result) = await operations.ExecuteAsync(id, "close-at-end-date/" + id, op => Authorization.CloseAtEndDate(op, today), metadata, cancellationToken).ConfigureAwait(false);
+            var (_, result) = await operations.ExecuteAsync(id, "close-at-end-date/" + id, op => Authorization.CloseAtEndDate(op, today), metadata, cancellationToken);
             if (result.Events.Count > 0)
             {
                 closed++;

@@ -18,7 +18,6 @@ public static class OperationEvents
 
     public static IMessage? Parse(EventRecord record)
     {
-        ArgumentNullException.ThrowIfNull(record);
         return Parsers.TryGetValue(record.Type, out var parser) ? parser.ParseFrom(record.Data) : null;
     }
 

@@ -53,7 +53,6 @@ public sealed record OperationState(
 
     public static OperationState? Evolve(OperationState? state, IMessage e)
     {
-        ArgumentNullException.ThrowIfNull(e);
         var next = e switch
         {
             OperationOpened o => new OperationState(

@@ -14,7 +14,7 @@ public sealed class OperationStore(IEventStore store)
     public IEventStore Log => store;
 
     public async Task<OperationState?> LoadAsync(string operationId, CancellationToken cancellationToken) =>
-        OperationEvents.Fold(await store.ReadStreamAsync(Ids.StreamOf(operationId), 1, cancellationToken).ConfigureAwait(false));
+        OperationEvents.Fold(await store.ReadStreamAsync(Ids.StreamOf(operationId), 1, cancellationToken));
 
     /// <summary>The ids of every operation ever opened, in log order.</summary>
     public async Task<IReadOnlyList<string>> OperationIdsAsync(CancellationToken cancellationToken)
@@ -24,7 +24,7 @@ public sealed class OperationStore(IEventStore store)
         var filter = new ReadFilter("operation-", [V1.OperationOpened.Descriptor.FullName]);
         while (from <= store.HeadPosition)
         {
-            var slice = await store.ReadAllAsync(from, store.HeadPosition, filter, 1000, cancellationToken).ConfigureAwait(false);
+            var slice = await store.ReadAllAsync(from, store.HeadPosition, filter, 1000, cancellationToken);
             ids.AddRange(slice.Records.Select(r => r.StreamId["operation-".Length..]));
             from = slice.ScannedTo + 1;
         }
@@ -42,12 +42,10 @@ public sealed class OperationStore(IEventStore store)
     public async Task<(bool Found, Decided Result)> ExecuteAsync(
         string operationId, string? requestKey, Func<OperationState, Decided> decide, EventMetadata metadata, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(decide);
-        ArgumentNullException.ThrowIfNull(metadata);
         var stream = Ids.StreamOf(operationId);
         for (var attempt = 1; ; attempt++)
         {
-            var records = await store.ReadStreamAsync(stream, 1, cancellationToken).ConfigureAwait(false);
+            var records = await store.ReadStreamAsync(stream, 1, cancellationToken);
             if (records.Count == 0)
             {
                 return (false, Decided.Ok());
@@ -67,7 +65,7 @@ public sealed class OperationStore(IEventStore store)
             var events = decided.Events.Select((e, i) => NewEvent.From(e, WithEffectiveTime(metadata, e), requestKey is null ? null : EventIds.FromName("operations", requestKey, i))).ToList();
             try
             {
-                await store.AppendAsync(new AppendRequest(stream, records.Count, events), cancellationToken).ConfigureAwait(false);
+                await store.AppendAsync(new AppendRequest(stream, records.Count, events), cancellationToken);
                 return (true, decided);
             }
             catch (WrongExpectedVersionException) when (attempt < MaxConflictRetries)
@@ -99,7 +97,6 @@ public sealed class OperationStore(IEventStore store)
 
     public static EventMetadata WithEffectiveTime(EventMetadata metadata, IMessage e)
     {
-        ArgumentNullException.ThrowIfNull(metadata);
         var copy = metadata.Clone();
         if (OperationEvents.EffectiveDate(e) is { } day)
         {

@@ -23,7 +23,6 @@ public static partial class Figures
     /// <summary>The first invalid field of <paramref name="figures"/> (named under <paramref name="field"/>), or null.</summary>
     public static InvalidField? Validate(OutcomeFigures? figures, string field, KgConversion conversion)
     {
-        ArgumentNullException.ThrowIfNull(conversion);
         if (figures is null)
         {
             return new InvalidField(field, "required");
@@ -101,8 +100,6 @@ public static partial class Figures
     /// <summary>A copy with every seizure's kilogram-equivalent and conversion rule filled in.</summary>
     public static OutcomeFigures WithKgEquivalents(OutcomeFigures figures, KgConversion conversion)
     {
-        ArgumentNullException.ThrowIfNull(figures);
-        ArgumentNullException.ThrowIfNull(conversion);
         var copy = figures.Clone();
         foreach (var s in copy.Seizures)
         {
@@ -114,7 +111,6 @@ public static partial class Figures
 
     public static IEnumerable<(string Name, long Value)> Counts(OutcomeFigures f)
     {
-        ArgumentNullException.ThrowIfNull(f);
         yield return ("firearms", f.Firearms);
         yield return ("ammunition_rounds", f.AmmunitionRounds);
         yield return ("crimes_detected", f.CrimesDetected);

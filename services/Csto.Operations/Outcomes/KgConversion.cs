@@ -50,7 +50,6 @@ public sealed class KgConversion(ImmutableDictionary<Substance, double> tabletMa
 
     public static KgConversion FromConfiguration(IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
         var section = configuration.GetSection("Operations:TabletMassGrams");
         var masses = DefaultTabletMasses.ToBuilder();
         var fallback = DefaultTabletGrams;

@@ -18,9 +18,6 @@ public static class Reporting
 {
     public static Decided Report(OperationState operation, RosterView roster, KgConversion conversion, ReportOutcome command)
     {
-        ArgumentNullException.ThrowIfNull(operation);
-        ArgumentNullException.ThrowIfNull(roster);
-        ArgumentNullException.ThrowIfNull(command);
         var state = command.State ?? "";
         if (!Figures.IsIso3(state))
         {
@@ -101,8 +98,6 @@ public static class Reporting
 
     public static Decided Correct(OperationState operation, KgConversion conversion, CorrectOutcome command)
     {
-        ArgumentNullException.ThrowIfNull(operation);
-        ArgumentNullException.ThrowIfNull(command);
         if (!Figures.IsIso3(command.State ?? ""))
         {
             return Decided.Invalid("state", "ISO 3166-1 alpha-3 code, e.g. KAZ");

@@ -14,8 +14,6 @@ public static class TotalsCalculator
 {
     public static OperationTotals Compute(OperationState operation, DateOnly asOf, string stage = "")
     {
-        ArgumentNullException.ThrowIfNull(operation);
-        ArgumentNullException.ThrowIfNull(stage);
         var counted = operation.Reports.Values
             .Select(r => (Report: r, Version: r.AsOf(asOf)))
             .Where(x => x.Version is not null && (stage.Length == 0 || x.Report.Stage == stage))
@@ -32,7 +30,6 @@ public static class TotalsCalculator
 
     public static Totals Sum(IEnumerable<OutcomeFigures> reports)
     {
-        ArgumentNullException.ThrowIfNull(reports);
         var bySubstance = new SortedDictionary<Substance, (decimal Kg, long Count)>();
         var counts = new OutcomeFigures();
         decimal explosives = 0;

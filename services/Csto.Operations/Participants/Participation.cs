@@ -23,9 +23,6 @@ public static partial class Participation
 
     public static Decided Join(OperationState operation, RosterView roster, JoinOperation command)
     {
-        ArgumentNullException.ThrowIfNull(operation);
-        ArgumentNullException.ThrowIfNull(roster);
-        ArgumentNullException.ThrowIfNull(command);
         if (!Figures.IsIso3(command.State ?? ""))
         {
             return Decided.Invalid("state", "ISO 3166-1 alpha-3 code, e.g. KAZ");
@@ -81,9 +78,6 @@ public static partial class Participation
 
     public static Decided Admit(OperationState operation, RosterView roster, AdmitObserver command)
     {
-        ArgumentNullException.ThrowIfNull(operation);
-        ArgumentNullException.ThrowIfNull(roster);
-        ArgumentNullException.ThrowIfNull(command);
         var code = command.Observer ?? "";
         switch (command.Kind)
         {

@@ -20,7 +20,6 @@ public sealed class RosterHandler(IEventStore store) : IEventHandler
 
     public async Task<AppendRequest?> HandleAsync(EventRecord incoming, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(incoming);
         var change = MemberStatusChanged.Parser.ParseFrom(incoming.Data);
         if (string.IsNullOrEmpty(change.State) || !DateValues.TryGet(change.EffectiveDate, out var effective))
         {
@@ -28,7 +27,7 @@ public sealed class RosterHandler(IEventStore store) : IEventHandler
         }
 
         var stream = RosterStream(change.State);
-        var held = await store.ReadStreamAsync(stream, 1, cancellationToken).ConfigureAwait(false);
+        var held = await store.ReadStreamAsync(stream, 1, cancellationToken);
         if (held.Any(r => RosterStatusRecorded.Parser.ParseFrom(r.Data).SourceStreamVersion == change.StreamVersion))
         {
             return null;
@@ -52,12 +51,10 @@ public sealed class RosterHandler(IEventStore store) : IEventHandler
     /// <summary>The roster of the given states (what a decide function needs).</summary>
     public static async Task<RosterView> LoadAsync(IEventStore store, IEnumerable<string> states, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(states);
         var entries = new List<RosterEntry>();
         foreach (var state in states.Distinct(StringComparer.Ordinal))
         {
-            foreach (var record in await store.ReadStreamAsync(RosterStream(state), 1, cancellationToken).ConfigureAwait(false))
+            foreach (var record in await store.ReadStreamAsync(RosterStream(state), 1, cancellationToken))
             {
                 var r = RosterStatusRecorded.Parser.ParseFrom(record.Data);
                 entries.Add(new RosterEntry(r.State, r.Status, DateValues.Get(r.EffectiveDate), r.SourceStreamVersion));

@@ -12,7 +12,6 @@ public static class Ids
     /// <summary>"Channel-Mountain Outpost" → "channel-mountain-outpost": the id in resource names.</summary>
     public static string Slug(string displayName)
     {
-        ArgumentNullException.ThrowIfNull(displayName);
         var sb = new StringBuilder();
         foreach (var c in displayName.Trim().ToLowerInvariant())
         {

@@ -15,8 +15,6 @@ public static class StageRules
 {
     public static Decided Start(OperationState operation, StartStage command)
     {
-        ArgumentNullException.ThrowIfNull(operation);
-        ArgumentNullException.ThrowIfNull(command);
         var name = (command.DisplayName ?? "").Trim();
         if (name.Length is 0 or > 200 || Ids.Slug(name).Length == 0)
         {
@@ -59,8 +57,6 @@ public static class StageRules
 
     public static Decided Close(OperationState operation, CloseStage command)
     {
-        ArgumentNullException.ThrowIfNull(operation);
-        ArgumentNullException.ThrowIfNull(command);
         if (!operation.Stages.TryGetValue(command.Stage, out var stage))
         {
             return Decided.Broken("UNKNOWN_STAGE", $"{operation.Name} has no stage {command.Stage}");
@@ -82,8 +78,6 @@ public static class StageRules
     /// <summary>StageClosed and the stage's summary: its reports as of its last day.</summary>
     public static IEnumerable<IMessage> ClosingOf(OperationState operation, StageState stage, DateOnly end)
     {
-        ArgumentNullException.ThrowIfNull(operation);
-        ArgumentNullException.ThrowIfNull(stage);
         yield return new StageClosed { Operation = operation.Name, Stage = stage.Name, EndDate = end.ToDate() };
         yield return new OperationSummaryPublished
         {

@@ -1,0 +1,29 @@
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+
+namespace Csto.Kernel;
+
+/// <summary>Every message of protos/ by its protobuf full name: to parse a record's data in a fold, a trace or an export.</summary>
+public static class EventTypes
+{
+    public static TypeRegistry Registry { get; } = TypeRegistry.FromFiles(
+        [.. typeof(EventTypes).Assembly.GetTypes()
+            .Where(t => t.Name.EndsWith("Reflection", StringComparison.Ordinal) && t.GetProperty("Descriptor")?.PropertyType == typeof(FileDescriptor))
+            .Select(t => (FileDescriptor)t.GetProperty("Descriptor")!.GetValue(null)!)]);
+
+    /// <summary>The message of a record's type and data, or null when the type is not one of protos/.</summary>
+    public static IMessage? Parse(string type, ByteString data) =>
+        Registry.Find(type) is { } descriptor ? descriptor.Parser.ParseFrom(data) : null;
+
+    public static IMessage? Parse(EventLog.V1.EventRecord record) => record is null ? null : Parse(record.Type, record.Data);
+
+    /// <summary>The parsed events of records, skipping types this build does not know.</summary>
+    public static IEnumerable<IMessage> ParseAll(IEnumerable<EventLog.V1.EventRecord> records) =>
+        records.Select(Parse).OfType<IMessage>();
+
+    /// <summary>The date an event says it happened in the world: its <c>effective_date</c> field, when it has one.</summary>
+    public static DateOnly? EffectiveDate(IMessage message) =>
+        message?.Descriptor.FindFieldByName("effective_date")?.Accessor.GetValue(message) is Common.V1.Date { IsCalendarDate: true } date
+            ? date.ToDateOnly()
+            : null;
+}

@@ -1,0 +1,70 @@
+using Csto.EventLog.V1;
+using Csto.Kernel;
+using Google.Protobuf;
+
+namespace Csto.EventLog.Commands;
+
+/// <summary>What the stream must look like before the write.</summary>
+public enum StreamExpectation
+{
+    /// <summary>New or existing.</summary>
+    Any,
+
+    /// <summary>The entity exists: NOT_FOUND naming the resource otherwise.</summary>
+    Existing,
+
+    /// <summary>The entity is created here: ALREADY_EXISTS naming the resource otherwise (unless the call is a retry).</summary>
+    New,
+}
+
+/// <summary>
+/// One write to one stream, as every service states it: the stream, how to fold its records into state, and the pure
+/// decide function. The command path does the rest (load, retry recognition, decide, append with the expected version,
+/// metadata, errors). <see cref="Scope"/> names the act, so that the event ids derived from a request_id differ between
+/// acts that share a stream.
+/// </summary>
+public sealed record Command<TState>(string Stream, Func<IReadOnlyList<EventRecord>, TState> Fold, Func<TState, Verdict> Decide) : ICommand
+{
+    /// <summary>The act, e.g. "RecordPosition|KAZ"; with the stream and the request id it derives the event ids.</summary>
+    public string Scope { get; init; } = "";
+
+    /// <summary>AIP-155 request id; empty: random event ids, a repeated call is a new call.</summary>
+    public string RequestId { get; init; } = "";
+
+    public StreamExpectation Expect { get; init; } = StreamExpectation.Any;
+
+    /// <summary>The resource name in NOT_FOUND / ALREADY_EXISTS ("operations/channel").</summary>
+    public string Resource { get; init; } = "";
+
+    /// <summary>The date an event happened in the world; default: the event's own effective_date field, else <see cref="EffectiveDate"/>.</summary>
+    public Func<IMessage, DateOnly?>? EffectiveDateOf { get; init; }
+
+    /// <summary>The date of the act when an event does not carry its own.</summary>
+    public DateOnly? EffectiveDate { get; init; }
+
+    /// <summary>For a consumer: what to record instead when the rules refuse (e.g. a refusal in its own stream); null: nothing.</summary>
+    public Func<Violation, ICommand?>? OnRefused { get; init; }
+
+    async Task<IWritten> ICommand.RunAsync(CommandPath path, WriteContext context, CancellationToken cancellationToken) =>
+        await path.RunAsync(this, context, cancellationToken).ConfigureAwait(false);
+}
+
+/// <summary>A command of any state type, as a consumer hands it to the inbox.</summary>
+public interface ICommand
+{
+    internal Task<IWritten> RunAsync(CommandPath path, WriteContext context, CancellationToken cancellationToken);
+}
+
+public interface IWritten
+{
+    IReadOnlyList<string> EventIds { get; }
+}
+
+/// <summary>
+/// The result of a write: the stream's state after it, its records, the ids and messages of the events this call
+/// appended (or, for a retry, the ones the first call appended).
+/// </summary>
+public sealed record Written<TState>(TState State, IReadOnlyList<EventRecord> Records, IReadOnlyList<string> EventIds, IReadOnlyList<IMessage> Events, bool Retried) : IWritten;
+
+/// <summary>Who writes and why: how event ids are derived, the metadata every event gets, and the inbox entry of a consumer.</summary>
+public sealed record WriteContext(string Key, EventMetadata Metadata, InboxEntry? Inbox, bool Derived);

@@ -1,0 +1,221 @@
+using System.Diagnostics;
+using Csto.EventLog.Projections;
+using Csto.EventLog.Security;
+using Csto.EventLog.V1;
+using Csto.Kernel;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Http;
+
+namespace Csto.EventLog.Commands;
+
+/// <summary>
+/// Every write of every service, API call or consumed event, takes this one path: load and fold the stream; recognise a
+/// retry by the event ids derived from its key; call the pure decide function; append with the expected version and, on
+/// a conflict, load and decide again (bounded, then ABORTED); build the metadata the same way everywhere. A rule's
+/// refusal becomes FAILED_PRECONDITION with ErrorInfo.reason, bad input INVALID_ARGUMENT with BadRequest (see
+/// <see cref="Api.EventLogErrorInterceptor"/>).
+/// </summary>
+public sealed class CommandPath(IEventStore store, ProjectionRunner projections, IHttpContextAccessor http)
+{
+    /// <summary>Attempts of one write when concurrent writes to the same stream keep winning.</summary>
+    public const int MaxAttempts = 5;
+
+    public const int MaxRequestIdLength = 128;
+
+    /// <summary>An API write: the caller from the token, the request id, the correlation id and trace context of the call.</summary>
+    public Task<Written<TState>> ExecuteAsync<TState>(Command<TState> command, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var requestId = command.RequestId ?? "";
+        if (requestId.Length > MaxRequestIdLength)
+        {
+            throw new InvalidFieldException("request_id", $"at most {MaxRequestIdLength} characters (a UUID is recommended)");
+        }
+
+        var derived = requestId.Length > 0;
+        var key = derived ? $"{command.Scope}|{command.Stream}|{requestId}" : Guid.NewGuid().ToString();
+        return RunAsync(command, new WriteContext(key, ApiMetadata(requestId), null, derived), cancellationToken);
+    }
+
+    /// <summary>A consumer's write for <paramref name="incoming"/>: ids derived from it, caused by it, in one transaction with the inbox entry.</summary>
+    public async Task DeliverAsync(ICommand? command, EventRecord incoming, string consumer, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(incoming);
+        var inbox = new InboxEntry(consumer, SourceId(incoming), incoming.SourceService, incoming.Position);
+        var context = new WriteContext($"{consumer}|{inbox.SourceEventId}", CausedBy(incoming, consumer), inbox, Derived: true);
+        if (command is null)
+        {
+            await MarkProcessedAsync(inbox, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await command.RunAsync(this, context, cancellationToken).ConfigureAwait(false);
+    }
+
+    internal async Task<Written<TState>> RunAsync<TState>(Command<TState> command, WriteContext context, CancellationToken cancellationToken)
+    {
+        string EventId(int index) => EventIds.FromName(store.ServiceName, context.Key, index);
+        for (var attempt = 1; ; attempt++)
+        {
+            var records = await store.ReadStreamAsync(command.Stream, 1, cancellationToken).ConfigureAwait(false);
+            if (context.Derived && Earlier(records, EventId) is { Count: > 0 } earlier)
+            {
+                await ReadYourWriteAsync(context, earlier[^1].Position, cancellationToken).ConfigureAwait(false);
+                return new Written<TState>(command.Fold(records), records, [.. earlier.Select(r => r.EventId)], [.. EventTypes.ParseAll(earlier)], Retried: true);
+            }
+
+            if (records.Count == 0 && command.Expect == StreamExpectation.Existing)
+            {
+                throw new NotFoundException(command.Resource, $"no {command.Resource}");
+            }
+
+            if (records.Count > 0 && command.Expect == StreamExpectation.New)
+            {
+                throw new AlreadyExistsException(command.Resource);
+            }
+
+            var state = command.Fold(records);
+            var verdict = command.Decide(state);
+            if (verdict.Violation is { } violation)
+            {
+                if (context.Inbox is not { } inbox)
+                {
+                    throw new ViolationException(violation);
+                }
+
+                // a consumer cannot refuse what another service recorded: it records the refusal, or at least that it saw it
+                if (command.OnRefused?.Invoke(violation) is { } instead)
+                {
+                    await instead.RunAsync(this, context, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await MarkProcessedAsync(inbox, cancellationToken).ConfigureAwait(false);
+                }
+
+                return new Written<TState>(state, records, [], [], Retried: false);
+            }
+
+            if (verdict.Events.Count == 0)
+            {
+                if (context.Inbox is { } inbox)
+                {
+                    await MarkProcessedAsync(inbox, cancellationToken).ConfigureAwait(false);
+                }
+
+                return new Written<TState>(state, records, [], [], Retried: false);
+            }
+
+            var events = new List<NewEvent>(verdict.Events.Count);
+            for (var i = 0; i < verdict.Events.Count; i++)
+            {
+                var e = verdict.Events[i];
+                var metadata = context.Metadata.Clone();
+                if (((command.EffectiveDateOf ?? EventTypes.EffectiveDate)(e) ?? command.EffectiveDate) is { } day)
+                {
+                    metadata.EffectiveTime = day.ToEffectiveTime();
+                }
+
+                events.Add(NewEvent.From(e, metadata, EventId(i)));
+            }
+
+            AppendResult result;
+            try
+            {
+                result = await store.AppendAsync(new AppendRequest(command.Stream, records.Count, events, context.Inbox), cancellationToken).ConfigureAwait(false);
+            }
+            catch (WrongExpectedVersionException) when (attempt < MaxAttempts)
+            {
+                continue; // another write got there first: load and decide again on the new state
+            }
+            catch (InvalidAppendException ex) when (context.Inbox is null && ex.Field == "event_id")
+            {
+                throw new InvalidFieldException("request_id", "request_id was already used for another request: " + ex.Message);
+            }
+
+            if (result.Outcome == AppendOutcome.DuplicateInbox)
+            {
+                return new Written<TState>(state, records, [], [], Retried: true);
+            }
+
+            await ReadYourWriteAsync(context, result.LastPosition, cancellationToken).ConfigureAwait(false);
+            var after = await store.ReadStreamAsync(command.Stream, 1, cancellationToken).ConfigureAwait(false);
+            return new Written<TState>(command.Fold(after), after, [.. events.Select(e => e.EventId)], verdict.Events, result.Outcome == AppendOutcome.AlreadyAppended);
+        }
+    }
+
+    /// <summary>The metadata of an event caused by another service's event: same correlation and trace, causation = its id.</summary>
+    public static EventMetadata CausedBy(EventRecord incoming, string consumer)
+    {
+        ArgumentNullException.ThrowIfNull(incoming);
+        return new EventMetadata
+        {
+            CorrelationId = incoming.Metadata?.CorrelationId ?? "",
+            CausationId = incoming.EventId,
+            Traceparent = incoming.Metadata?.Traceparent ?? "",
+            Tracestate = incoming.Metadata?.Tracestate ?? "",
+            Actor = new Actor { Subject = "consumer:" + consumer, Role = "system" },
+        };
+    }
+
+    public static string SourceId(EventRecord incoming)
+    {
+        ArgumentNullException.ThrowIfNull(incoming);
+        return $"{incoming.SourceService}/{incoming.EventId}";
+    }
+
+    EventMetadata ApiMetadata(string requestId)
+    {
+        var context = http.HttpContext;
+        var user = context?.User;
+        var correlation = context?.Request.Headers["x-correlation-id"].ToString();
+        var activity = Activity.Current;
+        return new EventMetadata
+        {
+            CorrelationId = !string.IsNullOrEmpty(correlation) ? correlation : requestId.Length > 0 ? requestId : Guid.NewGuid().ToString(),
+            CausationId = requestId.Length > 0 ? "request:" + requestId : "",
+            Actor = user is { Identity.IsAuthenticated: true } ? Actors.Of(user) : throw new InvalidOperationException("an API write without an authenticated caller"),
+            // the server's activity continues the caller's W3C trace context (traceparent header) when there is one
+            Traceparent = activity is { IdFormat: ActivityIdFormat.W3C } ? activity.Id ?? "" : context?.Request.Headers["traceparent"].ToString() ?? "",
+            Tracestate = activity?.TraceStateString ?? context?.Request.Headers["tracestate"].ToString() ?? "",
+        };
+    }
+
+    /// <summary>An API caller reads its own write: queries answer from projections that have caught up with it.</summary>
+    Task ReadYourWriteAsync(WriteContext context, long position, CancellationToken cancellationToken) =>
+        context.Inbox is null ? projections.WaitForPositionAsync(position, cancellationToken) : Task.CompletedTask;
+
+    Task MarkProcessedAsync(InboxEntry inbox, CancellationToken cancellationToken) =>
+        store.AppendAsync(new AppendRequest("$inbox-" + inbox.Consumer, ExpectedVersion.Any, [], inbox), cancellationToken);
+
+    /// <summary>The records this key's first call appended (consecutive, from the first derived id), or none.</summary>
+    static List<EventRecord> Earlier(IReadOnlyList<EventRecord> records, Func<int, string> eventId)
+    {
+        var found = new List<EventRecord>();
+        var first = eventId(0);
+        var start = -1;
+        for (var i = 0; i < records.Count && start < 0; i++)
+        {
+            start = string.Equals(records[i].EventId, first, StringComparison.Ordinal) ? i : -1;
+        }
+
+        for (var i = start; start >= 0 && i < records.Count && string.Equals(records[i].EventId, eventId(i - start), StringComparison.Ordinal); i++)
+        {
+            found.Add(records[i]);
+        }
+
+        return found;
+    }
+}
+
+/// <summary>The entity a command needs does not exist: gRPC NOT_FOUND naming the resource.</summary>
+public sealed class NotFoundException(string resource, string description) : Exception(description)
+{
+    public string Resource { get; } = resource;
+}
+
+/// <summary>A create command names an entity that exists already and is not a retry: gRPC ALREADY_EXISTS.</summary>
+public sealed class AlreadyExistsException(string resource) : Exception($"{resource} exists already; a retry must repeat the request_id")
+{
+    public string Resource { get; } = resource;
+}

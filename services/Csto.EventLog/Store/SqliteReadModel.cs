@@ -1,0 +1,171 @@
+using System.Data;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Csto.EventLog.Projections;
+using Microsoft.Data.Sqlite;
+
+namespace Csto.EventLog;
+
+/// <summary>The read side of the SQLite log: projection tables live in the same file and are written by the same writer task.</summary>
+public sealed partial class SqliteEventStore : IReadModelStore
+{
+    public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, Func<IDataRecord, T> map, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        ArgumentNullException.ThrowIfNull(parameters);
+        await using var connection = OpenReadConnection();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        var list = new List<T>();
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(map(reader));
+        }
+
+        return list;
+    }
+
+    public Task ApplyAsync(string suffix, Action<ProjectionWriter> work, (string Name, long Position)? checkpoint, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return ExecuteWriteAsync((c, t) =>
+        {
+            work(new ProjectionWriter(c, t, suffix));
+            if (checkpoint is var (name, position))
+            {
+                WriteCheckpoint(c, t, name, position);
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task CreateTablesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        // Index names of fresh tables carry a generation so that a rebuilt table renamed to the live name keeps unique index names.
+        var generation = suffix.Length == 0 ? "" : "_" + Guid.NewGuid().ToString("N")[..8];
+        return ExecuteWriteAsync((c, t) =>
+        {
+            foreach (var table in tables)
+            {
+                var physical = table.Name + suffix;
+                using (var exists = c.CreateCommand())
+                {
+                    exists.Transaction = t;
+                    exists.CommandText = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $n";
+                    exists.Parameters.AddWithValue("$n", physical);
+                    if (exists.ExecuteScalar() is not null)
+                    {
+                        continue;
+                    }
+                }
+
+                Run(c, t, $"CREATE TABLE \"{physical}\" ({table.Columns})");
+                for (var i = 0; i < table.Indexes.Length; i++)
+                {
+                    Run(c, t, $"CREATE INDEX \"ix_{table.Name}_{i}{generation}\" ON \"{physical}\" ({table.Indexes[i]})");
+                }
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task DropTablesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        return ExecuteWriteAsync((c, t) =>
+        {
+            foreach (var table in tables)
+            {
+                Run(c, t, $"DROP TABLE IF EXISTS \"{table.Name}{suffix}\"");
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task SwapTablesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, string checkpointName, long position, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        // One transaction drops the live tables and renames the fresh ones; readers on other connections keep their
+        // snapshot until they finish, then see the new tables.
+        return ExecuteWriteAsync((c, t) =>
+        {
+            foreach (var table in tables)
+            {
+                Run(c, t, $"DROP TABLE IF EXISTS \"{table.Name}\"");
+                Run(c, t, $"ALTER TABLE \"{table.Name}{suffix}\" RENAME TO \"{table.Name}\"");
+            }
+
+            WriteCheckpoint(c, t, checkpointName, position);
+            return true;
+        }, cancellationToken);
+    }
+
+    public async Task<string> HashTablesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        await using var connection = OpenReadConnection();
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var table in tables.OrderBy(t => t.Name, StringComparer.Ordinal))
+        {
+            var physical = table.Name + suffix;
+            int columns;
+            await using (var info = connection.CreateCommand())
+            {
+                info.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('{physical}')";
+                columns = Convert.ToInt32(await info.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+            }
+
+            sha.AppendData(Encoding.UTF8.GetBytes($"table:{table.Name}:{columns}\n"));
+            await using var cmd = connection.CreateCommand();
+            cmd.CommandText = $"SELECT * FROM \"{physical}\" ORDER BY {string.Join(", ", Enumerable.Range(1, columns))}";
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                for (var i = 0; i < columns; i++)
+                {
+                    var text = reader.GetValue(i) switch
+                    {
+                        DBNull => "N",
+                        byte[] bytes => "B" + Convert.ToHexString(bytes),
+                        string s => "S" + s.Length.ToString(CultureInfo.InvariantCulture) + ":" + s,
+                        double d => "R" + d.ToString("R", CultureInfo.InvariantCulture),
+                        var value => "I" + Convert.ToString(value, CultureInfo.InvariantCulture),
+                    };
+                    sha.AppendData(Encoding.UTF8.GetBytes(text));
+                    sha.AppendData("|"u8);
+                }
+
+                sha.AppendData("\n"u8);
+            }
+        }
+
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    public async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = OpenReadConnection();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM checkpoints";
+        await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    static void Run(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.Transaction = transaction;
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+}
