@@ -2,10 +2,10 @@ using Csto.Bodies.Api;
 using Csto.Bodies.Bodies;
 using Csto.Bodies.Operations;
 using Csto.Bodies.ReadModel;
-using Csto.Bodies.Roster;
 using Csto.EventLog.Hosting;
 using Csto.EventLog.Inbox;
 using Csto.EventLog.Projections;
+using Csto.EventLog.Roster;
 using Csto.EventLog.Security;
 
 namespace Csto.Bodies;
@@ -18,7 +18,7 @@ public static class BodiesHost
     {
         builder.AddEventLog(ServiceName);
         builder.Services.AddAccessTable(Csto.Security.AccessTables.Bodies);
-        builder.Services.AddSingleton<IEventHandler, RosterHandler>();
+        builder.Services.AddRoster();
         builder.Services.AddSingleton<IEventHandler, OperationSummaryHandler>();
         builder.Services.AddSingleton<IProjection, BodiesProjection>();
         builder.Services.AddSingleton<BodiesQueries>();

@@ -22,7 +22,6 @@ public static class MembershipHost
         services.AddAccessTable(Csto.Security.AccessTables.Membership);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<MemberLog>();
-        services.AddSingleton<ActRecorder>();
         services.AddSingleton<MembershipQueries>();
         services.AddSingleton<IProjection, MemberStatusProjection>();
         services.AddSingleton<IEventHandler, DecisionAdoptedHandler>();

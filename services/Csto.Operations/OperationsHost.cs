@@ -1,11 +1,11 @@
 using System.Globalization;
 using Csto.EventLog.Hosting;
 using Csto.EventLog.Inbox;
+using Csto.EventLog.Roster;
 using Csto.EventLog.Security;
 using Csto.Operations.Api;
 using Csto.Operations.Operations;
 using Csto.Operations.Outcomes;
-using Csto.Operations.Roster;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -25,9 +25,9 @@ public static class OperationsHost
         var config = builder.Configuration;
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(KgConversion.FromConfiguration(config));
-        services.AddSingleton<OperationStore>();
+        services.AddSingleton<OperationQueries>();
         services.AddSingleton<IEventHandler, DecisionHandler>();
-        services.AddSingleton<IEventHandler, RosterHandler>();
+        services.AddRoster();
         services.AddSingleton(new EndDateCloserOptions
         {
             Enabled = !string.Equals(config["Operations:AutoClose"], "false", StringComparison.OrdinalIgnoreCase),

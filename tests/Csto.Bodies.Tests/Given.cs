@@ -1,12 +1,10 @@
 using Csto.Bodies.Bodies;
 using Csto.Bodies.Drafts;
-using Csto.Bodies.Roster;
 using Csto.Bodies.Sessions;
-using Csto.Bodies.Shared;
 using Csto.Bodies.V1;
 using Csto.Membership.V1;
 using Google.Protobuf;
-using Xunit;
+using Csto.EventLog.Roster;
 
 namespace Csto.Bodies.Tests;
 
@@ -18,28 +16,28 @@ static class Given
     public static DateOnly D(int y, int m, int d) => new(y, m, d);
 
     /// <summary>Six members from 1994-04-20; Uzbekistan back from 2006-06-23; extra acts appended in order.</summary>
-    public static RosterHistory Members(params (string State, MemberStatus Status, DateOnly Date)[] later)
+    public static RosterView Members(params (string State, MemberStatus Status, DateOnly Date)[] later)
     {
         var entries = new List<RosterEntry>();
         foreach (var s in Founders)
         {
-            entries.Add(new(s, 1, D(1992, 5, 15), MemberStatus.Signatory));
-            entries.Add(new(s, 2, D(1994, 4, 20), MemberStatus.Member));
+            entries.Add(new(s, MemberStatus.Signatory, D(1992, 5, 15), 1));
+            entries.Add(new(s, MemberStatus.Member, D(1994, 4, 20), 2));
         }
 
-        entries.Add(new("UZB", 1, D(1992, 5, 15), MemberStatus.Signatory));
-        entries.Add(new("UZB", 2, D(1994, 4, 20), MemberStatus.Member));
-        entries.Add(new("UZB", 3, D(1999, 4, 20), MemberStatus.Withdrawn));
-        entries.Add(new("UZB", 4, D(2006, 6, 23), MemberStatus.Member));
+        entries.Add(new("UZB", MemberStatus.Signatory, D(1992, 5, 15), 1));
+        entries.Add(new("UZB", MemberStatus.Member, D(1994, 4, 20), 2));
+        entries.Add(new("UZB", MemberStatus.Withdrawn, D(1999, 4, 20), 3));
+        entries.Add(new("UZB", MemberStatus.Member, D(2006, 6, 23), 4));
         foreach (var (state, status, date) in later)
         {
-            entries.Add(new(state, entries.Where(e => e.State == state).Select(e => e.SourceVersion).DefaultIfEmpty(0).Max() + 1, date, status));
+            entries.Add(new(state, status, date, entries.Where(e => e.State == state).Select(e => e.SourceVersion).DefaultIfEmpty(0).Max() + 1));
         }
 
-        return new RosterHistory(entries);
+        return new RosterView(entries);
     }
 
-    public static readonly RosterHistory Roster2024 = Members(("UZB", MemberStatus.Suspended, D(2012, 12, 19)), ("ARM", MemberStatus.Frozen, D(2024, 2, 22)));
+    public static readonly RosterView Roster2024 = Members(("UZB", MemberStatus.Suspended, D(2012, 12, 19)), ("ARM", MemberStatus.Frozen, D(2024, 2, 22)));
 
     public static IReadOnlyDictionary<string, BodyInfo> Tree { get; } = ReferenceData.Bodies.Select(BodyInfo.From).ToDictionary(b => b.Id);
 
@@ -63,32 +61,6 @@ static class Given
     }
 
     public static (string, Position)[] All(Position position, params string[] states) => [.. states.Select(s => (s, position))];
-
-    public static T Single<T>(Verdict verdict)
-    {
-        Assert.Null(verdict.Rejection);
-        return Assert.IsType<T>(Assert.Single(verdict.Events));
-    }
-
-    public static T First<T>(Verdict verdict)
-    {
-        Assert.Null(verdict.Rejection);
-        return Assert.IsType<T>(verdict.Events[0]);
-    }
-
-    public static void Refused(string reason, Verdict verdict)
-    {
-        var rule = Assert.IsType<RuleViolation>(verdict.Rejection);
-        Assert.Equal(reason, rule.Reason);
-        Assert.Empty(verdict.Events);
-    }
-
-    public static void Invalid(string field, Verdict verdict)
-    {
-        var violation = Assert.IsType<FieldViolation>(verdict.Rejection);
-        Assert.Equal(field, violation.Field);
-        Assert.Empty(verdict.Events);
-    }
 
     public static CloseDraft Decide => new(CloseAction.Decide, null, "");
 }

@@ -1,6 +1,5 @@
 using Csto.Bodies.Drafts;
 using Csto.Bodies.Operations;
-using Csto.Bodies.Shared;
 using Csto.Bodies.V1;
 using Csto.Common.V1;
 using Csto.Operations.V1;

@@ -1,4 +1,3 @@
-using Csto.Bodies.Shared;
 using Csto.Bodies.V1;
 using Csto.Common.V1;
 using Csto.EventLog;

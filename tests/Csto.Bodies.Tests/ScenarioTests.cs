@@ -1,4 +1,3 @@
-using Csto.Bodies.Shared;
 using Csto.Bodies.V1;
 using Csto.EventLog;
 using Csto.Testing;
@@ -217,7 +216,7 @@ public sealed class ScenarioTests(RabbitMqFixture broker)
 
         // seeding again (a restart) appends nothing
         var head = suite.Log.HeadPosition;
-        await new Csto.Bodies.Bodies.ReferenceDataSeeder(suite.Log).StartAsync(CancellationToken.None);
+        await new Csto.Bodies.Bodies.ReferenceDataSeeder(suite.BodiesHost.Services.GetRequiredService<Csto.EventLog.Commands.CommandPath>()).StartAsync(CancellationToken.None);
         Assert.Equal(head, suite.Log.HeadPosition);
 
         await suite.FeedRosterAsync(D(2006, 12, 31));

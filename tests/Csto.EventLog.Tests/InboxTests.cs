@@ -1,39 +1,27 @@
 using Csto.EventLog;
+using Csto.EventLog.Commands;
 using Csto.EventLog.Inbox;
+using Csto.EventLog.Projections;
 using Csto.EventLog.Relay;
+using Csto.EventLog.Roster;
 using Csto.EventLog.V1;
 using Csto.Membership.V1;
 using Csto.Testing;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 
 namespace Csto.EventLog.Tests;
 
-/// <summary>
-/// A consumer like the services' roster keepers: it records the status of each state from another
-/// service's MemberStatusChanged and ignores a change older than the one it holds.
-/// </summary>
-sealed class RosterHandler(IEventStore store) : IEventHandler
+/// <summary>The roster the production component keeps, read back from the log: the status of each state after all changes.</summary>
+static class RosterState
 {
-    public string Name => "roster";
-
-    public IReadOnlyCollection<string> EventTypes { get; } = ["csto.membership.v1.MemberStatusChanged"];
-
-    public async Task<AppendRequest?> HandleAsync(EventRecord incoming, CancellationToken cancellationToken)
+    public static async Task<Dictionary<string, MemberStatus>> OfAsync(IEventStore store)
     {
-        var change = MemberStatusChanged.Parser.ParseFrom(incoming.Data);
-        var stream = "roster-" + change.State;
-        var history = await store.ReadStreamAsync(stream, 1, cancellationToken);
-        var held = history.Count == 0 ? 0 : MemberStatusChanged.Parser.ParseFrom(history[^1].Data).StreamVersion;
-        return change.StreamVersion <= held
-            ? null // stale or repeated: the state already knows better
-            : new AppendRequest(stream, history.Count, [NewEvent.From(change, EventInbox.CausedBy(incoming, Name))]);
-    }
-
-    public static async Task<Dictionary<string, MemberStatus>> StateAsync(IEventStore store)
-    {
-        var all = await store.ReadAllAsync(1, long.MaxValue, new ReadFilter("roster-"), 100_000);
-        return all.Records.GroupBy(r => r.StreamId).ToDictionary(g => g.Key, g => MemberStatusChanged.Parser.ParseFrom(g.Last().Data).NewStatus);
+        var all = await store.ReadAllAsync(1, long.MaxValue, new ReadFilter(RosterComponent.StreamPrefix), 100_000);
+        var view = new RosterView(Kernel.EventTypes.ParseAll(all.Records).Select(RosterComponent.EntryOf).OfType<RosterEntry>());
+        return view.States.ToDictionary(s => RosterComponent.StreamPrefix + s, s => view.StatusOn(s, DateOnly.MaxValue));
     }
 }
 
@@ -59,14 +47,15 @@ public sealed class InboxTests
     {
         using var dir = new TempDir();
         await using var store = new SqliteEventStore(Path.Combine(dir.Path, "bodies.db"), "bodies");
-        var inbox = new EventInbox(store, [new RosterHandler(store)]);
+        var commands = new CommandPath(store, new ProjectionRunner(store, store, [], NullLogger<ProjectionRunner>.Instance), new HttpContextAccessor());
+        var inbox = new EventInbox(store, commands, [new RosterHandler(store)]);
         foreach (var record in deliveries)
         {
             await inbox.DeliverAsync(record, CancellationToken.None);
         }
 
         var consumers = await store.GetConsumersAsync();
-        return (await RosterHandler.StateAsync(store), consumers.Single().ProcessedCount);
+        return (await RosterState.OfAsync(store), consumers.Single().ProcessedCount);
     }
 
     [Fact]
@@ -95,7 +84,7 @@ public sealed class InboxOverBrokerTests(RabbitMqFixture broker)
     {
         using var dir = new TempDir();
         var url = await broker.NewVirtualHostUrlAsync();
-        await using var bodies = await Events.StartLogHostAsync("bodies", url, dir.Path, b => b.Services.AddSingleton<IEventHandler, RosterHandler>());
+        await using var bodies = await Events.StartLogHostAsync("bodies", url, dir.Path, b => b.Services.AddRoster());
         await using var membership = await Events.StartLogHostAsync("membership", url, dir.Path);
         var source = membership.Services.GetRequiredService<IEventStore>();
         var target = bodies.Services.GetRequiredService<IEventStore>();
@@ -111,7 +100,7 @@ public sealed class InboxOverBrokerTests(RabbitMqFixture broker)
         await Task.Delay(300);
 
         Assert.Equal(3, republished);
-        var state = await RosterHandler.StateAsync(target);
+        var state = await RosterState.OfAsync(target);
         Assert.Equal(MemberStatus.Suspended, state["roster-UZB"]);
         Assert.Equal(MemberStatus.Frozen, state["roster-ARM"]);
         Assert.Equal(headBefore + 1, target.HeadPosition);

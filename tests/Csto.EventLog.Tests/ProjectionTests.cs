@@ -42,7 +42,7 @@ public sealed class ProjectionTests(RabbitMqFixture broker)
         // the runner goes on feeding the swapped-in tables
         await store.AppendAsync(new AppendRequest("operation-new", ExpectedVersion.Any, [Events.Any(0)]));
         await runner.WaitForPositionAsync(3001, CancellationToken.None);
-        Assert.Equal(runner.Hash(runner.Projections.Single(p => p.Name == "streams")), (await client.RebuildProjectionsAsync(new RebuildProjectionsRequest { Names = { "streams" } })).Results.Single().RebuiltHash);
+        Assert.Equal(await runner.HashAsync(runner.Projections.Single(p => p.Name == "streams")), (await client.RebuildProjectionsAsync(new RebuildProjectionsRequest { Names = { "streams" } })).Results.Single().RebuiltHash);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Csto.Testing;
 using Csto.Bodies.V1;
 using Csto.Common.V1;
 using Csto.Operations.Operations;

@@ -3,8 +3,7 @@ using Csto.Common.V1;
 using Csto.Membership.V1;
 using Csto.Operations.Operations;
 using Csto.Operations.Outcomes;
-using Csto.Operations.Roster;
-using Csto.Operations.Shared;
+using Csto.EventLog.Roster;
 using Csto.Operations.V1;
 using Google.Protobuf;
 using Xunit;
@@ -100,29 +99,6 @@ static class Given
         entries.Add(new RosterEntry("UZB", MemberStatus.Member, Day("2006-06-23"), 1));
         var version = 10;
         entries.AddRange(changes.Select(c => new RosterEntry(c.State, c.Status, Day(c.Day), version++)));
-        return RosterView.Of(entries);
-    }
-}
-
-static class Then
-{
-    public static T Single<T>(Decided decided) where T : IMessage
-    {
-        Assert.Null(decided.Violation);
-        return Assert.IsType<T>(Assert.Single(decided.Events));
-    }
-
-    public static void Refused(Decided decided, string reason)
-    {
-        var broken = Assert.IsType<RuleBroken>(decided.Violation);
-        Assert.Equal(reason, broken.Reason);
-        Assert.Empty(decided.Events);
-    }
-
-    public static void Invalid(Decided decided, string field)
-    {
-        var invalid = Assert.IsType<InvalidField>(decided.Violation);
-        Assert.Equal(field, invalid.Field);
-        Assert.Empty(decided.Events);
+        return new RosterView(entries);
     }
 }

@@ -1,3 +1,4 @@
+using Csto.Testing;
 using Csto.Common.V1;
 using Csto.Membership.V1;
 using Csto.Operations.Operations;

@@ -1,3 +1,4 @@
+using Csto.Testing;
 using Csto.Membership.V1;
 using Csto.Operations.Outcomes;
 using Csto.Operations.V1;

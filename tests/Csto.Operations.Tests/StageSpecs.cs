@@ -1,3 +1,4 @@
+using Csto.Testing;
 using Csto.Operations.Stages;
 using Csto.Operations.V1;
 using Xunit;

@@ -5,23 +5,17 @@ using Csto.Bodies.ReadModel;
 using Csto.Bodies.Sessions;
 using Csto.Bodies.Shared;
 using Csto.Bodies.V1;
-using Csto.Common.V1;
 using Csto.EventLog;
 using Csto.EventLog.Api;
-using Csto.EventLog.Security;
-using Csto.EventLog.V1;
-using Google.Protobuf.WellKnownTypes;
-using Google.Rpc;
+using Csto.EventLog.Commands;
+using Csto.EventLog.Roster;
 using Grpc.Core;
 
 namespace Csto.Bodies.Api;
 
-/// <summary>Thin endpoints: parse, load state, call the pure decide function, append, answer from the new state.</summary>
-public sealed class BodiesGrpcService(IEventStore store, BodiesQueries queries) : BodiesService.BodiesServiceBase
+/// <summary>Thin endpoints: parse the request, then one write through the command path or one query.</summary>
+public sealed class BodiesGrpcService(CommandPath commands, BodiesQueries queries) : BodiesService.BodiesServiceBase
 {
-    const int DefaultPageSize = 50;
-    const int MaxPageSize = 500;
-
     public override async Task<GetBodyResponse> GetBody(GetBodyRequest request, ServerCallContext context)
     {
         var body = await BodyAsync(request.Name, "name", context.CancellationToken);
@@ -30,7 +24,7 @@ public sealed class BodiesGrpcService(IEventStore store, BodiesQueries queries) 
 
     public override async Task<ListBodiesResponse> ListBodies(ListBodiesRequest request, ServerCallContext context)
     {
-        var asOf = OptionalDate(request.AsOf, "as_of");
+        var asOf = Dates.Optional(request.AsOf, "as_of");
         var bodies = await queries.BodiesAsync(context.CancellationToken);
         var response = new ListBodiesResponse();
         void Visit(string parent)
@@ -50,20 +44,16 @@ public sealed class BodiesGrpcService(IEventStore store, BodiesQueries queries) 
     {
         var ct = context.CancellationToken;
         var body = await BodyAsync(request.Body, "body", ct);
-        var date = RequiredDate(request.Date, "date");
+        var date = Dates.Required(request.Date, "date");
         var id = NewId(request.SessionId, "session_id", request.RequestId, "session");
-        var ids = new WriteIds(request.RequestId, "ConveneSession|" + id);
-        var (records, existing) = await queries.LoadSessionAsync(id, ct);
-        if (existing is not null)
-        {
-            return ids.IsRetryIn(records) ? new ConveneSessionResponse { Session = Views.ToSession(existing) } : throw AlreadyExists("sessions/" + id);
-        }
-
         var roster = await queries.RosterAsync(ct);
-        var verdict = SessionDecide.Convene(body, roster, new ConveneSession(id, date, request.Place, request.HostState, request.Regular, request.Format, [.. request.Agenda]));
-        await AppendAsync("session-" + id, ExpectedVersion.NoStream, verdict, ids, date, context);
-        var (_, session) = await queries.LoadSessionAsync(id, ct);
-        return new ConveneSessionResponse { Session = Views.ToSession(session!) };
+        var command = new ConveneSession(id, date, request.Place, request.HostState, request.Regular, request.Format, [.. request.Agenda]);
+        var written = await commands.ExecuteAsync(
+            new Command<SessionInfo?>("session-" + id, BodiesQueries.FoldSession, _ => SessionDecide.Convene(body, roster, command))
+            {
+                Scope = "ConveneSession", RequestId = request.RequestId, Expect = StreamExpectation.New, Resource = "sessions/" + id, EffectiveDateOf = _ => date,
+            }, ct);
+        return new ConveneSessionResponse { Session = Views.ToSession(written.State!) };
     }
 
     public override async Task<GetSessionResponse> GetSession(GetSessionRequest request, ServerCallContext context)
@@ -77,23 +67,20 @@ public sealed class BodiesGrpcService(IEventStore store, BodiesQueries queries) 
         var ct = context.CancellationToken;
         var session = await SessionAsync(request.Session, "session", ct);
         var id = NewId(request.DraftId, "draft_id", request.RequestId, "draft");
-        var ids = new WriteIds(request.RequestId, "TableDraft|" + id);
-        var (records, existing) = await queries.LoadDraftAsync(id, ct);
-        if (existing is not null)
-        {
-            return ids.IsRetryIn(records) ? new TableDraftResponse { Draft = Views.ToDraft(existing) } : throw AlreadyExists("drafts/" + id);
-        }
-
         var bodies = await queries.BodiesAsync(ct);
         var roster = await queries.RosterAsync(ct);
-        var verdict = DraftDecide.Table(session, bodies[session.BodyId], bodies, roster, new TableDraft(id, request.Title, request.Payload, request.Procedural, request.EffectiveDate));
-        await AppendAsync("decision-" + id, ExpectedVersion.NoStream, verdict, ids, session.Date, context);
-        return new TableDraftResponse { Draft = Views.ToDraft((await queries.LoadDraftAsync(id, ct)).Draft!) };
+        var command = new TableDraft(id, request.Title, request.Payload, request.Procedural, request.EffectiveDate);
+        var written = await commands.ExecuteAsync(
+            new Command<DraftState?>("decision-" + id, BodiesQueries.FoldDraft, _ => DraftDecide.Table(session, bodies[session.BodyId], bodies, roster, command))
+            {
+                Scope = "TableDraft", RequestId = request.RequestId, Expect = StreamExpectation.New, Resource = "drafts/" + id, EffectiveDateOf = _ => session.Date,
+            }, ct);
+        return new TableDraftResponse { Draft = Views.ToDraft(written.State!) };
     }
 
     public override async Task<GetDraftResponse> GetDraft(GetDraftRequest request, ServerCallContext context)
     {
-        var (_, draft) = await DraftAsync(request.Name, "name", "drafts", context.CancellationToken);
+        var draft = await DraftAsync(request.Name, "name", "drafts", context.CancellationToken);
         return new GetDraftResponse { Draft = Views.ToDraft(draft) };
     }
 
@@ -102,66 +89,44 @@ public sealed class BodiesGrpcService(IEventStore store, BodiesQueries queries) 
         var ct = context.CancellationToken;
         var session = request.Session.Length == 0 ? null : Names.Parse(request.Session, "sessions", "session");
         var body = request.Body.Length == 0 ? null : Names.Parse(request.Body, "bodies", "body");
-        var (after, size) = Page(request.PageToken, request.PageSize);
-        var ids = await queries.DraftIdsAsync(session, body, request.Status, after, size + 1, ct);
+        var size = PageTokens.Size(request.PageSize);
+        var query = $"drafts|{session}|{body}|{(int)request.Status}";
+        var ids = await queries.DraftIdsAsync(session, body, request.Status, After(request.PageToken, query), size + 1, ct);
         var response = new ListDraftsResponse();
         foreach (var (id, _) in ids.Take(size))
         {
-            response.Drafts.Add(Views.ToDraft((await queries.LoadDraftAsync(id, ct)).Draft!));
+            response.Drafts.Add(Views.ToDraft((await queries.LoadDraftAsync(id, ct))!));
         }
 
-        response.NextPageToken = ids.Count > size ? ids[size - 1].Position.ToString(CultureInfo.InvariantCulture) : "";
+        response.NextPageToken = ids.Count > size ? PageTokens.Next(query, ids[size - 1].Position.ToString(CultureInfo.InvariantCulture)) : "";
         return response;
     }
 
-    public override Task<RecordPositionResponse> RecordPosition(RecordPositionRequest request, ServerCallContext context)
+    public override async Task<RecordPositionResponse> RecordPosition(RecordPositionRequest request, ServerCallContext context)
     {
-        return PositionActAsync(request.Draft, request.State, request.RequestId, "RecordPosition", context,
-            (draft, roster) => DraftDecide.RecordPosition(draft, roster, request.State, request.Position),
-            d => new RecordPositionResponse { Draft = d });
+        var draft = await DraftActAsync(request.Draft, "drafts", $"RecordPosition|{request.State}", request.RequestId, context,
+            (d, roster) => DraftDecide.RecordPosition(d, roster, request.State, request.Position), d => d.SessionDate);
+        return new RecordPositionResponse { Draft = Views.ToDraft(draft) };
     }
 
-    public override Task<ChangePositionResponse> ChangePosition(ChangePositionRequest request, ServerCallContext context)
+    public override async Task<ChangePositionResponse> ChangePosition(ChangePositionRequest request, ServerCallContext context)
     {
-        return PositionActAsync(request.Draft, request.State, request.RequestId, "ChangePosition", context,
-            (draft, roster) => DraftDecide.ChangePosition(draft, roster, request.State, request.Position),
-            d => new ChangePositionResponse { Draft = d });
-    }
-
-    async Task<T> PositionActAsync<T>(string draftName, string state, string requestId, string method, ServerCallContext context, Func<DraftState, Roster.RosterHistory, Verdict> decide, Func<Draft, T> respond)
-    {
-        var ct = context.CancellationToken;
-        var (records, draft) = await DraftAsync(draftName, "draft", "drafts", ct);
-        var ids = new WriteIds(requestId, $"{method}|{draft.Id}|{state}");
-        if (!ids.IsRetryIn(records))
-        {
-            var roster = await queries.RosterAsync(ct);
-            await AppendAsync("decision-" + draft.Id, records.Count, decide(draft, roster), ids, draft.SessionDate, context);
-        }
-
-        return respond(Views.ToDraft((await queries.LoadDraftAsync(draft.Id, ct)).Draft!));
+        var draft = await DraftActAsync(request.Draft, "drafts", $"ChangePosition|{request.State}", request.RequestId, context,
+            (d, roster) => DraftDecide.ChangePosition(d, roster, request.State, request.Position), d => d.SessionDate);
+        return new ChangePositionResponse { Draft = Views.ToDraft(draft) };
     }
 
     public override async Task<CloseDraftResponse> CloseDraft(CloseDraftRequest request, ServerCallContext context)
     {
-        var ct = context.CancellationToken;
-        var (records, draft) = await DraftAsync(request.Draft, "draft", "drafts", ct);
-        var ids = new WriteIds(request.RequestId, "CloseDraft|" + draft.Id);
-        if (!ids.IsRetryIn(records))
-        {
-            var bodies = await queries.BodiesAsync(ct);
-            var roster = await queries.RosterAsync(ct);
-            var verdict = DraftDecide.Close(draft, bodies[draft.Tabled.BodyId], bodies, roster, new CloseDraft(request.Action, request.ExpectedCounts, request.Reason));
-            await AppendAsync("decision-" + draft.Id, records.Count, verdict, ids, draft.EffectiveDate, context);
-        }
-
-        var closed = (await queries.LoadDraftAsync(draft.Id, ct)).Draft!;
+        var bodies = await queries.BodiesAsync(context.CancellationToken);
+        var closed = await DraftActAsync(request.Draft, "drafts", "CloseDraft", request.RequestId, context,
+            (d, roster) => DraftDecide.Close(d, bodies[d.Tabled.BodyId], bodies, roster, new CloseDraft(request.Action, request.ExpectedCounts, request.Reason)), d => d.EffectiveDate);
         return new CloseDraftResponse { Draft = Views.ToDraft(closed), Decision = Views.ToDecision(closed) };
     }
 
     public override async Task<GetDecisionResponse> GetDecision(GetDecisionRequest request, ServerCallContext context)
     {
-        var (_, draft) = await DraftAsync(request.Name, "name", "decisions", context.CancellationToken);
+        var draft = await DraftAsync(request.Name, "name", "decisions", context.CancellationToken);
         return new GetDecisionResponse { Decision = Views.ToDecision(draft) ?? throw RpcErrors.NotFound(request.Name, $"{request.Name}: the draft was not adopted ({draft.Status})") };
     }
 
@@ -169,43 +134,32 @@ public sealed class BodiesGrpcService(IEventStore store, BodiesQueries queries) 
     {
         var ct = context.CancellationToken;
         var body = request.Body.Length == 0 ? null : Names.Parse(request.Body, "bodies", "body");
-        var from = OptionalDate(request.FromDate, "from_date");
-        var to = OptionalDate(request.ToDate, "to_date");
-        if (request.BoundState.Length > 0 && !StateCodes.IsValid(request.BoundState))
-        {
-            throw RpcErrors.InvalidArgument("bound_state", "an ISO 3166-1 alpha-3 code is required");
-        }
-
+        var from = Dates.Optional(request.FromDate, "from_date");
+        var to = Dates.Optional(request.ToDate, "to_date");
+        var bound = request.BoundState.Length == 0 ? null : StateCodes.Require(request.BoundState, "bound_state");
         if (!System.Enum.IsDefined(request.Kind))
         {
             throw RpcErrors.InvalidArgument("kind", "unknown kind");
         }
 
-        var (after, size) = Page(request.PageToken, request.PageSize);
-        var ids = await queries.DecisionIdsAsync(body, request.Kind, from, to, request.BoundState.Length == 0 ? null : request.BoundState, after, size + 1, ct);
+        var size = PageTokens.Size(request.PageSize);
+        var query = $"decisions|{body}|{(int)request.Kind}|{from?.ToIso()}|{to?.ToIso()}|{bound}";
+        var ids = await queries.DecisionIdsAsync(body, request.Kind, from, to, bound, After(request.PageToken, query), size + 1, ct);
         var response = new ListDecisionsResponse();
         foreach (var (id, _) in ids.Take(size))
         {
-            response.Decisions.Add(Views.ToDecision((await queries.LoadDraftAsync(id, ct)).Draft!));
+            response.Decisions.Add(Views.ToDecision((await queries.LoadDraftAsync(id, ct))!));
         }
 
-        response.NextPageToken = ids.Count > size ? ids[size - 1].Position.ToString(CultureInfo.InvariantCulture) : "";
+        response.NextPageToken = ids.Count > size ? PageTokens.Next(query, ids[size - 1].Position.ToString(CultureInfo.InvariantCulture)) : "";
         return response;
     }
 
     public override async Task<JoinDecisionResponse> JoinDecision(JoinDecisionRequest request, ServerCallContext context)
     {
-        var ct = context.CancellationToken;
-        var (records, draft) = await DraftAsync(request.Decision, "decision", "decisions", ct);
-        var ids = new WriteIds(request.RequestId, $"JoinDecision|{draft.Id}|{request.State}");
-        if (!ids.IsRetryIn(records))
-        {
-            var roster = await queries.RosterAsync(ct);
-            var verdict = DraftDecide.Join(draft, roster, request.State, request.JoinedOn);
-            await AppendAsync("decision-" + draft.Id, records.Count, verdict, ids, request.JoinedOn.IsValid() ? request.JoinedOn.ToDateOnly() : draft.EffectiveDate, context);
-        }
-
-        return new JoinDecisionResponse { Decision = Views.ToDecision((await queries.LoadDraftAsync(draft.Id, ct)).Draft!) };
+        var joined = await DraftActAsync(request.Decision, "decisions", $"JoinDecision|{request.State}", request.RequestId, context,
+            (d, roster) => DraftDecide.Join(d, roster, request.State, request.JoinedOn), d => request.JoinedOn.IsValid() ? request.JoinedOn.ToDateOnly() : d.EffectiveDate);
+        return new JoinDecisionResponse { Decision = Views.ToDecision(joined) };
     }
 
     public override async Task<GetChairResponse> GetChair(GetChairRequest request, ServerCallContext context)
@@ -213,7 +167,7 @@ public sealed class BodiesGrpcService(IEventStore store, BodiesQueries queries) 
         var ct = context.CancellationToken;
         // The chair of the CSC also chairs the statutory bodies: one rotation (domain.md, "Chairmanship in practice").
         _ = await BodyAsync(request.Body.Length == 0 ? "bodies/" + SessionDecide.Council : request.Body, "body", ct);
-        var asOf = RequiredDate(request.AsOf, "as_of");
+        var asOf = Dates.Required(request.AsOf, "as_of");
         var chair = Posts.Posts.ChairOn(await queries.ChairFactsAsync(SessionDecide.Council, ct), asOf)
             ?? throw RpcErrors.NotFound("chairs/" + SessionDecide.Council, $"no chair recorded on {asOf.ToIso()}");
         return new GetChairResponse { State = chair.State, Since = chair.FromDate, Basis = chair.Basis, Session = chair.Session, Decision = chair.Decision };
@@ -221,36 +175,25 @@ public sealed class BodiesGrpcService(IEventStore store, BodiesQueries queries) 
 
     public override async Task<GetSecretaryGeneralResponse> GetSecretaryGeneral(GetSecretaryGeneralRequest request, ServerCallContext context)
     {
-        var asOf = RequiredDate(request.AsOf, "as_of");
+        var asOf = Dates.Required(request.AsOf, "as_of");
         var appointment = Posts.Posts.SecretaryGeneralOn(await queries.AppointmentsAsync(context.CancellationToken), asOf)
             ?? throw RpcErrors.NotFound("secretaryGeneral", $"no Secretary General appointed for {asOf.ToIso()}");
         return new GetSecretaryGeneralResponse { Appointment = appointment };
     }
 
-    async Task AppendAsync(string stream, long expectedVersion, Verdict verdict, WriteIds ids, DateOnly effective, ServerCallContext context)
+    /// <summary>An act on an existing draft or decision ("decision-{id}"), decided against the roster.</summary>
+    async Task<DraftState> DraftActAsync(string name, string collection, string scope, string requestId, ServerCallContext context,
+        Func<DraftState, RosterView, Verdict> decide, Func<DraftState, DateOnly> effective)
     {
-        if (verdict.Rejection is { } rejection)
-        {
-            throw rejection switch
+        var ct = context.CancellationToken;
+        var draft = await DraftAsync(name, collection == "drafts" ? "draft" : "decision", collection, ct);
+        var roster = await queries.RosterAsync(ct);
+        var written = await commands.ExecuteAsync(
+            new Command<DraftState?>("decision-" + draft.Id, BodiesQueries.FoldDraft, d => decide(d!, roster))
             {
-                FieldViolation f => RpcErrors.InvalidArgument(f.Field, f.Description),
-                RuleViolation r => RpcErrors.FailedPrecondition(r.Reason, r.Description),
-                _ => new RpcException(new Grpc.Core.Status(StatusCode.Internal, rejection.Description)),
-            };
-        }
-
-        var correlation = context.RequestHeaders.GetValue("x-correlation-id");
-        var metadata = new EventMetadata
-        {
-            CorrelationId = string.IsNullOrEmpty(correlation) ? ids.RequestId ?? Guid.NewGuid().ToString() : correlation,
-            CausationId = ids.RequestId ?? "",
-            Actor = Actors.Of(context),
-            Traceparent = context.RequestHeaders.GetValue("traceparent") ?? "",
-            EffectiveTime = Dates.ToEffectiveTime(effective),
-        };
-        var events = verdict.Events.Select((e, i) => NewEvent.From(e, metadata, ids.EventId(i))).ToList();
-        var result = await store.AppendAsync(new AppendRequest(stream, expectedVersion, events), context.CancellationToken);
-        await queries.CatchUpAsync(result.LastPosition, context.CancellationToken);
+                Scope = scope, RequestId = requestId, Expect = StreamExpectation.Existing, Resource = name, EffectiveDateOf = _ => effective(draft),
+            }, ct);
+        return written.State!;
     }
 
     async Task<BodyInfo> BodyAsync(string name, string field, CancellationToken ct)
@@ -260,59 +203,27 @@ public sealed class BodiesGrpcService(IEventStore store, BodiesQueries queries) 
         return bodies.TryGetValue(id, out var body) ? body : throw RpcErrors.NotFound(name, $"unknown body {name}");
     }
 
-    async Task<SessionInfo> SessionAsync(string name, string field, CancellationToken ct)
-    {
-        var id = Names.Parse(name, "sessions", field);
-        var (_, session) = await queries.LoadSessionAsync(id, ct);
-        return session ?? throw RpcErrors.NotFound(name, $"unknown session {name}");
-    }
+    async Task<SessionInfo> SessionAsync(string name, string field, CancellationToken ct) =>
+        await queries.LoadSessionAsync(Names.Parse(name, "sessions", field), ct) ?? throw RpcErrors.NotFound(name, $"unknown session {name}");
 
-    async Task<(IReadOnlyList<EventRecord> Records, DraftState Draft)> DraftAsync(string name, string field, string collection, CancellationToken ct)
-    {
-        var id = Names.Parse(name, collection, field);
-        var (records, draft) = await queries.LoadDraftAsync(id, ct);
-        return draft is null ? throw RpcErrors.NotFound(name, $"unknown {collection[..^1]} {name}") : (records, draft);
-    }
+    async Task<DraftState> DraftAsync(string name, string field, string collection, CancellationToken ct) =>
+        await queries.LoadDraftAsync(Names.Parse(name, collection, field), ct) ?? throw RpcErrors.NotFound(name, $"unknown {collection[..^1]} {name}");
 
     static string NewId(string requested, string field, string requestId, string kind)
     {
         if (requested.Length > 0)
         {
-            return StateCodes.IsValidId(requested) ? requested : throw RpcErrors.InvalidArgument(field, "lower-case letters, digits and '-', up to 63");
+            return Ids.IsValidId(requested) ? requested : throw RpcErrors.InvalidArgument(field, "lower-case letters, digits and '-', up to 63");
         }
 
         return requestId.Length > 0 ? EventIds.FromName("bodies", $"{kind}|{requestId}").Replace("-", "", StringComparison.Ordinal)[..16] : Ids.NewId();
     }
 
-    static DateOnly RequiredDate(Date? date, string field) =>
-        date.IsValid() ? date!.ToDateOnly() : throw RpcErrors.InvalidArgument(field, "a valid date is required");
-
-    static DateOnly? OptionalDate(Date? date, string field) =>
-        date is null ? null : RequiredDate(date, field);
-
-    static (long After, int Size) Page(string token, int pageSize)
+    static long After(string token, string query)
     {
-        if (pageSize < 0)
-        {
-            throw RpcErrors.InvalidArgument("page_size", "must not be negative");
-        }
-
-        long after = 0;
-        if (token.Length > 0 && (!long.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out after) || after < 0))
-        {
-            throw RpcErrors.InvalidArgument("page_token", "not a token from a previous response");
-        }
-
-        return (after, pageSize == 0 ? DefaultPageSize : Math.Min(pageSize, MaxPageSize));
+        var after = PageTokens.After(token, query);
+        return after.Length == 0 ? 0 : long.Parse(after, CultureInfo.InvariantCulture);
     }
-
-    static RpcException AlreadyExists(string resource) =>
-        new Google.Rpc.Status
-        {
-            Code = (int)Code.AlreadyExists,
-            Message = $"{resource} exists already; a retry must repeat the request_id",
-            Details = { Any.Pack(new ErrorInfo { Reason = "ALREADY_EXISTS", Domain = RpcErrors.Domain, Metadata = { ["resource"] = resource } }) },
-        }.ToRpcException();
 }
 
 public static class Names

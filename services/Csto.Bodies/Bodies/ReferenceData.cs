@@ -1,7 +1,6 @@
-using Csto.Bodies.Shared;
 using Csto.Bodies.V1;
 using Csto.Common.V1;
-using Csto.EventLog;
+using Csto.EventLog.Commands;
 using Csto.EventLog.V1;
 
 namespace Csto.Bodies.Bodies;
@@ -45,26 +44,25 @@ public static class ReferenceData
         Cause = new Cause { TreatyAct = act },
     };
 
-    public static IEnumerable<AppendRequest> SeedAppends() => Bodies.Select(b => new AppendRequest(
-        "body-" + b.BodyId,
-        ExpectedVersion.Any,
-        [NewEvent.From(b, new EventMetadata
+    /// <summary>The seed of one body: established once (a stream that has its event already is left alone).</summary>
+    public static Command<int> Seed(BodyEstablished body) =>
+        new("body-" + body.BodyId, records => records.Count, count => count > 0 ? Verdict.Nothing : Verdict.Accept(body))
         {
-            CorrelationId = "seed",
-            CausationId = "reference-data",
-            Actor = new Actor { Subject = "bodies:reference-data", Role = "system" },
-            EffectiveTime = Dates.ToEffectiveTime(b.FoundedOn.ToDateOnly()),
-        }, EventIds.FromName("bodies", $"seed|body|{b.BodyId}|{Version}"))]));
+            EffectiveDate = body.FoundedOn.ToDateOnly(),
+        };
+
+    public static string SeedKey(BodyEstablished body) => $"seed|body|{body.BodyId}|{Version}";
 }
 
 /// <summary>Appends the reference data before the service takes requests; the deterministic ids make it idempotent.</summary>
-public sealed class ReferenceDataSeeder(IEventStore store) : IHostedService
+public sealed class ReferenceDataSeeder(CommandPath commands) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var append in ReferenceData.SeedAppends())
+        foreach (var body in ReferenceData.Bodies)
         {
-            await store.AppendAsync(append, cancellationToken);
+            var metadata = new EventMetadata { CorrelationId = "seed", CausationId = "reference-data", Actor = new Actor { Subject = "bodies:reference-data", Role = "system" } };
+            await commands.ExecuteSystemAsync(ReferenceData.Seed(body), ReferenceData.SeedKey(body), metadata, cancellationToken);
         }
     }
 

@@ -19,7 +19,7 @@ public static class OperationReports
 
     /// <summary>The id of the decision a summary names, or null when the name is not "decisions/{id}".</summary>
     public static string? DecisionId(string? name) =>
-        name is not null && name.StartsWith(DecisionPrefix, StringComparison.Ordinal) && Shared.StateCodes.IsValidId(name[DecisionPrefix.Length..])
+        name is not null && name.StartsWith(DecisionPrefix, StringComparison.Ordinal) && Shared.Ids.IsValidId(name[DecisionPrefix.Length..])
             ? name[DecisionPrefix.Length..]
             : null;
 

@@ -1,6 +1,6 @@
 using Csto.Bodies.Drafts;
-using Csto.Bodies.Shared;
-using Csto.EventLog;
+using Csto.Bodies.ReadModel;
+using Csto.EventLog.Commands;
 using Csto.EventLog.Inbox;
 using Csto.EventLog.V1;
 using Csto.Operations.V1;
@@ -12,13 +12,13 @@ namespace Csto.Bodies.Operations;
 /// operation (stream "decision-{id}"), caused by the summary's event so that a trace goes from the decision to the
 /// totals. A summary naming a decision this log does not hold is dropped (marked processed, never retried).
 /// </summary>
-public sealed class OperationSummaryHandler(IEventStore store) : IEventHandler
+public sealed class OperationSummaryHandler : IEventHandler
 {
     public string Name => "bodies-operation-reports";
 
     public IReadOnlyCollection<string> EventTypes { get; } = [OperationSummaryPublished.Descriptor.FullName];
 
-    public async Task<AppendRequest?> HandleAsync(EventRecord incoming, CancellationToken cancellationToken)
+    public ICommand? Handle(EventRecord incoming)
     {
         var summary = OperationSummaryPublished.Parser.ParseFrom(incoming.Data);
         if (OperationReports.DecisionId(summary.Decision) is not { } id)
@@ -26,21 +26,11 @@ public sealed class OperationSummaryHandler(IEventStore store) : IEventHandler
             return null;
         }
 
-        var stream = "decision-" + id;
-        var history = await store.ReadStreamAsync(stream, 1, cancellationToken);
-        var attached = OperationReports.Attach(DraftState.Fold(Shared.EventTypes.ParseAll(history)), summary, new SummarySource(incoming.EventId, incoming.StreamVersion));
-        if (attached is null)
+        var source = new SummarySource(incoming.EventId, incoming.StreamVersion);
+        return new Command<DraftState?>("decision-" + id, BodiesQueries.FoldDraft,
+            decision => OperationReports.Attach(decision, summary, source) is { } attached ? Verdict.Accept(attached) : Verdict.Nothing)
         {
-            return null;
-        }
-
-        var metadata = EventInbox.CausedBy(incoming, Name);
-        if (attached.AsOf.IsValid())
-        {
-            metadata.EffectiveTime = Dates.ToEffectiveTime(attached.AsOf.ToDateOnly());
-        }
-
-        var eventId = EventIds.FromName("bodies", $"operation-report|{incoming.SourceService}|{incoming.EventId}");
-        return new AppendRequest(stream, history.Count, [NewEvent.From(attached, metadata, eventId)]);
+            EffectiveDateOf = e => e is Csto.Bodies.V1.OperationReportAttached { AsOf: { IsCalendarDate: true } asOf } ? asOf.ToDateOnly() : null,
+        };
     }
 }

@@ -1,5 +1,4 @@
 using Csto.Bodies.Bodies;
-using Csto.Bodies.Shared;
 using Csto.Bodies.V1;
 using Csto.EventLog.Projections;
 using Csto.EventLog.V1;
@@ -7,7 +6,7 @@ using Google.Protobuf;
 
 namespace Csto.Bodies.ReadModel;
 
-/// <summary>Indexes for queries and lists: the body tree, the roster, posts, drafts and decisions. Streams stay the source of an entity's details.</summary>
+/// <summary>Indexes for queries and lists: the body tree, posts, drafts and decisions. Streams stay the source of an entity's details.</summary>
 public sealed class BodiesProjection : IProjection
 {
     public string Name => "bodies";
@@ -15,7 +14,6 @@ public sealed class BodiesProjection : IProjection
     public IReadOnlyList<ProjectionTable> Tables { get; } =
     [
         new("proj_bodies_body", "body_id TEXT PRIMARY KEY, parent_id TEXT NOT NULL, founded_on TEXT NOT NULL, position INTEGER NOT NULL, data BLOB NOT NULL"),
-        new("proj_bodies_roster", "state TEXT NOT NULL, source_version INTEGER NOT NULL, effective_date TEXT NOT NULL, status INTEGER NOT NULL, PRIMARY KEY(state, source_version)"),
         new("proj_bodies_chair", "position INTEGER PRIMARY KEY, body_id TEXT NOT NULL, from_date TEXT NOT NULL, data BLOB NOT NULL"),
         new("proj_bodies_secretary_general", "position INTEGER PRIMARY KEY, term_start TEXT NOT NULL, term_end TEXT NOT NULL, data BLOB NOT NULL"),
         new("proj_bodies_draft", "draft_id TEXT PRIMARY KEY, session_id TEXT NOT NULL, body_id TEXT NOT NULL, status INTEGER NOT NULL, position INTEGER NOT NULL", "session_id", "body_id"),
@@ -25,27 +23,23 @@ public sealed class BodiesProjection : IProjection
 
     public void Apply(EventRecord record, ProjectionWriter writer)
     {
-        switch (EventTypes.Parse(record))
+        switch (Kernel.EventTypes.Parse(record))
         {
             case BodyEstablished b:
-                writer.Execute("proj_bodies_body", "INSERT OR IGNORE INTO {t}(body_id, parent_id, founded_on, position, data) VALUES ($id, $p, $f, $pos, $d)",
-                    ("$id", b.BodyId), ("$p", b.ParentBodyId), ("$f", b.FoundedOn.ToDateOnly().ToIso()), ("$pos", record.Position), ("$d", b.ToByteArray()));
-                break;
-            case RosterStatusObserved r:
-                writer.Execute("proj_bodies_roster", "INSERT OR IGNORE INTO {t}(state, source_version, effective_date, status) VALUES ($s, $v, $e, $st)",
-                    ("$s", r.State), ("$v", r.SourceStreamVersion), ("$e", r.EffectiveDate.ToDateOnly().ToIso()), ("$st", (int)r.NewStatus));
+                writer.Execute("proj_bodies_body", "INSERT INTO {t}(body_id, parent_id, founded_on, position, data) VALUES (@id, @p, @f, @pos, @d) ON CONFLICT DO NOTHING",
+                    ("@id", b.BodyId), ("@p", b.ParentBodyId), ("@f", b.FoundedOn.ToDateOnly().ToIso()), ("@pos", record.Position), ("@d", b.ToByteArray()));
                 break;
             case ChairAssumed c:
-                writer.Execute("proj_bodies_chair", "INSERT OR IGNORE INTO {t}(position, body_id, from_date, data) VALUES ($pos, $b, $f, $d)",
-                    ("$pos", record.Position), ("$b", c.BodyId), ("$f", c.FromDate.ToDateOnly().ToIso()), ("$d", c.ToByteArray()));
+                writer.Execute("proj_bodies_chair", "INSERT INTO {t}(position, body_id, from_date, data) VALUES (@pos, @b, @f, @d) ON CONFLICT DO NOTHING",
+                    ("@pos", record.Position), ("@b", c.BodyId), ("@f", c.FromDate.ToDateOnly().ToIso()), ("@d", c.ToByteArray()));
                 break;
             case SecretaryGeneralAppointed a:
-                writer.Execute("proj_bodies_secretary_general", "INSERT OR IGNORE INTO {t}(position, term_start, term_end, data) VALUES ($pos, $s, $e, $d)",
-                    ("$pos", record.Position), ("$s", a.TermStart.ToDateOnly().ToIso()), ("$e", a.TermEnd.ToDateOnly().ToIso()), ("$d", a.ToByteArray()));
+                writer.Execute("proj_bodies_secretary_general", "INSERT INTO {t}(position, term_start, term_end, data) VALUES (@pos, @s, @e, @d) ON CONFLICT DO NOTHING",
+                    ("@pos", record.Position), ("@s", a.TermStart.ToDateOnly().ToIso()), ("@e", a.TermEnd.ToDateOnly().ToIso()), ("@d", a.ToByteArray()));
                 break;
             case DraftTabled t:
-                writer.Execute("proj_bodies_draft", "INSERT OR IGNORE INTO {t}(draft_id, session_id, body_id, status, position) VALUES ($id, $s, $b, $st, $pos)",
-                    ("$id", Tail(t.Draft)), ("$s", Tail(t.Session)), ("$b", t.BodyId), ("$st", (int)DraftStatus.Open), ("$pos", record.Position));
+                writer.Execute("proj_bodies_draft", "INSERT INTO {t}(draft_id, session_id, body_id, status, position) VALUES (@id, @s, @b, @st, @pos) ON CONFLICT DO NOTHING",
+                    ("@id", Tail(t.Draft)), ("@s", Tail(t.Session)), ("@b", t.BodyId), ("@st", (int)DraftStatus.Open), ("@pos", record.Position));
                 break;
             case DecisionReturned r:
                 SetStatus(writer, r.Draft, DraftStatus.Returned);
@@ -55,8 +49,8 @@ public sealed class BodiesProjection : IProjection
                 break;
             case DecisionAdopted a:
                 SetStatus(writer, a.Draft.Length > 0 ? a.Draft : a.Decision, DraftStatus.Adopted);
-                writer.Execute("proj_bodies_decision", "INSERT OR IGNORE INTO {t}(decision_id, body_id, kind, effective_date, position) VALUES ($id, $b, $k, $e, $pos)",
-                    ("$id", Tail(a.Decision)), ("$b", a.BodyId), ("$k", (int)DecisionKinds.Of(a.Payload)), ("$e", a.EffectiveDate.ToDateOnly().ToIso()), ("$pos", record.Position));
+                writer.Execute("proj_bodies_decision", "INSERT INTO {t}(decision_id, body_id, kind, effective_date, position) VALUES (@id, @b, @k, @e, @pos) ON CONFLICT DO NOTHING",
+                    ("@id", Tail(a.Decision)), ("@b", a.BodyId), ("@k", (int)DecisionKinds.Of(a.Payload)), ("@e", a.EffectiveDate.ToDateOnly().ToIso()), ("@pos", record.Position));
                 foreach (var state in a.BoundStates)
                 {
                     Bind(writer, a.Decision, state);
@@ -70,10 +64,10 @@ public sealed class BodiesProjection : IProjection
     }
 
     static void SetStatus(ProjectionWriter writer, string draft, DraftStatus status) =>
-        writer.Execute("proj_bodies_draft", "UPDATE {t} SET status = $st WHERE draft_id = $id", ("$st", (int)status), ("$id", Tail(draft)));
+        writer.Execute("proj_bodies_draft", "UPDATE {t} SET status = @st WHERE draft_id = @id", ("@st", (int)status), ("@id", Tail(draft)));
 
     static void Bind(ProjectionWriter writer, string decision, string state) =>
-        writer.Execute("proj_bodies_decision_bound", "INSERT OR IGNORE INTO {t}(decision_id, state) VALUES ($id, $s)", ("$id", Tail(decision)), ("$s", state));
+        writer.Execute("proj_bodies_decision_bound", "INSERT INTO {t}(decision_id, state) VALUES (@id, @s) ON CONFLICT DO NOTHING", ("@id", Tail(decision)), ("@s", state));
 
     static string Tail(string name) => name[(name.IndexOf('/', StringComparison.Ordinal) + 1)..];
 }

@@ -1,6 +1,5 @@
 using Csto.Bodies.Bodies;
-using Csto.Bodies.Roster;
-using Csto.Bodies.Shared;
+using Csto.EventLog.Roster;
 using Csto.Bodies.V1;
 using Google.Protobuf;
 
@@ -23,16 +22,16 @@ public static class SessionDecide
     /// <summary>The body whose regular sessions pass the chairmanship (Charter Article 13).</summary>
     public const string Council = "csc";
 
-    public static Verdict Convene(BodyInfo body, RosterHistory roster, ConveneSession command)
+    public static Verdict Convene(BodyInfo body, RosterView roster, ConveneSession command)
     {
-        if (!StateCodes.IsValid(command.HostState))
+        if (StateCodes.Problem(command.HostState, "host_state") is { } badHost)
         {
-            return Verdict.Field("host_state", "an ISO 3166-1 alpha-3 code is required, e.g. RUS");
+            return badHost;
         }
 
         if (string.IsNullOrWhiteSpace(command.Place))
         {
-            return Verdict.Field("place", "the place of the session is required");
+            return Verdict.Invalid("place", "the place of the session is required");
         }
 
         if (command.Date < body.FoundedOn)

@@ -1,24 +1,15 @@
-using Csto.EventLog;
-using Csto.EventLog.V1;
+using System.Text.RegularExpressions;
 
 namespace Csto.Bodies.Shared;
 
-/// <summary>Short random ids for resources created without a request_id; event ids come from <see cref="EventIds"/>.</summary>
-public static class Ids
+/// <summary>Ids of the bodies' resources (sessions, drafts, bodies): lower-case letters, digits and '-'.</summary>
+public static partial class Ids
 {
+    /// <summary>A short random id for a resource created without a request_id.</summary>
     public static string NewId() => Guid.NewGuid().ToString("N")[..16];
-}
 
-/// <summary>The event ids of one write: derived from its request_id when given, random otherwise.</summary>
-public sealed class WriteIds(string? requestId, string scope)
-{
-    public bool HasRequestId => !string.IsNullOrEmpty(requestId);
+    public static bool IsValidId(string? id) => id is not null && IdPattern().IsMatch(id);
 
-    public string? RequestId => HasRequestId ? requestId : null;
-
-    public string EventId(int index) => HasRequestId ? EventIds.FromName("bodies", $"{scope}|{requestId}|{index}") : Guid.NewGuid().ToString();
-
-    /// <summary>True when the stream already holds this request's first event: the call is a retry.</summary>
-    public bool IsRetryIn(IEnumerable<EventRecord> records) =>
-        HasRequestId && records.Any(r => string.Equals(r.EventId, EventId(0), StringComparison.Ordinal));
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,62}$")]
+    private static partial Regex IdPattern();
 }

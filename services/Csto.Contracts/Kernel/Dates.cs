@@ -22,6 +22,16 @@ public static class Dates
         : date.IsCalendarDate ? null
         : new InvalidField(field, $"{date.ToIso()} is not a calendar date");
 
+    /// <summary>The day, when the date is set and a calendar date.</summary>
+    public static bool TryGet(Date? date, out DateOnly day)
+    {
+        day = date is { IsCalendarDate: true } ? date.ToDateOnly() : default;
+        return date is { IsCalendarDate: true };
+    }
+
+    /// <summary>Set and a calendar date.</summary>
+    public static bool IsValid(this Date? date) => date is { IsCalendarDate: true };
+
     public static Date ToProto(this DateOnly day) => Date.From(day);
 
     public static Date? ToProto(this DateOnly? day) => day is { } d ? Date.From(d) : null;

@@ -26,4 +26,20 @@ public static class EventTypes
         message?.Descriptor.FindFieldByName("effective_date")?.Accessor.GetValue(message) is Common.V1.Date { IsCalendarDate: true } date
             ? date.ToDateOnly()
             : null;
+
+    /// <summary>A record's data for humans: the message as protobuf JSON, or what is known of it.</summary>
+    public static string Describe(string type, ByteString data)
+    {
+        try
+        {
+            return Parse(type, data) is { } message ? JsonFormatter.Default.Format(message) : $"({data?.Length ?? 0} bytes)";
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return $"(undecodable, {data?.Length ?? 0} bytes)";
+        }
+    }
+
+    /// <summary>"csto.bodies.v1.DecisionAdopted" → "DecisionAdopted".</summary>
+    public static string Short(string type) => type[(type.LastIndexOf('.') + 1)..];
 }

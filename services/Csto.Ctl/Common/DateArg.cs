@@ -1,4 +1,3 @@
-using System.Globalization;
 using Csto.Common.V1;
 
 namespace Csto.Ctl.Common;
@@ -13,14 +12,14 @@ public static class DateArg
             return From(DateOnly.FromDateTime(DateTime.UtcNow));
         }
 
-        return DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)
-            ? From(d)
+        return Dates.ParseIso(text) is { } day
+            ? Date.From(day)
             : throw new CtlException(ExitCodes.Usage, $"{option}: '{text}' is not a date (YYYY-MM-DD)");
     }
 
-    public static Date From(DateOnly d) => new() { Year = d.Year, Month = d.Month, Day = d.Day };
+    public static Date From(DateOnly d) => Date.From(d);
 
-    public static string Format(Date? d) => d is null || d.Year == 0 ? "" : $"{d.Year:0000}-{d.Month:00}-{d.Day:00}";
+    public static string Format(Date? d) => d is null || d.Year == 0 ? "" : d.ToIso();
 
     public static string Cause(Cause? c) => c?.KindCase switch
     {

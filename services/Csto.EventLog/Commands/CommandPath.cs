@@ -34,7 +34,18 @@ public sealed class CommandPath(IEventStore store, ProjectionRunner projections,
 
         var derived = requestId.Length > 0;
         var key = derived ? $"{command.Scope}|{command.Stream}|{requestId}" : Guid.NewGuid().ToString();
-        return RunAsync(command, new WriteContext(key, ApiMetadata(requestId), null, derived), cancellationToken);
+        return RunAsync(command, new WriteContext(key, ApiMetadata(requestId), null, derived, ReadYourWrite: true), cancellationToken);
+    }
+
+    /// <summary>
+    /// A write of the service itself (reference data, a timer): event ids derived from <paramref name="key"/>, so a repeated
+    /// run is a no-op; <paramref name="metadata"/> names the system actor, correlation and causation.
+    /// </summary>
+    public Task<Written<TState>> ExecuteSystemAsync<TState>(Command<TState> command, string key, EventMetadata metadata, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(metadata);
+        return RunAsync(command, new WriteContext(key, metadata, null, Derived: true, ReadYourWrite: false), cancellationToken);
     }
 
     /// <summary>A consumer's write for <paramref name="incoming"/>: ids derived from it, caused by it, in one transaction with the inbox entry.</summary>
@@ -42,7 +53,7 @@ public sealed class CommandPath(IEventStore store, ProjectionRunner projections,
     {
         ArgumentNullException.ThrowIfNull(incoming);
         var inbox = new InboxEntry(consumer, SourceId(incoming), incoming.SourceService, incoming.Position);
-        var context = new WriteContext($"{consumer}|{inbox.SourceEventId}", CausedBy(incoming, consumer), inbox, Derived: true);
+        var context = new WriteContext($"{consumer}|{inbox.SourceEventId}", CausedBy(incoming, consumer), inbox, Derived: true, ReadYourWrite: false);
         if (command is null)
         {
             await MarkProcessedAsync(inbox, cancellationToken).ConfigureAwait(false);
@@ -183,7 +194,7 @@ public sealed class CommandPath(IEventStore store, ProjectionRunner projections,
 
     /// <summary>An API caller reads its own write: queries answer from projections that have caught up with it.</summary>
     Task ReadYourWriteAsync(WriteContext context, long position, CancellationToken cancellationToken) =>
-        context.Inbox is null ? projections.WaitForPositionAsync(position, cancellationToken) : Task.CompletedTask;
+        context.ReadYourWrite ? projections.WaitForPositionAsync(position, cancellationToken) : Task.CompletedTask;
 
     Task MarkProcessedAsync(InboxEntry inbox, CancellationToken cancellationToken) =>
         store.AppendAsync(new AppendRequest("$inbox-" + inbox.Consumer, ExpectedVersion.Any, [], inbox), cancellationToken);

@@ -14,21 +14,21 @@ public static class MemberStateView
             State = state.Party,
             Kind = Parties.KindOf(state.Party),
             Status = state.StatusOn(asOf),
-            AsOf = ProtoDates.ToProto(asOf),
+            AsOf = asOf.ToProto(),
             Version = state.Version,
         };
         if (state.ChangeOn(asOf) is { } change)
         {
-            view.StatusSince = ProtoDates.ToProto(change.From);
+            view.StatusSince = change.From.ToProto();
         }
 
         for (var i = 0; i < state.Changes.Count; i++)
         {
             var c = state.Changes[i];
-            var period = new StatusPeriod { Status = c.Status, FromDate = ProtoDates.ToProto(c.From), Cause = c.Cause };
+            var period = new StatusPeriod { Status = c.Status, FromDate = c.From.ToProto(), Cause = c.Cause };
             if (i + 1 < state.Changes.Count)
             {
-                period.ToDate = ProtoDates.ToProto(state.Changes[i + 1].From);
+                period.ToDate = state.Changes[i + 1].From.ToProto();
             }
 
             view.Periods.Add(period);
@@ -56,7 +56,7 @@ public static class MemberStateView
 
         if (state.WithdrawalTakesEffectOn is { } pending && pending > asOf)
         {
-            view.PendingWithdrawalTakesEffectOn = ProtoDates.ToProto(pending);
+            view.PendingWithdrawalTakesEffectOn = pending.ToProto();
         }
 
         view.ReceivedDecisions.AddRange(state.Decisions.Keys.Order(StringComparer.Ordinal));

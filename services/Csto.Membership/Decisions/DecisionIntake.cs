@@ -24,9 +24,7 @@ public static class DecisionIntake
         }
 
         // the date the decision names for the act, else the decision's effective date, else its session date
-        var date = ProtoDates.Parse(named, "effective_date", out _)
-                   ?? ProtoDates.Parse(adopted.EffectiveDate, "effective_date", out _)
-                   ?? ProtoDates.Parse(adopted.SessionDate, "session_date", out _);
+        var date = new[] { named, adopted.EffectiveDate, adopted.SessionDate }.FirstOrDefault(d => d is { IsCalendarDate: true })?.ToDateOnly();
         return date is { } day ? new ReceivedDecision(adopted.Decision, act, day, grounds) : null;
     }
 }

@@ -1,4 +1,5 @@
 using Csto.Common.V1;
+using Csto.Kernel;
 using Csto.Membership.V1;
 using Google.Protobuf;
 
@@ -16,17 +17,25 @@ public static class MemberDecider
     /// <summary>The Treaty entered into force; its terms run five years from this date.</summary>
     public static readonly DateOnly TreatyInForce = new(1994, 4, 20);
 
-    public static DecideResult Decide(PartyState state, MemberCommand command)
+    /// <summary>The events of the act, or why not (a rule's refusal names the party in ErrorInfo.metadata["state"]).</summary>
+    public static Verdict Decide(PartyState state, MemberCommand command)
     {
-        var organizationAllowed = command.Act is MemberAct.ObserverGranted or MemberAct.ObserverEnded or MemberAct.PartnerGranted or MemberAct.PartnerEnded;
-        if (Parties.Problem(command.Party, organizationAllowed) is { } partyProblem)
+        var verdict = DecideAct(state, command);
+        return verdict.Violation is RuleBroken { Metadata: null } rule
+            ? Verdict.Of(rule with { Metadata = new Dictionary<string, string>(StringComparer.Ordinal) { ["state"] = command.Party } })
+            : verdict;
+    }
+
+    static Verdict DecideAct(PartyState state, MemberCommand command)
+    {
+        if (Parties.Problem(command.Party, "state", Parties.OrganizationMayBe(command.Act)) is { } partyProblem)
         {
-            return DecideResult.Reject(RuleViolation.Invalid("state", partyProblem));
+            return partyProblem;
         }
 
         if (CauseProblem(command.Cause) is { } causeProblem)
         {
-            return DecideResult.Reject(causeProblem);
+            return causeProblem;
         }
 
         var cause = command.Cause!;
@@ -35,29 +44,29 @@ public static class MemberDecider
         if (decision is not null && state.AppliedDecisions.Contains(decision) && (seen is null || ActOf(seen.Act) == command.Act))
         {
             // the act this decision asks for is already recorded (by the consumer or an earlier call)
-            return DecideResult.AlreadyRecorded;
+            return Verdict.Nothing;
         }
 
         var date = command.EffectiveDate ?? seen?.EffectiveDate;
         if (date is not { } day)
         {
-            return DecideResult.Reject(RuleViolation.Invalid("effective_date", "required"));
+            return Verdict.Invalid("effective_date", "required");
         }
 
         if (day < TreatySigned)
         {
-            return DecideResult.Reject(RuleViolation.Invalid("effective_date", $"{day:yyyy-MM-dd} is before the Collective Security Treaty was signed (1992-05-15)"));
+            return Verdict.Invalid("effective_date", $"{day:yyyy-MM-dd} is before the Collective Security Treaty was signed (1992-05-15)");
         }
 
         if (ReservedAct(command.Act, day) is { } reserved && DecisionProblem(reserved, command, decision, seen, day) is { } decisionProblem)
         {
-            return DecideResult.Reject(decisionProblem);
+            return decisionProblem;
         }
 
         if (state.LastActDate is { } last && day < last)
         {
-            return DecideResult.Reject(RuleViolation.Rule("ACTS_OUT_OF_ORDER",
-                $"{command.Party}: an act dated {day:yyyy-MM-dd} is before its latest recorded act ({last:yyyy-MM-dd}); record history in time order"));
+            return Verdict.Rule("ACTS_OUT_OF_ORDER",
+                $"{command.Party}: an act dated {day:yyyy-MM-dd} is before its latest recorded act ({last:yyyy-MM-dd}); record history in time order");
         }
 
         var current = state.StatusOn(day);
@@ -68,46 +77,46 @@ public static class MemberDecider
             MemberAct.Accession => Accession(state, command, day, current, cause),
             MemberAct.Suspension => current switch
             {
-                MemberStatus.Member or MemberStatus.Frozen => Change(state, new ParticipationSuspended { State = command.Party, EffectiveDate = ProtoDates.ToProto(day), Cause = cause, Grounds = Grounds(command, seen) }, day, current, MemberStatus.Suspended, cause),
+                MemberStatus.Member or MemberStatus.Frozen => Change(state, new ParticipationSuspended { State = command.Party, EffectiveDate = day.ToProto(), Cause = cause, Grounds = Grounds(command, seen) }, day, current, MemberStatus.Suspended, cause),
                 MemberStatus.Suspended => Violation("ALREADY_SUSPENDED", $"{command.Party}'s participation is already suspended on {day:yyyy-MM-dd}"),
                 _ => NotAMember(command.Party, day, current),
             },
             MemberAct.Restoration => current == MemberStatus.Suspended
-                ? Change(state, new ParticipationRestored { State = command.Party, EffectiveDate = ProtoDates.ToProto(day), Cause = cause }, day, current, MemberStatus.Member, cause)
+                ? Change(state, new ParticipationRestored { State = command.Party, EffectiveDate = day.ToProto(), Cause = cause }, day, current, MemberStatus.Member, cause)
                 : Violation("NOT_SUSPENDED", $"{command.Party}'s participation is not suspended on {day:yyyy-MM-dd} (status {Name(current)})"),
             MemberAct.Freeze => current switch
             {
-                MemberStatus.Member => Change(state, new ParticipationFrozen { State = command.Party, EffectiveDate = ProtoDates.ToProto(day), Cause = cause }, day, current, MemberStatus.Frozen, cause),
+                MemberStatus.Member => Change(state, new ParticipationFrozen { State = command.Party, EffectiveDate = day.ToProto(), Cause = cause }, day, current, MemberStatus.Frozen, cause),
                 MemberStatus.Frozen => Violation("ALREADY_FROZEN", $"{command.Party}'s participation is already frozen on {day:yyyy-MM-dd}"),
                 MemberStatus.Suspended => Violation("PARTICIPATION_SUSPENDED", $"{command.Party}'s participation is suspended on {day:yyyy-MM-dd}; there is nothing to freeze"),
                 _ => NotAMember(command.Party, day, current),
             },
             MemberAct.Unfreeze => current == MemberStatus.Frozen
-                ? Change(state, new ParticipationUnfrozen { State = command.Party, EffectiveDate = ProtoDates.ToProto(day), Cause = cause }, day, current, MemberStatus.Member, cause)
+                ? Change(state, new ParticipationUnfrozen { State = command.Party, EffectiveDate = day.ToProto(), Cause = cause }, day, current, MemberStatus.Member, cause)
                 : Violation("NOT_FROZEN", $"{command.Party}'s participation is not frozen on {day:yyyy-MM-dd} (status {Name(current)})"),
             MemberAct.WithdrawalNotice => WithdrawalNotice(state, command, day, current, cause),
             MemberAct.TermEnd => TermEnd(state, command, day, current, cause),
             MemberAct.Exclusion => current is MemberStatus.Member or MemberStatus.Suspended or MemberStatus.Frozen
-                ? Change(state, new MemberExcluded { State = command.Party, EffectiveDate = ProtoDates.ToProto(day), Cause = cause, Grounds = Grounds(command, seen) }, day, current, MemberStatus.Withdrawn, cause)
+                ? Change(state, new MemberExcluded { State = command.Party, EffectiveDate = day.ToProto(), Cause = cause, Grounds = Grounds(command, seen) }, day, current, MemberStatus.Withdrawn, cause)
                 : NotAMember(command.Party, day, current),
             MemberAct.ObserverGranted => current switch
             {
-                MemberStatus.Unspecified or MemberStatus.Withdrawn => Change(state, new ObserverStatusGranted { State = command.Party, EffectiveDate = ProtoDates.ToProto(day), Cause = cause }, day, current, MemberStatus.Observer, cause),
+                MemberStatus.Unspecified or MemberStatus.Withdrawn => Change(state, new ObserverStatusGranted { State = command.Party, EffectiveDate = day.ToProto(), Cause = cause }, day, current, MemberStatus.Observer, cause),
                 MemberStatus.Observer => Violation("ALREADY_OBSERVER", $"{command.Party} is already an observer on {day:yyyy-MM-dd}"),
                 MemberStatus.Partner => Violation("ALREADY_PARTNER", $"{command.Party} is a partner on {day:yyyy-MM-dd}; end the partnership first"),
                 _ => Violation("ALREADY_A_MEMBER", $"{command.Party} is a party to the Treaty on {day:yyyy-MM-dd} (status {Name(current)}); observers are non-members (Charter Article 21)"),
             },
             MemberAct.PartnerGranted => current switch
             {
-                MemberStatus.Unspecified or MemberStatus.Withdrawn or MemberStatus.Observer => Change(state, new PartnerStatusGranted { State = command.Party, EffectiveDate = ProtoDates.ToProto(day), Cause = cause }, day, current, MemberStatus.Partner, cause),
+                MemberStatus.Unspecified or MemberStatus.Withdrawn or MemberStatus.Observer => Change(state, new PartnerStatusGranted { State = command.Party, EffectiveDate = day.ToProto(), Cause = cause }, day, current, MemberStatus.Partner, cause),
                 MemberStatus.Partner => Violation("ALREADY_PARTNER", $"{command.Party} is already a partner on {day:yyyy-MM-dd}"),
                 _ => Violation("ALREADY_A_MEMBER", $"{command.Party} is a party to the Treaty on {day:yyyy-MM-dd} (status {Name(current)}); partners are non-members (Charter Article 21)"),
             },
             MemberAct.ObserverEnded => current == MemberStatus.Observer
-                ? Change(state, new ObserverStatusEnded { State = command.Party, EffectiveDate = ProtoDates.ToProto(day), Cause = cause }, day, current, NonMemberBase(state), cause)
+                ? Change(state, new ObserverStatusEnded { State = command.Party, EffectiveDate = day.ToProto(), Cause = cause }, day, current, NonMemberBase(state), cause)
                 : Violation("NOT_AN_OBSERVER", $"{command.Party} is not an observer on {day:yyyy-MM-dd} (status {Name(current)})"),
             MemberAct.PartnerEnded => current == MemberStatus.Partner
-                ? Change(state, new PartnerStatusEnded { State = command.Party, EffectiveDate = ProtoDates.ToProto(day), Cause = cause }, day, current, NonMemberBase(state), cause)
+                ? Change(state, new PartnerStatusEnded { State = command.Party, EffectiveDate = day.ToProto(), Cause = cause }, day, current, NonMemberBase(state), cause)
                 : Violation("NOT_A_PARTNER", $"{command.Party} is not a partner on {day:yyyy-MM-dd} (status {Name(current)})"),
             _ => throw new ArgumentOutOfRangeException(nameof(command), command.Act, "unknown act"),
         };
@@ -130,7 +139,7 @@ public static class MemberDecider
             State = state.Party,
             Decision = decision.Decision,
             Act = decision.Act,
-            EffectiveDate = ProtoDates.ToProto(decision.EffectiveDate),
+            EffectiveDate = decision.EffectiveDate.ToProto(),
             Grounds = decision.Grounds,
             Applied = true,
         };
@@ -139,14 +148,14 @@ public static class MemberDecider
         if (result.Violation is { } violation)
         {
             received.Applied = false;
-            received.RejectionReason = violation.Subject;
+            received.RejectionReason = violation.Code;
             return [received];
         }
 
         return [received, .. result.Events];
     }
 
-    static DecideResult Signature(PartyState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
+    static Verdict Signature(PartyState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
     {
         if (day >= TreatyInForce)
         {
@@ -154,11 +163,11 @@ public static class MemberDecider
         }
 
         return current is MemberStatus.Unspecified or MemberStatus.Withdrawn or MemberStatus.Observer or MemberStatus.Partner
-            ? Change(state, new TreatySigned { State = command.Party, EffectiveDate = ProtoDates.ToProto(day), Cause = cause }, day, current, MemberStatus.Signatory, cause)
+            ? Change(state, new TreatySigned { State = command.Party, EffectiveDate = day.ToProto(), Cause = cause }, day, current, MemberStatus.Signatory, cause)
             : Violation("ALREADY_A_PARTY", $"{command.Party} is already a party on {day:yyyy-MM-dd} (status {Name(current)})");
     }
 
-    static DecideResult EntryIntoForce(PartyState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
+    static Verdict EntryIntoForce(PartyState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
     {
         if (day < TreatyInForce)
         {
@@ -166,11 +175,11 @@ public static class MemberDecider
         }
 
         return current == MemberStatus.Signatory
-            ? Change(state, new TreatyEnteredIntoForce { State = command.Party, EffectiveDate = ProtoDates.ToProto(day), Cause = cause }, day, current, MemberStatus.Member, cause)
+            ? Change(state, new TreatyEnteredIntoForce { State = command.Party, EffectiveDate = day.ToProto(), Cause = cause }, day, current, MemberStatus.Member, cause)
             : Violation("NOT_A_SIGNATORY", $"{command.Party} is not a signatory awaiting entry into force on {day:yyyy-MM-dd} (status {Name(current)})");
     }
 
-    static DecideResult Accession(PartyState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
+    static Verdict Accession(PartyState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
     {
         if (current is not (MemberStatus.Unspecified or MemberStatus.Withdrawn or MemberStatus.Observer or MemberStatus.Partner))
         {
@@ -179,14 +188,14 @@ public static class MemberDecider
 
         // Before entry into force an accession joins the parties waiting for it; afterwards it makes a member at once.
         var resulting = day < TreatyInForce ? MemberStatus.Signatory : MemberStatus.Member;
-        return Change(state, new StateAcceded { State = command.Party, EffectiveDate = ProtoDates.ToProto(day), Cause = cause, ResultingStatus = resulting }, day, current, resulting, cause);
+        return Change(state, new StateAcceded { State = command.Party, EffectiveDate = day.ToProto(), Cause = cause, ResultingStatus = resulting }, day, current, resulting, cause);
     }
 
-    static DecideResult WithdrawalNotice(PartyState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
+    static Verdict WithdrawalNotice(PartyState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
     {
         if (command.TakesEffectOn is not { } effect)
         {
-            return DecideResult.Reject(RuleViolation.Invalid("takes_effect_on", "required: the date the withdrawal takes effect"));
+            return Verdict.Invalid("takes_effect_on", "required: the date the withdrawal takes effect");
         }
 
         if (current is not (MemberStatus.Member or MemberStatus.Suspended or MemberStatus.Frozen))
@@ -205,11 +214,11 @@ public static class MemberDecider
                 $"Charter Article 19: a withdrawal takes effect at least six months after the notice; notice {day:yyyy-MM-dd}, so not before {day.AddMonths(6):yyyy-MM-dd} (asked {effect:yyyy-MM-dd})");
         }
 
-        var notice = new WithdrawalNotified { State = command.Party, EffectiveDate = ProtoDates.ToProto(day), Cause = cause, TakesEffectOn = ProtoDates.ToProto(effect) };
+        var notice = new WithdrawalNotified { State = command.Party, EffectiveDate = day.ToProto(), Cause = cause, TakesEffectOn = effect.ToProto() };
         return Change(state, notice, effect, state.StatusOn(effect), MemberStatus.Withdrawn, cause);
     }
 
-    static DecideResult TermEnd(PartyState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
+    static Verdict TermEnd(PartyState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
     {
         var years = day.Year - TreatyInForce.Year;
         if (years <= 0 || years % 5 != 0 || day != TreatyInForce.AddYears(years))
@@ -218,7 +227,7 @@ public static class MemberDecider
         }
 
         return current is MemberStatus.Signatory or MemberStatus.Member or MemberStatus.Suspended or MemberStatus.Frozen
-            ? Change(state, new TermEndedWithoutRenewal { State = command.Party, EffectiveDate = ProtoDates.ToProto(day), Cause = cause }, day, current, MemberStatus.Withdrawn, cause)
+            ? Change(state, new TermEndedWithoutRenewal { State = command.Party, EffectiveDate = day.ToProto(), Cause = cause }, day, current, MemberStatus.Withdrawn, cause)
             : Violation("NOT_A_PARTY", $"{command.Party} is not a party to the Treaty on {day:yyyy-MM-dd} (status {Name(current)})");
     }
 
@@ -241,53 +250,53 @@ public static class MemberDecider
         _ => null,
     };
 
-    static RuleViolation? DecisionProblem(DecisionAct needed, MemberCommand command, string? decision, ReceivedDecision? seen, DateOnly day)
+    static Violation? DecisionProblem(DecisionAct needed, MemberCommand command, string? decision, ReceivedDecision? seen, DateOnly day)
     {
         if (decision is null)
         {
-            return RuleViolation.Rule("DECISION_REQUIRED", $"{command.Act} is reserved to a decision of the Collective Security Council (Charter Article 19): cause.decision must name it");
+            return new RuleBroken("DECISION_REQUIRED", $"{command.Act} is reserved to a decision of the Collective Security Council (Charter Article 19): cause.decision must name it");
         }
 
         if (seen is null)
         {
-            return RuleViolation.Rule("DECISION_NOT_SEEN", $"{decision} has not been received by this service as an adopted decision about {command.Party}; it must be adopted in the bodies service first");
+            return new RuleBroken("DECISION_NOT_SEEN", $"{decision} has not been received by this service as an adopted decision about {command.Party}; it must be adopted in the bodies service first");
         }
 
         if (seen.Act != needed)
         {
-            return RuleViolation.Rule("DECISION_DOES_NOT_MATCH", $"{decision} decides {seen.Act} of {command.Party}, not {needed}");
+            return new RuleBroken("DECISION_DOES_NOT_MATCH", $"{decision} decides {seen.Act} of {command.Party}, not {needed}");
         }
 
         return seen.EffectiveDate != day
-            ? RuleViolation.Rule("DECISION_DATE_MISMATCH", $"{decision} takes effect on {seen.EffectiveDate:yyyy-MM-dd}, not {day:yyyy-MM-dd}")
+            ? new RuleBroken("DECISION_DATE_MISMATCH", $"{decision} takes effect on {seen.EffectiveDate:yyyy-MM-dd}, not {day:yyyy-MM-dd}")
             : null;
     }
 
-    static RuleViolation? CauseProblem(Cause? cause)
+    static Violation? CauseProblem(Cause? cause)
     {
         if (cause is null || cause.KindCase == Cause.KindOneofCase.None)
         {
-            return RuleViolation.Invalid("cause", "required: the decision, the notice or the treaty act");
+            return new InvalidField("cause", "required: the decision, the notice or the treaty act");
         }
 
         return cause.KindCase switch
         {
             Cause.KindOneofCase.Decision when !cause.Decision.StartsWith("decisions/", StringComparison.Ordinal) || cause.Decision.Length <= "decisions/".Length || cause.Decision.IndexOf('/', "decisions/".Length) >= 0
-                => RuleViolation.Invalid("cause.decision", $"'{cause.Decision}' is not a decision resource name (decisions/{{id}})"),
-            Cause.KindOneofCase.Notice when string.IsNullOrWhiteSpace(cause.Notice) => RuleViolation.Invalid("cause.notice", "must not be empty"),
-            Cause.KindOneofCase.TreatyAct when string.IsNullOrWhiteSpace(cause.TreatyAct) => RuleViolation.Invalid("cause.treaty_act", "must not be empty"),
+                => new InvalidField("cause.decision", $"'{cause.Decision}' is not a decision resource name (decisions/{{id}})"),
+            Cause.KindOneofCase.Notice when string.IsNullOrWhiteSpace(cause.Notice) => new InvalidField("cause.notice", "must not be empty"),
+            Cause.KindOneofCase.TreatyAct when string.IsNullOrWhiteSpace(cause.TreatyAct) => new InvalidField("cause.treaty_act", "must not be empty"),
             _ => null,
         };
     }
 
     /// <summary>The act and the status change it makes, dated <paramref name="from"/>; the change carries the stream version after both.</summary>
-    static DecideResult Change(PartyState state, IMessage act, DateOnly from, MemberStatus old, MemberStatus @new, Cause cause) =>
-        DecideResult.Accept(act, new MemberStatusChanged
+    static Verdict Change(PartyState state, IMessage act, DateOnly from, MemberStatus old, MemberStatus @new, Cause cause) =>
+        Verdict.Accept(act, new MemberStatusChanged
         {
             State = state.Party,
             OldStatus = old,
             NewStatus = @new,
-            EffectiveDate = ProtoDates.ToProto(from),
+            EffectiveDate = from.ToProto(),
             StreamVersion = state.Version + 2,
             Cause = cause,
         });
@@ -296,10 +305,10 @@ public static class MemberDecider
 
     static string Grounds(MemberCommand command, ReceivedDecision? seen) => command.Grounds.Length > 0 ? command.Grounds : seen?.Grounds ?? "";
 
-    static DecideResult NotAMember(string party, DateOnly day, MemberStatus current) =>
+    static Verdict NotAMember(string party, DateOnly day, MemberStatus current) =>
         Violation("NOT_A_MEMBER", $"{party} is not a member on {day:yyyy-MM-dd} (status {Name(current)})");
 
-    static DecideResult Violation(string reason, string message) => DecideResult.Reject(RuleViolation.Rule(reason, message));
+    static Verdict Violation(string reason, string message) => Verdict.Rule(reason, message);
 
     public static string Name(MemberStatus status) => status switch
     {

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Csto.Kernel;
 using Csto.Membership.V1;
 
 namespace Csto.Membership.Members;
@@ -17,34 +18,28 @@ public static partial class Parties
     public static PartyKind KindOf(string party) =>
         IsState(party) ? PartyKind.State : IsOrganization(party) ? PartyKind.Organization : PartyKind.Unspecified;
 
-    public static bool IsState(string party) => party is { Length: 3 } && Iso3166Alpha3.Codes.Contains(party);
+    public static bool IsState(string party) => StateCodes.IsValid(party);
 
     public static bool IsOrganization(string party) => party is not null && OrganizationId().IsMatch(party);
 
-    /// <summary>Why <paramref name="party"/> is not acceptable, or null.</summary>
-    public static string? Problem(string? party, bool organizationAllowed)
+    /// <summary>Observer and partner statuses are open to organizations; the other acts only to states.</summary>
+    public static bool OrganizationMayBe(MemberAct act) =>
+        act is MemberAct.ObserverGranted or MemberAct.ObserverEnded or MemberAct.PartnerGranted or MemberAct.PartnerEnded;
+
+    /// <summary>Why <paramref name="party"/> is not acceptable in <paramref name="field"/>, or null.</summary>
+    public static InvalidField? Problem(string? party, string field, bool organizationAllowed)
     {
-        if (string.IsNullOrEmpty(party))
+        if (string.IsNullOrEmpty(party) || UpperThree().IsMatch(party))
         {
-            return "required";
-        }
-
-        if (IsState(party))
-        {
-            return null;
-        }
-
-        if (UpperThree().IsMatch(party))
-        {
-            return $"'{party}' is not an officially assigned ISO 3166-1 alpha-3 code";
+            return StateCodes.Problem(party, field);
         }
 
         if (IsOrganization(party))
         {
-            return organizationAllowed ? null : $"'{party}' is an organization id; an organization can only be an observer or a partner";
+            return organizationAllowed ? null : new InvalidField(field, $"'{party}' is an organization id; an organization can only be an observer or a partner");
         }
 
-        return $"'{party}' is neither an ISO 3166-1 alpha-3 code (three uppercase letters, e.g. KAZ) nor an organization id (lowercase, e.g. un)";
+        return new InvalidField(field, $"'{party}' is neither an ISO 3166-1 alpha-3 code (three uppercase letters, e.g. KAZ) nor an organization id (lowercase, e.g. un)");
     }
 
     [GeneratedRegex("^[A-Z]{3}$")]

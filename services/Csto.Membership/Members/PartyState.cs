@@ -46,16 +46,16 @@ public sealed record PartyState(
         switch (@event)
         {
             case MemberStatusChanged changed:
-                var from = ProtoDates.ToDateOnly(changed.EffectiveDate);
+                var from = changed.EffectiveDate.ToDateOnly();
                 var at = Changes.FindLastIndex(c => c.From <= from) + 1;
                 return next with { Changes = Changes.Insert(at, new StatusChange(from, changed.NewStatus, changed.Cause ?? new Cause())) };
             case AdoptedDecisionReceived received:
                 return next with
                 {
-                    Decisions = Decisions.SetItem(received.Decision, new ReceivedDecision(received.Decision, received.Act, ProtoDates.ToDateOnly(received.EffectiveDate), received.Grounds)),
+                    Decisions = Decisions.SetItem(received.Decision, new ReceivedDecision(received.Decision, received.Act, received.EffectiveDate.ToDateOnly(), received.Grounds)),
                 };
             case WithdrawalNotified notice:
-                return Acted(next, notice.EffectiveDate, notice.Cause) with { WithdrawalTakesEffectOn = ProtoDates.ToDateOnly(notice.TakesEffectOn) };
+                return Acted(next, notice.EffectiveDate, notice.Cause) with { WithdrawalTakesEffectOn = notice.TakesEffectOn.ToDateOnly() };
             default:
                 var effective = EventFields.EffectiveDate(@event);
                 return effective is null ? next : Acted(next, effective, EventFields.Cause(@event));
@@ -64,7 +64,7 @@ public sealed record PartyState(
 
     static PartyState Acted(PartyState state, Date date, Cause? cause)
     {
-        var day = ProtoDates.ToDateOnly(date);
+        var day = date.ToDateOnly();
         return state with
         {
             LastActDate = state.LastActDate is { } last && last > day ? last : day,

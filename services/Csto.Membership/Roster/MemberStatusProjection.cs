@@ -1,4 +1,3 @@
-using System.Globalization;
 using Csto.EventLog.Projections;
 using Csto.EventLog.V1;
 using Csto.Membership.V1;
@@ -31,14 +30,11 @@ public sealed class MemberStatusProjection : IProjection
         }
 
         var changed = MemberStatusChanged.Parser.ParseFrom(record.Data);
-        writer.Execute(Table, "INSERT OR REPLACE INTO {t}(position, state, effective_date, status, cause) VALUES ($p, $s, $d, $st, $c)",
-            ("$p", (object?)record.Position), ("$s", changed.State), ("$d", DateKey(changed.EffectiveDate)), ("$st", (long)changed.NewStatus),
-            ("$c", (changed.Cause ?? new Csto.Common.V1.Cause()).ToByteArray()));
-    }
-
-    /// <summary>yyyy-MM-dd, which sorts as text in date order.</summary>
-    public static string DateKey(Csto.Common.V1.Date date)
-    {
-        return string.Create(CultureInfo.InvariantCulture, $"{date.Year:D4}-{date.Month:D2}-{date.Day:D2}");
+        writer.Execute(Table, """
+            INSERT INTO {t}(position, state, effective_date, status, cause) VALUES (@p, @s, @d, @st, @c)
+            ON CONFLICT(position) DO UPDATE SET state = excluded.state, effective_date = excluded.effective_date, status = excluded.status, cause = excluded.cause
+            """,
+            ("@p", (object?)record.Position), ("@s", changed.State), ("@d", changed.EffectiveDate.ToIso()), ("@st", (long)changed.NewStatus),
+            ("@c", (changed.Cause ?? new Csto.Common.V1.Cause()).ToByteArray()));
     }
 }

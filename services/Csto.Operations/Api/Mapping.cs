@@ -6,16 +6,9 @@ using Grpc.Core;
 
 namespace Csto.Operations.Api;
 
-/// <summary>State to API messages, violations to gRPC errors.</summary>
+/// <summary>State to API messages.</summary>
 public static class Mapping
 {
-    public static RpcException ToRpc(this Violation violation) => violation switch
-    {
-        InvalidField f => RpcErrors.InvalidArgument(f.Field, f.Description),
-        RuleBroken r => RpcErrors.FailedPrecondition(r.Reason, r.Description),
-        _ => new RpcException(new Status(StatusCode.Internal, violation.Description)),
-    };
-
     public static OperationStatus StatusOn(OperationState op, DateOnly day) =>
         day < op.Start ? OperationStatus.Planned
         : op.End is { } end && day > end ? OperationStatus.Closed
@@ -28,8 +21,8 @@ public static class Mapping
             Name = op.Name,
             DisplayName = op.DisplayName,
             Kind = op.Kind,
-            StartDate = op.Start.ToDate(),
-            EndDate = op.End.ToDate(),
+            StartDate = op.Start.ToProto(),
+            EndDate = op.End.ToProto(),
             Permanent = op.Permanent,
             Status = StatusOn(op, asOf),
             Decision = op.Decision,
@@ -52,19 +45,19 @@ public static class Mapping
 
     public static Participant ToApi(ParticipantState p)
     {
-        var result = new Participant { State = p.State, JoinDate = p.JoinDate.ToDate() };
+        var result = new Participant { State = p.State, JoinDate = p.JoinDate.ToProto() };
         result.Agencies.AddRange(p.Agencies);
         return result;
     }
 
     public static Observer ToApi(ObserverState o)
     {
-        return new Observer { Observer_ = o.Observer, Kind = o.Kind, AdmittedOn = o.AdmittedOn.ToDate(), Stage = o.Stage };
+        return new Observer { Observer_ = o.Observer, Kind = o.Kind, AdmittedOn = o.AdmittedOn.ToProto(), Stage = o.Stage };
     }
 
     public static Stage ToApi(StageState s)
     {
-        return new Stage { Name = s.Name, DisplayName = s.DisplayName, StartDate = s.Start.ToDate(), EndDate = s.End.ToDate(), Closed = s.Closed };
+        return new Stage { Name = s.Name, DisplayName = s.DisplayName, StartDate = s.Start.ToProto(), EndDate = s.End.ToProto(), Closed = s.Closed };
     }
 
     public static OutcomeReport ToApi(ReportState r, ReportVersion v)
@@ -74,9 +67,9 @@ public static class Mapping
             Name = r.Name,
             State = r.State,
             Stage = r.Stage,
-            ReportDate = r.ReportDate.ToDate(),
+            ReportDate = r.ReportDate.ToProto(),
             Version = v.Version,
-            VersionDate = v.Date.ToDate(),
+            VersionDate = v.Date.ToProto(),
             Figures = v.Figures,
             CorrectionReason = v.Reason,
         };

@@ -1,10 +1,10 @@
-using System.Text;
 using Csto.EventLog.Api;
-using Csto.EventLog.Security;
+using Csto.EventLog.Commands;
+using RosterView = Csto.EventLog.Roster.RosterView;
+using RosterQueries = Csto.EventLog.Roster.RosterQueries;
 using Csto.Operations.Operations;
 using Csto.Operations.Outcomes;
 using Csto.Operations.Participants;
-using Csto.Operations.Roster;
 using Csto.Operations.Shared;
 using Csto.Operations.Stages;
 using Csto.Operations.V1;
@@ -14,7 +14,7 @@ using Grpc.Core;
 namespace Csto.Operations.Api;
 
 /// <summary>Thin methods: validate names, load, call the feature's decide function, append, answer.</summary>
-public sealed class OperationsGrpcService(OperationStore operations, KgConversion conversion, TimeProvider clock) : OperationsService.OperationsServiceBase
+public sealed class OperationsGrpcService(CommandPath commands, OperationQueries operations, RosterQueries roster, KgConversion conversion, TimeProvider clock) : OperationsService.OperationsServiceBase
 {
     const int DefaultPageSize = 50;
     const int MaxPageSize = 500;
@@ -28,31 +28,10 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
     public override async Task<ListOperationsResponse> ListOperations(ListOperationsRequest request, ServerCallContext context)
     {
         var asOf = AsOf(request.AsOf, "as_of");
-        var size = request.PageSize switch
-        {
-            < 0 => throw RpcErrors.InvalidArgument("page_size", "must not be negative"),
-            0 => DefaultPageSize,
-            > MaxPageSize => MaxPageSize,
-            var n => n,
-        };
-        if (request.State.Length > 0 && !Figures.IsIso3(request.State))
-        {
-            throw RpcErrors.InvalidArgument("state", "ISO 3166-1 alpha-3 code");
-        }
-
-        var after = "";
-        if (request.PageToken.Length > 0)
-        {
-            try
-            {
-                after = Encoding.UTF8.GetString(Convert.FromBase64String(request.PageToken));
-            }
-            catch (FormatException)
-            {
-                throw RpcErrors.InvalidArgument("page_token", "not a token from a previous response");
-            }
-        }
-
+        var size = PageTokens.Size(request.PageSize);
+        var state = request.State.Length == 0 ? "" : StateCodes.Require(request.State, "state");
+        var query = $"operations|{asOf.ToIso()}|{(int)request.Kind}|{(int)request.Status}|{state}";
+        var after = PageTokens.After(request.PageToken, query);
         var matches = new List<OperationState>();
         foreach (var id in (await operations.OperationIdsAsync(context.CancellationToken)).Where(i => string.CompareOrdinal(i, after) > 0).Order(StringComparer.Ordinal))
         {
@@ -73,7 +52,7 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
         response.Operations.AddRange(matches.Take(size).Select(op => Mapping.ToApi(op, asOf, withReports: false)));
         if (matches.Count > size)
         {
-            response.NextPageToken = Convert.ToBase64String(Encoding.UTF8.GetBytes(matches[size - 1].Id));
+            response.NextPageToken = PageTokens.Next(query, matches[size - 1].Id);
         }
 
         return response;
@@ -82,7 +61,7 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
     public override async Task<JoinOperationResponse> JoinOperation(JoinOperationRequest request, ServerCallContext context)
     {
         var id = OperationId(request.Operation, "operation");
-        var roster = await RosterAsync(request.State, context);
+        var roster = await RosterAsync(context);
         var command = new JoinOperation(request.State, [.. request.Agencies], request.JoinDate);
         var events = await ExecuteAsync(id, "join", request.RequestId, op => Participation.Join(op, roster, command), context);
         return new JoinOperationResponse { Participant = Mapping.ToApi(ParticipantOf(events.OfType<ParticipantJoined>().Single())) };
@@ -91,7 +70,7 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
     public override async Task<AdmitObserverResponse> AdmitObserver(AdmitObserverRequest request, ServerCallContext context)
     {
         var id = OperationId(request.Operation, "operation");
-        var roster = await RosterAsync(request.Observer, context);
+        var roster = await RosterAsync(context);
         var command = new AdmitObserver(request.Observer, request.Kind, request.AdmittedOn, request.Stage);
         var events = await ExecuteAsync(id, "observer", request.RequestId, op => Participation.Admit(op, roster, command), context);
         var admitted = events.OfType<ObserverAdmitted>().Single();
@@ -122,8 +101,7 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
     public override async Task<ReportOutcomeResponse> ReportOutcome(ReportOutcomeRequest request, ServerCallContext context)
     {
         var id = OperationId(request.Operation, "operation");
-        ValidateRequestId(request.RequestId);
-        var roster = await RosterAsync(request.State, context);
+        var roster = await RosterAsync(context);
         var reportId = request.RequestId.Length > 0 ? Ids.Short("report/" + id + "/" + request.RequestId) : Guid.NewGuid().ToString("N")[..12];
         var command = new ReportOutcome(reportId, request.State, request.Stage, request.ReportDate, request.Figures);
         var events = await ExecuteAsync(id, "report", request.RequestId, op => Reporting.Report(op, roster, conversion, command), context);
@@ -156,41 +134,27 @@ public sealed class OperationsGrpcService(OperationStore operations, KgConversio
         return new GetOperationTotalsResponse { Totals = TotalsCalculator.Compute(op, asOf, request.Stage) };
     }
 
-    async Task<IReadOnlyList<IMessage>> ExecuteAsync(string id, string method, string requestId, Func<OperationState, Decided> decide, ServerCallContext context)
+    /// <summary>An act on an existing operation through the command path; the events it appended (or, for a retry, appended first).</summary>
+    async Task<IReadOnlyList<IMessage>> ExecuteAsync(string id, string scope, string requestId, Func<OperationState, Verdict> decide, ServerCallContext context)
     {
-        ValidateRequestId(requestId);
-        var key = requestId.Length > 0 ? $"{method}/{id}/{requestId}" : null;
-        var (found, result) = await operations.ExecuteAsync(id, key, decide, OperationStore.ForRequest(requestId, Actors.Of(context)), context.CancellationToken);
-        if (!found)
-        {
-            throw RpcErrors.NotFound(Ids.OperationName(id), $"no operation {Ids.OperationName(id)}");
-        }
-
-        return result.Violation is { } violation ? throw violation.ToRpc() : result.Events;
+        var written = await commands.ExecuteAsync(
+            new Command<OperationState?>(Ids.StreamOf(id), OperationEvents.Fold, op => op is null ? Verdict.Rule("OPERATION_NOT_OPENED", $"{Ids.OperationName(id)} was never opened") : decide(op))
+            {
+                Scope = scope, RequestId = requestId, Expect = StreamExpectation.Existing, Resource = Ids.OperationName(id), EffectiveDateOf = OperationEvents.EffectiveDate,
+            }, context.CancellationToken);
+        return written.Events;
     }
 
     async Task<OperationState> LoadAsync(string id, ServerCallContext context) =>
         await operations.LoadAsync(id, context.CancellationToken)
         ?? throw RpcErrors.NotFound(Ids.OperationName(id), $"no operation {Ids.OperationName(id)}");
 
-    Task<RosterView> RosterAsync(string state, ServerCallContext context) =>
-        Figures.IsIso3(state ?? "") ? RosterHandler.LoadAsync(operations.Log, [state!], context.CancellationToken) : Task.FromResult(RosterView.Empty);
+    Task<RosterView> RosterAsync(ServerCallContext context) => roster.LoadAsync(context.CancellationToken);
 
-    static ParticipantState ParticipantOf(ParticipantJoined e) => new(e.State, [.. e.Agencies], DateValues.Get(e.JoinDate));
+    static ParticipantState ParticipantOf(ParticipantJoined e) => new(e.State, [.. e.Agencies], e.JoinDate.ToDateOnly());
 
     static string OperationId(string name, string field) =>
         Ids.OperationIdOf(name) is { } id && name.Count(c => c == '/') == 1 ? id : throw RpcErrors.InvalidArgument(field, "resource name \"operations/{operation}\", e.g. operations/channel");
 
-    static void ValidateRequestId(string requestId)
-    {
-        if (requestId.Length > 128)
-        {
-            throw RpcErrors.InvalidArgument("request_id", "at most 128 characters (a UUID is recommended)");
-        }
-    }
-
-    DateOnly AsOf(Common.V1.Date? date, string field) =>
-        date is null ? DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime)
-        : DateValues.TryGet(date, out var day) ? day
-        : throw RpcErrors.InvalidArgument(field, "not a valid date");
+    DateOnly AsOf(Common.V1.Date? date, string field) => Dates.Optional(date, field) ?? DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
 }

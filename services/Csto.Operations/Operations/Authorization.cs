@@ -18,46 +18,46 @@ public static class Authorization
     /// <summary>The Collective Security Council, the only body that may deploy the CRRF.</summary>
     public const string CollectiveSecurityCouncil = "csc";
 
-    public static Decided Authorize(OperationState? existing, DecisionAdopted decision)
+    public static Verdict Authorize(OperationState? existing, DecisionAdopted decision)
     {
         var a = decision.Payload?.AuthorizeOperation ?? throw new ArgumentException("not an authorization", nameof(decision));
         const string f = "payload.authorize_operation.";
         if (!decision.Decision.StartsWith("decisions/", StringComparison.Ordinal) || decision.Decision.Length == "decisions/".Length)
         {
-            return Decided.Invalid("decision", "resource name \"decisions/{id}\" required");
+            return Verdict.Invalid("decision", "resource name \"decisions/{id}\" required");
         }
 
         if (string.IsNullOrWhiteSpace(a.Name) || Ids.Slug(a.Name).Length == 0 || a.Name.Length > 200)
         {
-            return Decided.Invalid(f + "name", "an operation needs a name of letters or digits (at most 200 characters)");
+            return Verdict.Invalid(f + "name", "an operation needs a name of letters or digits (at most 200 characters)");
         }
 
         if (a.Kind == OperationKind.Unspecified || !Enum.IsDefined(a.Kind))
         {
-            return Decided.Invalid(f + "kind", "required");
+            return Verdict.Invalid(f + "kind", "required");
         }
 
-        if (!DateValues.TryGet(a.StartDate, out var start))
+        if (!Dates.TryGet(a.StartDate, out var start))
         {
-            return Decided.Invalid(f + "start_date", "a valid date is required");
+            return Verdict.Invalid(f + "start_date", "a valid date is required");
         }
 
         if (a.Permanent && a.EndDate is not null)
         {
-            return Decided.Invalid(f + "end_date", "a permanent operation has no end date");
+            return Verdict.Invalid(f + "end_date", "a permanent operation has no end date");
         }
 
         DateOnly? end = null;
         if (!a.Permanent)
         {
-            if (!DateValues.TryGet(a.EndDate, out var e))
+            if (!Dates.TryGet(a.EndDate, out var e))
             {
-                return Decided.Invalid(f + "end_date", "required unless the operation is permanent");
+                return Verdict.Invalid(f + "end_date", "required unless the operation is permanent");
             }
 
             if (e < start)
             {
-                return Decided.Invalid(f + "end_date", "before start_date");
+                return Verdict.Invalid(f + "end_date", "before start_date");
             }
 
             end = e;
@@ -65,17 +65,17 @@ public static class Authorization
 
         if (a.Kind == OperationKind.CrisisResponse && !string.Equals(decision.BodyId, CollectiveSecurityCouncil, StringComparison.Ordinal))
         {
-            return Decided.Broken("CSC_DECISION_REQUIRED", $"a deployment of the Collective Rapid Reaction Forces needs a decision of the Collective Security Council, not of '{decision.BodyId}'");
+            return Verdict.Rule("CSC_DECISION_REQUIRED", $"a deployment of the Collective Rapid Reaction Forces needs a decision of the Collective Security Council, not of '{decision.BodyId}'");
         }
 
         if (a.Kind == OperationKind.Peacekeeping && a.OutsideMemberTerritory && string.IsNullOrWhiteSpace(a.UnMandateReference))
         {
-            return Decided.Broken("UN_MANDATE_REQUIRED", "peacekeeping outside the members' territory needs a UN Security Council mandate reference");
+            return Verdict.Rule("UN_MANDATE_REQUIRED", "peacekeeping outside the members' territory needs a UN Security Council mandate reference");
         }
 
         if (existing is not null)
         {
-            return Decided.Broken("OPERATION_ALREADY_AUTHORIZED", $"{existing.Name} was authorized by {existing.Decision}; extend it instead");
+            return Verdict.Rule("OPERATION_ALREADY_AUTHORIZED", $"{existing.Name} was authorized by {existing.Decision}; extend it instead");
         }
 
         var opened = new OperationOpened
@@ -83,8 +83,8 @@ public static class Authorization
             Operation = Ids.OperationName(Ids.Slug(a.Name)),
             DisplayName = a.Name.Trim(),
             Kind = a.Kind,
-            StartDate = start.ToDate(),
-            EndDate = end.ToDate(),
+            StartDate = start.ToProto(),
+            EndDate = end.ToProto(),
             Permanent = a.Permanent,
             UnMandateReference = a.UnMandateReference.Trim(),
             OutsideMemberTerritory = a.OutsideMemberTerritory,
@@ -94,92 +94,92 @@ public static class Authorization
         };
         opened.PlannedStageNames.AddRange(a.StageNames.Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => n.Trim()));
         opened.BoundStates.AddRange(decision.BoundStates);
-        return Decided.Ok(opened);
+        return Verdict.Accept(opened);
     }
 
-    public static Decided Extend(OperationState? operation, DecisionAdopted decision)
+    public static Verdict Extend(OperationState? operation, DecisionAdopted decision)
     {
         var x = decision.Payload?.ExtendOperation ?? throw new ArgumentException("not an extension", nameof(decision));
         const string f = "payload.extend_operation.";
         if (operation is null)
         {
-            return Decided.Broken("OPERATION_NOT_FOUND", $"no operation named '{x.Name}' was authorized");
+            return Verdict.Rule("OPERATION_NOT_FOUND", $"no operation named '{x.Name}' was authorized");
         }
 
         if (operation.Closed)
         {
-            return Decided.Broken("OPERATION_CLOSED", $"{operation.Name} closed on {operation.End?.Iso()}");
+            return Verdict.Rule("OPERATION_CLOSED", $"{operation.Name} closed on {operation.End?.ToIso()}");
         }
 
         if (x.Permanent && x.NewEndDate is not null)
         {
-            return Decided.Invalid(f + "new_end_date", "a permanent operation has no end date");
+            return Verdict.Invalid(f + "new_end_date", "a permanent operation has no end date");
         }
 
         DateOnly? newEnd = null;
         if (!x.Permanent)
         {
-            if (!DateValues.TryGet(x.NewEndDate, out var e))
+            if (!Dates.TryGet(x.NewEndDate, out var e))
             {
-                return Decided.Invalid(f + "new_end_date", "required unless the operation is made permanent");
+                return Verdict.Invalid(f + "new_end_date", "required unless the operation is made permanent");
             }
 
             if (operation.Permanent || e <= operation.End)
             {
-                return Decided.Broken("EXTENSION_NOT_LATER", $"an extension must end after the current end ({(operation.Permanent ? "permanent" : operation.End?.Iso())}); conclude the operation to end it earlier");
+                return Verdict.Rule("EXTENSION_NOT_LATER", $"an extension must end after the current end ({(operation.Permanent ? "permanent" : operation.End?.ToIso())}); conclude the operation to end it earlier");
             }
 
             newEnd = e;
         }
 
-        return Decided.Ok(new OperationExtended
+        return Verdict.Accept(new OperationExtended
         {
             Operation = operation.Name,
-            NewEndDate = newEnd.ToDate(),
+            NewEndDate = newEnd.ToProto(),
             Permanent = x.Permanent,
             Decision = decision.Decision,
             EffectiveDate = decision.EffectiveDate,
         });
     }
 
-    public static Decided Conclude(OperationState? operation, DecisionAdopted decision)
+    public static Verdict Conclude(OperationState? operation, DecisionAdopted decision)
     {
         var c = decision.Payload?.ConcludeOperation ?? throw new ArgumentException("not a conclusion", nameof(decision));
         if (operation is null)
         {
-            return Decided.Broken("OPERATION_NOT_FOUND", $"no operation named '{c.Name}' was authorized");
+            return Verdict.Rule("OPERATION_NOT_FOUND", $"no operation named '{c.Name}' was authorized");
         }
 
         if (operation.Closed)
         {
-            return Decided.Broken("OPERATION_CLOSED", $"{operation.Name} closed on {operation.End?.Iso()}");
+            return Verdict.Rule("OPERATION_CLOSED", $"{operation.Name} closed on {operation.End?.ToIso()}");
         }
 
-        if (!DateValues.TryGet(c.EndDate ?? decision.EffectiveDate, out var end))
+        if (!Dates.TryGet(c.EndDate ?? decision.EffectiveDate, out var end))
         {
-            return Decided.Invalid("payload.conclude_operation.end_date", "a valid date is required (or the decision's effective date)");
+            return Verdict.Invalid("payload.conclude_operation.end_date", "a valid date is required (or the decision's effective date)");
         }
 
         if (end < operation.Start)
         {
-            return Decided.Broken("CONCLUSION_BEFORE_START", $"{operation.Name} starts on {operation.Start.Iso()}");
+            return Verdict.Rule("CONCLUSION_BEFORE_START", $"{operation.Name} starts on {operation.Start.ToIso()}");
         }
 
         var late = operation.Reports.Values.Where(r => r.ReportDate > end).ToList();
         if (late.Count > 0)
         {
-            return Decided.Broken("REPORTS_AFTER_END_DATE", $"{late.Count} report(s) are dated after {end.Iso()}, e.g. {late[0].Name}");
+            return Verdict.Rule("REPORTS_AFTER_END_DATE", $"{late.Count} report(s) are dated after {end.ToIso()}, e.g. {late[0].Name}");
         }
 
-        return Decided.Ok([.. Closing(operation, end, CloseReason.Decision, decision.Decision)]);
+        return Verdict.Accept([.. Closing(operation, end, CloseReason.Decision, decision.Decision)]);
     }
 
     /// <summary>An operation whose last day is before <paramref name="today"/> closes by itself.</summary>
-    public static Decided CloseAtEndDate(OperationState operation, DateOnly today)
+    public static Verdict CloseAtEndDate(OperationState operation, DateOnly today)
     {
         return operation.Closed || operation.End is not { } end || end >= today
-            ? Decided.Ok()
-            : Decided.Ok([.. Closing(operation, end, CloseReason.EndDateReached, "")]);
+            ? Verdict.Accept()
+            : Verdict.Accept([.. Closing(operation, end, CloseReason.EndDateReached, "")]);
     }
 
     /// <summary>Closes the open stages, then the operation, each with its summary (what bodies attaches to the decision).</summary>
@@ -193,7 +193,7 @@ public static class Authorization
             }
         }
 
-        yield return new OperationClosed { Operation = operation.Name, EndDate = end.ToDate(), Reason = reason, Decision = decision };
+        yield return new OperationClosed { Operation = operation.Name, EndDate = end.ToProto(), Reason = reason, Decision = decision };
         yield return new OperationSummaryPublished
         {
             Operation = operation.Name,

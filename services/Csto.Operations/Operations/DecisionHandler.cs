@@ -1,5 +1,5 @@
 using Csto.Bodies.V1;
-using Csto.EventLog;
+using Csto.EventLog.Commands;
 using Csto.EventLog.Inbox;
 using Csto.EventLog.V1;
 using Csto.Operations.Shared;
@@ -14,55 +14,51 @@ namespace Csto.Operations.Operations;
 /// A decision that breaks a rule is recorded as DecisionNotApplied in "refusal-{decision}" so that an operator
 /// sees why nothing opened. Operations are named by the slug of their name ("Channel" → operations/channel).
 /// </summary>
-public sealed partial class DecisionHandler(IEventStore store, ILogger<DecisionHandler> logger) : IEventHandler
+public sealed partial class DecisionHandler(ILogger<DecisionHandler> logger) : IEventHandler
 {
     public string Name => "operations-decisions";
 
     public IReadOnlyCollection<string> EventTypes { get; } = [DecisionAdopted.Descriptor.FullName];
 
-    public async Task<AppendRequest?> HandleAsync(EventRecord incoming, CancellationToken cancellationToken)
+    public ICommand? Handle(EventRecord incoming)
     {
         var decision = DecisionAdopted.Parser.ParseFrom(incoming.Data);
-        var operationName = decision.Payload?.KindCase switch
+        Func<OperationState?, Verdict>? decide = decision.Payload?.KindCase switch
         {
-            DecisionPayload.KindOneofCase.AuthorizeOperation => decision.Payload.AuthorizeOperation.Name,
-            DecisionPayload.KindOneofCase.ExtendOperation => decision.Payload.ExtendOperation.Name,
-            DecisionPayload.KindOneofCase.ConcludeOperation => decision.Payload.ConcludeOperation.Name,
+            DecisionPayload.KindOneofCase.AuthorizeOperation => op => Authorization.Authorize(op, decision),
+            DecisionPayload.KindOneofCase.ExtendOperation => op => Authorization.Extend(op, decision),
+            DecisionPayload.KindOneofCase.ConcludeOperation => op => Authorization.Conclude(op, decision),
             _ => null,
         };
-        if (operationName is null)
+        if (decide is null)
         {
             return null;
         }
 
-        var stream = Ids.StreamOf(Ids.Slug(operationName));
-        var records = await store.ReadStreamAsync(stream, 1, cancellationToken);
-        var operation = OperationEvents.Fold(records);
-        var decided = decision.Payload!.KindCase switch
+        var operationName = decision.Payload!.AuthorizeOperation?.Name ?? decision.Payload.ExtendOperation?.Name ?? decision.Payload.ConcludeOperation.Name;
+        return new Command<OperationState?>(Ids.StreamOf(Ids.Slug(operationName)), OperationEvents.Fold, decide)
         {
-            DecisionPayload.KindOneofCase.AuthorizeOperation => Authorization.Authorize(operation, decision),
-            DecisionPayload.KindOneofCase.ExtendOperation => Authorization.Extend(operation, decision),
-            _ => Authorization.Conclude(operation, decision),
+            EffectiveDateOf = OperationEvents.EffectiveDate,
+            OnRefused = violation => Refusal(decision, operationName, violation),
         };
+    }
 
-        var metadata = EventInbox.CausedBy(incoming, Name);
-        var key = "decision/" + incoming.SourceService + "/" + incoming.EventId;
-        if (decided.Violation is { } violation)
+    Command<int> Refusal(DecisionAdopted decision, string operationName, Kernel.Violation violation)
+    {
+        var reason = violation switch { RuleBroken r => r.Reason, InvalidField f => "INVALID_ARGUMENT:" + f.Field, _ => "REFUSED" };
+        LogNotApplied(decision.Decision, operationName, reason, violation.Description);
+        var refusal = new DecisionNotApplied
         {
-            var reason = violation switch { RuleBroken r => r.Reason, InvalidField f => "INVALID_ARGUMENT:" + f.Field, _ => "REFUSED" };
-            LogNotApplied(decision.Decision, operationName, reason, violation.Description);
-            var refusal = new DecisionNotApplied
-            {
-                Decision = decision.Decision,
-                OperationDisplayName = operationName,
-                Reason = reason,
-                Description = violation.Description,
-                EffectiveDate = decision.EffectiveDate,
-            };
-            return new AppendRequest("refusal-" + Ids.Slug(decision.Decision), ExpectedVersion.Any, [NewEvent.From(refusal, OperationStore.WithEffectiveTime(metadata, refusal), EventIds.FromName("operations", key))]);
-        }
-
-        return new AppendRequest(stream, records.Count, [.. decided.Events.Select((e, i) => NewEvent.From(e, OperationStore.WithEffectiveTime(metadata, e), EventIds.FromName("operations", key, i)))]);
+            Decision = decision.Decision,
+            OperationDisplayName = operationName,
+            Reason = reason,
+            Description = violation.Description,
+            EffectiveDate = decision.EffectiveDate,
+        };
+        return new Command<int>("refusal-" + Ids.Slug(decision.Decision), records => records.Count, _ => Verdict.Accept(refusal))
+        {
+            EffectiveDateOf = OperationEvents.EffectiveDate,
+        };
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "decision {Decision} about operation '{Operation}' not applied: {Reason}: {Description}")]

@@ -1,4 +1,4 @@
-using Csto.EventLog;
+using Csto.EventLog.Commands;
 using Csto.EventLog.V1;
 using Csto.Operations.Shared;
 using Microsoft.Extensions.Hosting;
@@ -19,7 +19,7 @@ public sealed class EndDateCloserOptions
 /// Closes every operation whose last day is before today (UTC), with its summary. The close of an operation
 /// has a deterministic event id, so two instances, or a run racing a concluding decision, close it once.
 /// </summary>
-public sealed partial class EndDateCloser(OperationStore operations, TimeProvider clock, EndDateCloserOptions options, ILogger<EndDateCloser> logger) : BackgroundService
+public sealed partial class EndDateCloser(OperationQueries operations, CommandPath commands, TimeProvider clock, EndDateCloserOptions options, ILogger<EndDateCloser> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -61,8 +61,12 @@ public sealed partial class EndDateCloser(OperationStore operations, TimeProvide
             }
 
             var metadata = new EventMetadata { CorrelationId = "close-" + id, Actor = new Actor { Subject = "operations:end-date-closer", Role = "system" } };
-            var (_, result) = await operations.ExecuteAsync(id, "close-at-end-date/" + id, op => Authorization.CloseAtEndDate(op, today), metadata, cancellationToken);
-            if (result.Events.Count > 0)
+            var command = new Command<OperationState?>(Ids.StreamOf(id), OperationEvents.Fold, op => Authorization.CloseAtEndDate(op!, today))
+            {
+                EffectiveDateOf = OperationEvents.EffectiveDate,
+            };
+            var written = await commands.ExecuteSystemAsync(command, "close-at-end-date/" + id, metadata, cancellationToken);
+            if (written.EventIds.Count > 0 && !written.Retried)
             {
                 closed++;
             }

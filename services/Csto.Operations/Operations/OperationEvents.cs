@@ -21,23 +21,23 @@ public static class OperationEvents
         return Parsers.TryGetValue(record.Type, out var parser) ? parser.ParseFrom(record.Data) : null;
     }
 
-    public static OperationState? Fold(IEnumerable<EventRecord> records) =>
+    public static OperationState? Fold(IReadOnlyList<EventRecord> records) =>
         OperationState.Fold(records.Select(r => Parse(r) ?? new Google.Protobuf.WellKnownTypes.Empty()));
 
     /// <summary>When the event happened in the world (for metadata.effective_time).</summary>
     public static DateOnly? EffectiveDate(IMessage e) => e switch
     {
-        OperationOpened o => DateValues.GetOptional(o.EffectiveDate),
-        OperationExtended x => DateValues.GetOptional(x.EffectiveDate),
-        OperationClosed c => DateValues.GetOptional(c.EndDate),
-        ParticipantJoined p => DateValues.GetOptional(p.JoinDate),
-        ObserverAdmitted a => DateValues.GetOptional(a.AdmittedOn),
-        StageStarted s => DateValues.GetOptional(s.StartDate),
-        StageClosed s => DateValues.GetOptional(s.EndDate),
-        OutcomeReported r => DateValues.GetOptional(r.ReportDate),
-        OutcomeCorrected c => DateValues.GetOptional(c.CorrectedOn),
-        OperationSummaryPublished s => DateValues.GetOptional(s.Totals?.AsOf),
-        DecisionNotApplied d => DateValues.TryGet(d.EffectiveDate, out var day) ? day : null,
+        OperationOpened o => o.EffectiveDate?.ToDateOnly(),
+        OperationExtended x => x.EffectiveDate?.ToDateOnly(),
+        OperationClosed c => c.EndDate?.ToDateOnly(),
+        ParticipantJoined p => p.JoinDate?.ToDateOnly(),
+        ObserverAdmitted a => a.AdmittedOn?.ToDateOnly(),
+        StageStarted s => s.StartDate?.ToDateOnly(),
+        StageClosed s => s.EndDate?.ToDateOnly(),
+        OutcomeReported r => r.ReportDate?.ToDateOnly(),
+        OutcomeCorrected c => c.CorrectedOn?.ToDateOnly(),
+        OperationSummaryPublished s => s.Totals?.AsOf?.ToDateOnly(),
+        DecisionNotApplied d => Dates.TryGet(d.EffectiveDate, out var day) ? day : null,
         _ => null,
     };
 }

@@ -57,7 +57,7 @@ public sealed record OperationState(
         {
             OperationOpened o => new OperationState(
                 Ids.OperationIdOf(o.Operation) ?? throw new ArgumentException("bad operation name", nameof(e)),
-                o.DisplayName, o.Kind, DateValues.Get(o.StartDate), DateValues.GetOptional(o.EndDate), o.Permanent, o.Decision, o.BodyId,
+                o.DisplayName, o.Kind, o.StartDate.ToDateOnly(), o.EndDate?.ToDateOnly(), o.Permanent, o.Decision, o.BodyId,
                 o.UnMandateReference, o.OutsideMemberTerritory, [.. o.PlannedStageNames], [], false,
                 ImmutableDictionary.Create<string, ParticipantState>(StringComparer.Ordinal),
                 ImmutableDictionary.Create<string, ObserverState>(StringComparer.Ordinal),
@@ -65,32 +65,32 @@ public sealed record OperationState(
                 ImmutableDictionary.Create<string, ReportState>(StringComparer.Ordinal),
                 0),
             _ when state is null => throw new InvalidOperationException($"{e.Descriptor.Name} before OperationOpened"),
-            OperationExtended x => state with { End = DateValues.GetOptional(x.NewEndDate), Permanent = x.Permanent, LaterDecisions = state.LaterDecisions.Add(x.Decision) },
+            OperationExtended x => state with { End = x.NewEndDate?.ToDateOnly(), Permanent = x.Permanent, LaterDecisions = state.LaterDecisions.Add(x.Decision) },
             OperationClosed c => state with
             {
                 Closed = true,
-                End = DateValues.Get(c.EndDate),
+                End = c.EndDate.ToDateOnly(),
                 Permanent = false,
                 LaterDecisions = c.Decision.Length > 0 ? state.LaterDecisions.Add(c.Decision) : state.LaterDecisions,
             },
-            ParticipantJoined p => state with { Participants = state.Participants.SetItem(p.State, new ParticipantState(p.State, [.. p.Agencies], DateValues.Get(p.JoinDate))) },
-            ObserverAdmitted a => state with { Observers = state.Observers.SetItem(a.Observer, new ObserverState(a.Observer, a.Kind, DateValues.Get(a.AdmittedOn), a.Stage)) },
+            ParticipantJoined p => state with { Participants = state.Participants.SetItem(p.State, new ParticipantState(p.State, [.. p.Agencies], p.JoinDate.ToDateOnly())) },
+            ObserverAdmitted a => state with { Observers = state.Observers.SetItem(a.Observer, new ObserverState(a.Observer, a.Kind, a.AdmittedOn.ToDateOnly(), a.Stage)) },
             StageStarted s => state with
             {
-                Stages = state.Stages.SetItem(s.Stage, new StageState(Ids.ChildOf(s.Stage, "stages")!.Value.Child, s.Stage, s.DisplayName, DateValues.Get(s.StartDate), DateValues.Get(s.EndDate), false)),
+                Stages = state.Stages.SetItem(s.Stage, new StageState(Ids.ChildOf(s.Stage, "stages")!.Value.Child, s.Stage, s.DisplayName, s.StartDate.ToDateOnly(), s.EndDate.ToDateOnly(), false)),
             },
             StageClosed s => state with { Stages = state.Stages.SetItem(s.Stage, state.Stages[s.Stage] with { Closed = true }) },
             OutcomeReported r => state with
             {
                 Reports = state.Reports.SetItem(r.Report, new ReportState(
-                    Ids.ChildOf(r.Report, "reports")!.Value.Child, r.Report, r.State, r.Stage, DateValues.Get(r.ReportDate),
-                    [new ReportVersion(1, DateValues.Get(r.ReportDate), r.Figures, "")])),
+                    Ids.ChildOf(r.Report, "reports")!.Value.Child, r.Report, r.State, r.Stage, r.ReportDate.ToDateOnly(),
+                    [new ReportVersion(1, r.ReportDate.ToDateOnly(), r.Figures, "")])),
             },
             OutcomeCorrected c => state with
             {
                 Reports = state.Reports.SetItem(c.Report, state.Reports[c.Report] with
                 {
-                    Versions = state.Reports[c.Report].Versions.Add(new ReportVersion(c.Version, DateValues.Get(c.CorrectedOn), c.Figures, c.Reason)),
+                    Versions = state.Reports[c.Report].Versions.Add(new ReportVersion(c.Version, c.CorrectedOn.ToDateOnly(), c.Figures, c.Reason)),
                 }),
             },
             _ => state, // summaries and unknown future events do not change the state

@@ -1,11 +1,10 @@
-using System.Text.RegularExpressions;
 using Csto.Operations.Shared;
 using Csto.Operations.V1;
 
 namespace Csto.Operations.Outcomes;
 
 /// <summary>Validation of reported figures and their kilogram-equivalents.</summary>
-public static partial class Figures
+public static class Figures
 {
     /// <summary>More than 1,000 t in one seizure line is a typing error, not a seizure.</summary>
     public const double MaxSeizureKg = 1_000_000;
@@ -14,11 +13,6 @@ public static partial class Figures
     public const long MaxCount = 10_000_000;
 
     public const double MaxExplosivesKg = 1_000_000;
-
-    [GeneratedRegex("^[A-Z]{3}$")]
-    private static partial Regex Iso3();
-
-    public static bool IsIso3(string code) => Iso3().IsMatch(code);
 
     /// <summary>The first invalid field of <paramref name="figures"/> (named under <paramref name="field"/>), or null.</summary>
     public static InvalidField? Validate(OutcomeFigures? figures, string field, KgConversion conversion)
@@ -59,9 +53,9 @@ public static partial class Figures
 
             foreach (var (name, code) in new[] { ("production_country", s.ProductionCountry), ("departure_country", s.DepartureCountry), ("destination_country", s.DestinationCountry) })
             {
-                if (code.Length > 0 && !IsIso3(code))
+                if (code.Length > 0 && StateCodes.Problem(code, $"{at}.{name}") is { } badCountry)
                 {
-                    return new InvalidField($"{at}.{name}", "ISO 3166-1 alpha-3 code (e.g. AFG) or empty");
+                    return badCountry;
                 }
             }
 

@@ -1,6 +1,6 @@
 using Csto.Common.V1;
 using Csto.Operations.Operations;
-using Csto.Operations.Roster;
+using Csto.EventLog.Roster;
 using Csto.Operations.Shared;
 using Csto.Operations.V1;
 
@@ -16,139 +16,139 @@ public sealed record CorrectOutcome(string Report, string State, Date? Corrected
 /// </summary>
 public static class Reporting
 {
-    public static Decided Report(OperationState operation, RosterView roster, KgConversion conversion, ReportOutcome command)
+    public static Verdict Report(OperationState operation, RosterView roster, KgConversion conversion, ReportOutcome command)
     {
         var state = command.State ?? "";
-        if (!Figures.IsIso3(state))
+        if (StateCodes.Problem(state, "state") is { } badState)
         {
-            return Decided.Invalid("state", "ISO 3166-1 alpha-3 code, e.g. KAZ");
+            return badState;
         }
 
-        if (!DateValues.TryGet(command.ReportDate, out var day))
+        if (!Dates.TryGet(command.ReportDate, out var day))
         {
-            return Decided.Invalid("report_date", "a valid date is required");
+            return Verdict.Invalid("report_date", "a valid date is required");
         }
 
         if (Figures.Validate(command.Figures, "figures", conversion) is { } invalid)
         {
-            return Decided.Of(invalid);
+            return Verdict.Of(invalid);
         }
 
         var stageName = command.Stage ?? "";
         StageState? stage = null;
         if (stageName.Length > 0 && !operation.Stages.TryGetValue(stageName, out stage))
         {
-            return Decided.Broken("UNKNOWN_STAGE", $"{operation.Name} has no stage '{stageName}'");
+            return Verdict.Rule("UNKNOWN_STAGE", $"{operation.Name} has no stage '{stageName}'");
         }
 
         if (operation.Closed)
         {
-            return Decided.Broken("OPERATION_CLOSED", $"{operation.Name} closed on {operation.End?.Iso()}; its reports are final");
+            return Verdict.Rule("OPERATION_CLOSED", $"{operation.Name} closed on {operation.End?.ToIso()}; its reports are final");
         }
 
         if (!operation.Covers(day))
         {
-            return Decided.Broken("REPORT_OUTSIDE_OPERATION", $"{day.Iso()} is not within {operation.Start.Iso()}..{operation.End?.Iso() ?? ""}");
+            return Verdict.Rule("REPORT_OUTSIDE_OPERATION", $"{day.ToIso()} is not within {operation.Start.ToIso()}..{operation.End?.ToIso() ?? ""}");
         }
 
         if (stage is not null)
         {
             if (stage.Closed)
             {
-                return Decided.Broken("STAGE_CLOSED", $"{stage.Name} is closed; its reports are final");
+                return Verdict.Rule("STAGE_CLOSED", $"{stage.Name} is closed; its reports are final");
             }
 
             if (day < stage.Start || day > stage.End)
             {
-                return Decided.Broken("REPORT_OUTSIDE_STAGE", $"{day.Iso()} is not within {stage.Start.Iso()}..{stage.End.Iso()}");
+                return Verdict.Rule("REPORT_OUTSIDE_STAGE", $"{day.ToIso()} is not within {stage.Start.ToIso()}..{stage.End.ToIso()}");
             }
         }
 
         if (operation.Observers.ContainsKey(state))
         {
-            return Decided.Broken("OBSERVER_CANNOT_REPORT", $"{state} observes {operation.Name}; observers do not report outcomes");
+            return Verdict.Rule("OBSERVER_CANNOT_REPORT", $"{state} observes {operation.Name}; observers do not report outcomes");
         }
 
         if (!operation.Participants.TryGetValue(state, out var participant) || participant.JoinDate > day)
         {
-            return Decided.Broken("NOT_A_PARTICIPANT", $"{state} does not take part in {operation.Name} on {day.Iso()}");
+            return Verdict.Rule("NOT_A_PARTICIPANT", $"{state} does not take part in {operation.Name} on {day.ToIso()}");
         }
 
         if (!roster.HasVoice(state, day))
         {
-            return Decided.Broken("STATE_HAS_NO_VOICE", $"{state} is not a member with a voice on {day.Iso()} (status {roster.StatusOn(state, day)})");
+            return Verdict.Rule("STATE_HAS_NO_VOICE", $"{state} is not a member with a voice on {day.ToIso()} (status {roster.StatusOn(state, day)})");
         }
 
         var report = operation.Name + "/reports/" + command.ReportId;
         if (operation.Reports.ContainsKey(report))
         {
-            return Decided.Broken("REPORT_EXISTS", $"{report} exists; correct it instead");
+            return Verdict.Rule("REPORT_EXISTS", $"{report} exists; correct it instead");
         }
 
-        return Decided.Ok(new OutcomeReported
+        return Verdict.Accept(new OutcomeReported
         {
             Operation = operation.Name,
             Report = report,
             State = state,
             Stage = stageName,
-            ReportDate = day.ToDate(),
+            ReportDate = day.ToProto(),
             Figures = Figures.WithKgEquivalents(command.Figures!, conversion),
         });
     }
 
-    public static Decided Correct(OperationState operation, KgConversion conversion, CorrectOutcome command)
+    public static Verdict Correct(OperationState operation, KgConversion conversion, CorrectOutcome command)
     {
-        if (!Figures.IsIso3(command.State ?? ""))
+        if (StateCodes.Problem(command.State, "state") is { } badState)
         {
-            return Decided.Invalid("state", "ISO 3166-1 alpha-3 code, e.g. KAZ");
+            return badState;
         }
 
-        if (!DateValues.TryGet(command.CorrectedOn, out var day))
+        if (!Dates.TryGet(command.CorrectedOn, out var day))
         {
-            return Decided.Invalid("corrected_on", "a valid date is required");
+            return Verdict.Invalid("corrected_on", "a valid date is required");
         }
 
         if (string.IsNullOrWhiteSpace(command.Reason) || command.Reason.Length > 1000)
         {
-            return Decided.Invalid("reason", "say why the report is corrected (at most 1,000 characters)");
+            return Verdict.Invalid("reason", "say why the report is corrected (at most 1,000 characters)");
         }
 
         if (Figures.Validate(command.Figures, "figures", conversion) is { } invalid)
         {
-            return Decided.Of(invalid);
+            return Verdict.Of(invalid);
         }
 
         if (!operation.Reports.TryGetValue(command.Report ?? "", out var report))
         {
-            return Decided.Broken("UNKNOWN_REPORT", $"{operation.Name} has no report '{command.Report}'");
+            return Verdict.Rule("UNKNOWN_REPORT", $"{operation.Name} has no report '{command.Report}'");
         }
 
         if (!string.Equals(report.State, command.State, StringComparison.Ordinal))
         {
-            return Decided.Broken("CORRECTION_BY_OTHER_STATE", $"{report.Name} was reported by {report.State}; only it corrects it");
+            return Verdict.Rule("CORRECTION_BY_OTHER_STATE", $"{report.Name} was reported by {report.State}; only it corrects it");
         }
 
         if (operation.Closed)
         {
-            return Decided.Broken("OPERATION_CLOSED", $"{operation.Name} closed on {operation.End?.Iso()}; its reports are final");
+            return Verdict.Rule("OPERATION_CLOSED", $"{operation.Name} closed on {operation.End?.ToIso()}; its reports are final");
         }
 
         if (report.Stage.Length > 0 && operation.Stages[report.Stage].Closed)
         {
-            return Decided.Broken("STAGE_CLOSED", $"{report.Stage} is closed; its reports are final");
+            return Verdict.Rule("STAGE_CLOSED", $"{report.Stage} is closed; its reports are final");
         }
 
         if (day < report.Latest.Date)
         {
-            return Decided.Broken("CORRECTION_BEFORE_REPORT", $"the version it supersedes is dated {report.Latest.Date.Iso()}");
+            return Verdict.Rule("CORRECTION_BEFORE_REPORT", $"the version it supersedes is dated {report.Latest.Date.ToIso()}");
         }
 
-        return Decided.Ok(new OutcomeCorrected
+        return Verdict.Accept(new OutcomeCorrected
         {
             Operation = operation.Name,
             Report = report.Name,
             Version = report.Latest.Version + 1,
-            CorrectedOn = day.ToDate(),
+            CorrectedOn = day.ToProto(),
             Reason = command.Reason.Trim(),
             Figures = Figures.WithKgEquivalents(command.Figures!, conversion),
         });

@@ -20,7 +20,7 @@ public static class TotalsCalculator
             .Select(x => (x.Report, Version: x.Version!))
             .ToList();
 
-        var totals = new OperationTotals { Operation = operation.Name, AsOf = asOf.ToDate(), Total = Sum(counted.Select(x => x.Version.Figures)) };
+        var totals = new OperationTotals { Operation = operation.Name, AsOf = asOf.ToProto(), Total = Sum(counted.Select(x => x.Version.Figures)) };
         totals.ByState.AddRange(counted.GroupBy(x => x.Report.State, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => new StateTotals { State = g.Key, Totals = Sum(g.Select(x => x.Version.Figures)) }));
         totals.ByStage.AddRange(operation.Stages.Values.Where(s => stage.Length == 0 || s.Name == stage).OrderBy(s => s.Start).ThenBy(s => s.Name, StringComparer.Ordinal)

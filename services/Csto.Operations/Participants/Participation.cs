@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using Csto.Common.V1;
 using Csto.Operations.Operations;
 using Csto.Operations.Outcomes;
-using Csto.Operations.Roster;
+using Csto.EventLog.Roster;
 using Csto.Operations.Shared;
 using Csto.Operations.V1;
 
@@ -21,112 +21,112 @@ public static partial class Participation
     [GeneratedRegex("^[A-Z][A-Z0-9-]{1,15}$")]
     private static partial Regex OrganizationCode();
 
-    public static Decided Join(OperationState operation, RosterView roster, JoinOperation command)
+    public static Verdict Join(OperationState operation, RosterView roster, JoinOperation command)
     {
-        if (!Figures.IsIso3(command.State ?? ""))
+        if (StateCodes.Problem(command.State, "state") is { } badState)
         {
-            return Decided.Invalid("state", "ISO 3166-1 alpha-3 code, e.g. KAZ");
+            return badState;
         }
 
         if (command.Agencies.Count == 0)
         {
-            return Decided.Invalid("agencies", "name at least one agency taking part");
+            return Verdict.Invalid("agencies", "name at least one agency taking part");
         }
 
         for (var i = 0; i < command.Agencies.Count; i++)
         {
             if (command.Agencies[i] == Agency.Unspecified || !Enum.IsDefined(command.Agencies[i]))
             {
-                return Decided.Invalid($"agencies[{i}]", "unknown agency");
+                return Verdict.Invalid($"agencies[{i}]", "unknown agency");
             }
         }
 
-        if (!DateValues.TryGet(command.JoinDate, out var day))
+        if (!Dates.TryGet(command.JoinDate, out var day))
         {
-            return Decided.Invalid("join_date", "a valid date is required");
+            return Verdict.Invalid("join_date", "a valid date is required");
         }
 
         if (operation.Closed || day > operation.End)
         {
-            return Decided.Broken("OPERATION_CLOSED", $"{operation.Name} ended on {operation.End?.Iso()}");
+            return Verdict.Rule("OPERATION_CLOSED", $"{operation.Name} ended on {operation.End?.ToIso()}");
         }
 
         if (day < operation.Start)
         {
-            return Decided.Broken("DATE_OUTSIDE_OPERATION", $"{operation.Name} starts on {operation.Start.Iso()}");
+            return Verdict.Rule("DATE_OUTSIDE_OPERATION", $"{operation.Name} starts on {operation.Start.ToIso()}");
         }
 
         if (operation.Participants.ContainsKey(command.State!))
         {
-            return Decided.Broken("ALREADY_PARTICIPANT", $"{command.State} takes part since {operation.Participants[command.State!].JoinDate.Iso()}");
+            return Verdict.Rule("ALREADY_PARTICIPANT", $"{command.State} takes part since {operation.Participants[command.State!].JoinDate.ToIso()}");
         }
 
         if (operation.Observers.ContainsKey(command.State!))
         {
-            return Decided.Broken("ALREADY_OBSERVER", $"{command.State} observes {operation.Name}");
+            return Verdict.Rule("ALREADY_OBSERVER", $"{command.State} observes {operation.Name}");
         }
 
         if (!roster.HasVoice(command.State!, day))
         {
-            return Decided.Broken("STATE_HAS_NO_VOICE", $"{command.State} is not a member with a voice on {day.Iso()} (status {roster.StatusOn(command.State!, day)})");
+            return Verdict.Rule("STATE_HAS_NO_VOICE", $"{command.State} is not a member with a voice on {day.ToIso()} (status {roster.StatusOn(command.State!, day)})");
         }
 
-        var joined = new ParticipantJoined { Operation = operation.Name, State = command.State, JoinDate = day.ToDate() };
+        var joined = new ParticipantJoined { Operation = operation.Name, State = command.State, JoinDate = day.ToProto() };
         joined.Agencies.AddRange(command.Agencies.Distinct());
-        return Decided.Ok(joined);
+        return Verdict.Accept(joined);
     }
 
-    public static Decided Admit(OperationState operation, RosterView roster, AdmitObserver command)
+    public static Verdict Admit(OperationState operation, RosterView roster, AdmitObserver command)
     {
         var code = command.Observer ?? "";
         switch (command.Kind)
         {
-            case ObserverKind.State when !Figures.IsIso3(code):
-                return Decided.Invalid("observer", "ISO 3166-1 alpha-3 code of a state, e.g. IRN");
+            case ObserverKind.State when StateCodes.Problem(code, "observer") is { } badState:
+                return badState;
             case ObserverKind.Organization when !OrganizationCode().IsMatch(code):
-                return Decided.Invalid("observer", "code of an organization in capitals, e.g. UNODC, INTERPOL, OSCE, EUROPOL");
+                return Verdict.Invalid("observer", "code of an organization in capitals, e.g. UNODC, INTERPOL, OSCE, EUROPOL");
             case ObserverKind.State or ObserverKind.Organization:
                 break;
             default:
-                return Decided.Invalid("kind", "state or organization");
+                return Verdict.Invalid("kind", "state or organization");
         }
 
-        if (!DateValues.TryGet(command.AdmittedOn, out var day))
+        if (!Dates.TryGet(command.AdmittedOn, out var day))
         {
-            return Decided.Invalid("admitted_on", "a valid date is required");
+            return Verdict.Invalid("admitted_on", "a valid date is required");
         }
 
         var stage = command.Stage ?? "";
         if (stage.Length > 0 && !operation.Stages.ContainsKey(stage))
         {
-            return Decided.Broken("UNKNOWN_STAGE", $"{operation.Name} has no stage '{stage}'");
+            return Verdict.Rule("UNKNOWN_STAGE", $"{operation.Name} has no stage '{stage}'");
         }
 
         if (operation.Closed || day > operation.End)
         {
-            return Decided.Broken("OPERATION_CLOSED", $"{operation.Name} ended on {operation.End?.Iso()}");
+            return Verdict.Rule("OPERATION_CLOSED", $"{operation.Name} ended on {operation.End?.ToIso()}");
         }
 
         if (day < operation.Start)
         {
-            return Decided.Broken("DATE_OUTSIDE_OPERATION", $"{operation.Name} starts on {operation.Start.Iso()}");
+            return Verdict.Rule("DATE_OUTSIDE_OPERATION", $"{operation.Name} starts on {operation.Start.ToIso()}");
         }
 
         if (command.Kind == ObserverKind.State && roster.IsMember(code, day))
         {
-            return Decided.Broken("OBSERVER_IS_MEMBER", $"{code} is a member on {day.Iso()}; members take part as participants");
+            return Verdict.Rule("OBSERVER_IS_MEMBER", $"{code} is a member on {day.ToIso()}; members take part as participants");
         }
 
         if (operation.Participants.ContainsKey(code))
         {
-            return Decided.Broken("ALREADY_PARTICIPANT", $"{code} takes part in {operation.Name}");
+            return Verdict.Rule("ALREADY_PARTICIPANT", $"{code} takes part in {operation.Name}");
         }
 
         if (operation.Observers.ContainsKey(code))
         {
-            return Decided.Broken("ALREADY_OBSERVER", $"{code} observes {operation.Name}");
+            return Verdict.Rule("ALREADY_OBSERVER", $"{code} observes {operation.Name}");
         }
 
-        return Decided.Ok(new ObserverAdmitted { Operation = operation.Name, Observer = code, Kind = command.Kind, AdmittedOn = day.ToDate(), Stage = stage });
+        return Verdict.Accept(new ObserverAdmitted { Operation = operation.Name, Observer = code, Kind = command.Kind, AdmittedOn = day.ToProto(), Stage = stage });
     }
 }

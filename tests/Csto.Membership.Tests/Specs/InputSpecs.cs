@@ -40,12 +40,10 @@ public sealed class InputSpecs
     [Fact]
     public void An_impossible_calendar_date_is_invalid()
     {
-        Assert.Null(ProtoDates.Parse(new Date { Year = 2023, Month = 2, Day = 29 }, "effective_date", out var problem));
-        Assert.Equal("effective_date", problem?.Subject);
-        Assert.Null(ProtoDates.Parse(new Date { Year = 2024, Month = 13, Day = 1 }, "effective_date", out problem));
-        Assert.NotNull(problem);
-        Assert.Equal(new DateOnly(2024, 2, 29), ProtoDates.Parse(new Date { Year = 2024, Month = 2, Day = 29 }, "effective_date", out problem));
-        Assert.Null(problem);
+        Assert.Equal("effective_date", Assert.Throws<InvalidFieldException>(() => Dates.Optional(new Date { Year = 2023, Month = 2, Day = 29 }, "effective_date")).Violation.Field);
+        Assert.Equal("effective_date", Dates.Problem(new Date { Year = 2024, Month = 13, Day = 1 }, "effective_date")?.Field);
+        Assert.Equal(new DateOnly(2024, 2, 29), Dates.Optional(new Date { Year = 2024, Month = 2, Day = 29 }, "effective_date"));
+        Assert.Null(Dates.Problem(new Date { Year = 2024, Month = 2, Day = 29 }, "effective_date"));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Csto.Testing;
 using Csto.Common.V1;
 using Csto.Membership.Members;
 using Csto.Membership.V1;
@@ -9,7 +10,7 @@ namespace Csto.Membership.Tests.Specs;
 public sealed class Spec
 {
     PartyState _state;
-    DecideResult? _result;
+    Verdict? _result;
 
     Spec(string party) => _state = PartyState.Empty(party);
 
@@ -37,7 +38,7 @@ public sealed class Spec
 
     /// <summary>The bodies service adopted a decision about the party and this service received it.</summary>
     public Spec GivenDecisionReceived(string id, DecisionAct act, string date) =>
-        Apply([new AdoptedDecisionReceived { State = _state.Party, Decision = "decisions/" + id, Act = act, EffectiveDate = ProtoDates.ToProto(D(date)) }]);
+        Apply([new AdoptedDecisionReceived { State = _state.Party, Decision = "decisions/" + id, Act = act, EffectiveDate = D(date).ToProto() }]);
 
     public Spec GivenFoundingMember()
     {
@@ -76,7 +77,7 @@ public sealed class Spec
         Assert.Equal(_state.Party, changed.State);
         Assert.Equal(from, changed.OldStatus);
         Assert.Equal(to, changed.NewStatus);
-        Assert.Equal(ProtoDates.ToProto(D(effective)), changed.EffectiveDate);
+        Assert.Equal(D(effective).ToProto(), changed.EffectiveDate);
         Assert.Equal(_state.Version + 2, changed.StreamVersion);
         Assert.Equal(EventFields.Cause(act), changed.Cause);
         Apply(_result.Events);
@@ -86,25 +87,18 @@ public sealed class Spec
     public void ThenRefused(string reason)
     {
         Assert.NotNull(_result);
-        var violation = Assert.IsType<RuleViolation>(_result.Violation);
-        Assert.Equal(ViolationKind.FailedPrecondition, violation.Kind);
-        Assert.Equal(reason, violation.Subject);
-        Assert.Empty(_result.Events);
+        Then.Refused(_result, reason);
     }
 
     public void ThenInvalid(string field)
     {
         Assert.NotNull(_result);
-        var violation = Assert.IsType<RuleViolation>(_result.Violation);
-        Assert.Equal(ViolationKind.InvalidArgument, violation.Kind);
-        Assert.Equal(field, violation.Subject);
-        Assert.Empty(_result.Events);
+        Then.Invalid(_result, field);
     }
 
     public void ThenNothingNew()
     {
         Assert.NotNull(_result);
-        Assert.Null(_result.Violation);
-        Assert.Empty(_result.Events);
+        Then.Nothing(_result);
     }
 }

@@ -16,7 +16,7 @@ public sealed class WithdrawalSpecs
     {
         var notice = For("KAZ").GivenFoundingMember().When(MemberAct.WithdrawalNotice, "2020-01-15", Notice("note"), takesEffectOn: "2020-07-15")
             .ThenStatusChanges<WithdrawalNotified>(MemberStatus.Member, MemberStatus.Withdrawn, "2020-07-15");
-        Assert.Equal(ProtoDates.ToProto(D("2020-01-15")), notice.EffectiveDate);
+        Assert.Equal(D("2020-01-15").ToProto(), notice.EffectiveDate);
     }
 
     [Fact]
