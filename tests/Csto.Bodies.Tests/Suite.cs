@@ -1,4 +1,3 @@
-using Csto.Bodies.Shared;
 using Csto.Bodies.V1;
 using Csto.Common.V1;
 using Csto.EventLog;
@@ -80,7 +79,7 @@ sealed class Suite : IAsyncDisposable
         {
             var version = _versions[state] = _versions.GetValueOrDefault(state) + 1;
             var change = new MemberStatusChanged { State = state, NewStatus = status, EffectiveDate = date.ToProto(), StreamVersion = version, Cause = new Cause { TreatyAct = "test" } };
-            await store.AppendAsync(new AppendRequest("member-" + state, version - 1, [NewEvent.From(change, new EventMetadata { CorrelationId = "roster", EffectiveTime = Dates.ToEffectiveTime(date) })]));
+            await store.AppendAsync(new AppendRequest("member-" + state, version - 1, [NewEvent.From(change, new EventMetadata { CorrelationId = "roster", EffectiveTime = date.ToEffectiveTime() })]));
         }
 
         _fed += acts.Length;
@@ -113,7 +112,7 @@ sealed class Suite : IAsyncDisposable
         Assert.Equal(code, ex.StatusCode);
         var status = ex.GetRpcStatus();
         Assert.NotNull(status);
-        var named = status!.GetDetail<ErrorInfo>()?.Reason ?? status.GetDetail<BadRequest>()?.FieldViolations[0].Field;
+        var named = code == StatusCode.InvalidArgument ? status!.GetDetail<BadRequest>()?.FieldViolations[0].Field : status!.GetDetail<ErrorInfo>()?.Reason;
         Assert.Equal(reasonOrField, named);
         Assert.Equal(head, Log.HeadPosition);
     }

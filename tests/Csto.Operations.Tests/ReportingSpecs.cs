@@ -35,7 +35,7 @@ public sealed class ReportingSpecs
 
     [Fact]
     public void An_observer_never_reports() =>
-        Then.Refused(Reporting.Report(Channel(Observing("UNODC", ObserverKind.Organization)), Members(), Kg, Report("UNODC", "2012-05-10", Heroin(1)) with { State = "UNO" }), "NOT_A_PARTICIPANT");
+        Then.Refused(Reporting.Report(Channel(Observing("IRN")), Members(), Kg, Report("IRN", "2012-05-10", Heroin(1))), "NOT_A_PARTICIPANT");
 
     [Fact]
     public void An_observer_state_reporting_is_refused_as_observer() =>

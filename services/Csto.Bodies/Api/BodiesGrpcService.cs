@@ -14,7 +14,7 @@ using Grpc.Core;
 namespace Csto.Bodies.Api;
 
 /// <summary>Thin endpoints: parse the request, then one write through the command path or one query.</summary>
-public sealed class BodiesGrpcService(CommandPath commands, BodiesQueries queries) : BodiesService.BodiesServiceBase
+public sealed class BodiesGrpcService(CommandPath commands, BodiesQueries queries, RosterQueries rosters) : BodiesService.BodiesServiceBase
 {
     public override async Task<GetBodyResponse> GetBody(GetBodyRequest request, ServerCallContext context)
     {
@@ -46,12 +46,12 @@ public sealed class BodiesGrpcService(CommandPath commands, BodiesQueries querie
         var body = await BodyAsync(request.Body, "body", ct);
         var date = Dates.Required(request.Date, "date");
         var id = NewId(request.SessionId, "session_id", request.RequestId, "session");
-        var roster = await queries.RosterAsync(ct);
+        var roster = await rosters.LoadAsync(ct);
         var command = new ConveneSession(id, date, request.Place, request.HostState, request.Regular, request.Format, [.. request.Agenda]);
         var written = await commands.ExecuteAsync(
-            new Command<SessionInfo?>("session-" + id, BodiesQueries.FoldSession, _ => SessionDecide.Convene(body, roster, command))
+            new Command<SessionInfo?>("session-" + id, SessionInfo.Of, _ => SessionDecide.Convene(body, roster, command))
             {
-                Scope = "ConveneSession", RequestId = request.RequestId, Expect = StreamExpectation.New, Resource = "sessions/" + id, EffectiveDateOf = _ => date,
+                Scope = "ConveneSession", RequestId = request.RequestId, Expect = StreamExpectation.New, Resource = "sessions/" + id, EffectiveDateOf = _ => null, EffectiveDate = date,
             }, ct);
         return new ConveneSessionResponse { Session = Views.ToSession(written.State!) };
     }
@@ -68,12 +68,12 @@ public sealed class BodiesGrpcService(CommandPath commands, BodiesQueries querie
         var session = await SessionAsync(request.Session, "session", ct);
         var id = NewId(request.DraftId, "draft_id", request.RequestId, "draft");
         var bodies = await queries.BodiesAsync(ct);
-        var roster = await queries.RosterAsync(ct);
+        var roster = await rosters.LoadAsync(ct);
         var command = new TableDraft(id, request.Title, request.Payload, request.Procedural, request.EffectiveDate);
         var written = await commands.ExecuteAsync(
-            new Command<DraftState?>("decision-" + id, BodiesQueries.FoldDraft, _ => DraftDecide.Table(session, bodies[session.BodyId], bodies, roster, command))
+            new Command<DraftState?>("decision-" + id, DraftState.Of, _ => DraftDecide.Table(session, bodies[session.BodyId], bodies, roster, command))
             {
-                Scope = "TableDraft", RequestId = request.RequestId, Expect = StreamExpectation.New, Resource = "drafts/" + id, EffectiveDateOf = _ => session.Date,
+                Scope = "TableDraft", RequestId = request.RequestId, Expect = StreamExpectation.New, Resource = "drafts/" + id, EffectiveDateOf = _ => null, EffectiveDate = session.Date,
             }, ct);
         return new TableDraftResponse { Draft = Views.ToDraft(written.State!) };
     }
@@ -181,18 +181,17 @@ public sealed class BodiesGrpcService(CommandPath commands, BodiesQueries querie
         return new GetSecretaryGeneralResponse { Appointment = appointment };
     }
 
-    /// <summary>An act on an existing draft or decision ("decision-{id}"), decided against the roster.</summary>
+    /// <summary>An act on an existing draft or decision ("decision-{id}"), decided against the roster, dated by <paramref name="actDate"/>.</summary>
     async Task<DraftState> DraftActAsync(string name, string collection, string scope, string requestId, ServerCallContext context,
-        Func<DraftState, RosterView, Verdict> decide, Func<DraftState, DateOnly> effective)
+        Func<DraftState, RosterView, Verdict> decide, Func<DraftState, DateOnly> actDate)
     {
-        var ct = context.CancellationToken;
-        var draft = await DraftAsync(name, collection == "drafts" ? "draft" : "decision", collection, ct);
-        var roster = await queries.RosterAsync(ct);
+        var id = Names.Parse(name, collection, collection == "drafts" ? "draft" : "decision");
+        var roster = await rosters.LoadAsync(context.CancellationToken);
         var written = await commands.ExecuteAsync(
-            new Command<DraftState?>("decision-" + draft.Id, BodiesQueries.FoldDraft, d => decide(d!, roster))
+            new Command<DraftState?>("decision-" + id, DraftState.Of, d => decide(d!, roster))
             {
-                Scope = scope, RequestId = requestId, Expect = StreamExpectation.Existing, Resource = name, EffectiveDateOf = _ => effective(draft),
-            }, ct);
+                Scope = scope, RequestId = requestId, Expect = StreamExpectation.Existing, Resource = name, EffectiveDateOf = _ => null, ActDate = d => actDate(d!),
+            }, context.CancellationToken);
         return written.State!;
     }
 

@@ -28,6 +28,9 @@ public sealed record DraftState(
 
     public string DecisionName => "decisions/" + Id;
 
+    /// <summary>The draft of a stream's records (null: no draft was tabled there).</summary>
+    public static DraftState? Of(IReadOnlyList<Csto.EventLog.V1.EventRecord> records) => Fold(EventTypes.ParseAll(records));
+
     public static DraftState? Fold(IEnumerable<IMessage> events)
     {
         DraftState? state = null;

@@ -1,5 +1,4 @@
 using Csto.Bodies.Drafts;
-using Csto.Bodies.ReadModel;
 using Csto.EventLog.Commands;
 using Csto.EventLog.Inbox;
 using Csto.EventLog.V1;
@@ -27,7 +26,7 @@ public sealed class OperationSummaryHandler : IEventHandler
         }
 
         var source = new SummarySource(incoming.EventId, incoming.StreamVersion);
-        return new Command<DraftState?>("decision-" + id, BodiesQueries.FoldDraft,
+        return new Command<DraftState?>("decision-" + id, DraftState.Of,
             decision => OperationReports.Attach(decision, summary, source) is { } attached ? Verdict.Accept(attached) : Verdict.Nothing)
         {
             EffectiveDateOf = e => e is Csto.Bodies.V1.OperationReportAttached { AsOf: { IsCalendarDate: true } asOf } ? asOf.ToDateOnly() : null,

@@ -6,24 +6,17 @@ using Csto.Bodies.Sessions;
 using Csto.Bodies.V1;
 using Csto.EventLog;
 using Csto.EventLog.Projections;
-using Csto.EventLog.Roster;
-using Csto.EventLog.V1;
 
 namespace Csto.Bodies.ReadModel;
 
 /// <summary>Loads entities from their streams and indexes from the projection, after the projection caught up with the log (read your writes).</summary>
-public sealed class BodiesQueries(IEventStore store, IReadModelStore readModel, ProjectionRunner runner, RosterQueries roster)
+public sealed class BodiesQueries(IEventStore store, IReadModelStore readModel, ProjectionRunner runner)
 {
-    public static SessionInfo? FoldSession(IReadOnlyList<EventRecord> records) =>
-        EventTypes.ParseAll(records).OfType<SessionConvened>().FirstOrDefault() is { } convened ? SessionInfo.From(convened) : null;
-
-    public static DraftState? FoldDraft(IReadOnlyList<EventRecord> records) => DraftState.Fold(EventTypes.ParseAll(records));
-
     public async Task<SessionInfo?> LoadSessionAsync(string id, CancellationToken ct) =>
-        FoldSession(await store.ReadStreamAsync("session-" + id, 1, ct));
+        SessionInfo.Of(await store.ReadStreamAsync("session-" + id, 1, ct));
 
     public async Task<DraftState?> LoadDraftAsync(string id, CancellationToken ct) =>
-        FoldDraft(await store.ReadStreamAsync("decision-" + id, 1, ct));
+        DraftState.Of(await store.ReadStreamAsync("decision-" + id, 1, ct));
 
     public async Task<IReadOnlyDictionary<string, BodyInfo>> BodiesAsync(CancellationToken ct)
     {
@@ -36,8 +29,6 @@ public sealed class BodiesQueries(IEventStore store, IReadModelStore readModel, 
 
         return result;
     }
-
-    public Task<RosterView> RosterAsync(CancellationToken ct) => roster.LoadAsync(ct);
 
     public Task<IReadOnlyList<ChairFact>> ChairFactsAsync(string bodyId, CancellationToken ct) =>
         QueryAsync("SELECT position, data FROM proj_bodies_chair WHERE body_id = @b", r => new ChairFact(r.GetInt64(0), ChairAssumed.Parser.ParseFrom((byte[])r.GetValue(1))), ct, ("@b", bodyId));

@@ -9,6 +9,10 @@ public sealed record SessionInfo(string Id, string BodyId, DateOnly Date, string
 {
     public string Name => "sessions/" + Id;
 
+    /// <summary>The session of a stream's records (null: none convened there).</summary>
+    public static SessionInfo? Of(IReadOnlyList<Csto.EventLog.V1.EventRecord> records) =>
+        EventTypes.ParseAll(records).OfType<SessionConvened>().FirstOrDefault() is { } convened ? From(convened) : null;
+
     public static SessionInfo From(SessionConvened e)
     {
         return new(e.Session["sessions/".Length..], e.BodyId, e.Date.ToDateOnly(), e.Place, e.HostState, e.Regular, e.Format, [.. e.Agenda]);

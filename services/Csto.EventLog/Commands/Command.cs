@@ -20,12 +20,11 @@ public enum StreamExpectation
 /// <summary>
 /// One write to one stream, as every service states it: the stream, how to fold its records into state, and the pure
 /// decide function. The command path does the rest (load, retry recognition, decide, append with the expected version,
-/// metadata, errors). <see cref="Scope"/> names the act, so that the event ids derived from a request_id differ between
-/// acts that share a stream.
+/// metadata, errors). <see cref="Scope"/> names the act: the event ids derive from the scope and the request_id.
 /// </summary>
 public sealed record Command<TState>(string Stream, Func<IReadOnlyList<EventRecord>, TState> Fold, Func<TState, Verdict> Decide) : ICommand
 {
-    /// <summary>The act, e.g. "RecordPosition|KAZ"; with the stream and the request id it derives the event ids.</summary>
+    /// <summary>The act, e.g. "RecordPosition|KAZ"; with the request id it derives the event ids.</summary>
     public string Scope { get; init; } = "";
 
     /// <summary>AIP-155 request id; empty: random event ids, a repeated call is a new call.</summary>
@@ -41,6 +40,9 @@ public sealed record Command<TState>(string Stream, Func<IReadOnlyList<EventReco
 
     /// <summary>The date of the act when an event does not carry its own.</summary>
     public DateOnly? EffectiveDate { get; init; }
+
+    /// <summary>The date of the act from the state it was decided on (a draft's session date), when an event does not carry its own.</summary>
+    public Func<TState, DateOnly?>? ActDate { get; init; }
 
     /// <summary>For a consumer: what to record instead when the rules refuse (e.g. a refusal in its own stream); null: nothing.</summary>
     public Func<Violation, ICommand?>? OnRefused { get; init; }

@@ -33,7 +33,9 @@ public sealed class CommandPath(IEventStore store, ProjectionRunner projections,
         }
 
         var derived = requestId.Length > 0;
-        var key = derived ? $"{command.Scope}|{command.Stream}|{requestId}" : Guid.NewGuid().ToString();
+        // the request id names one request (AIP-155): reused for the same act on another entity, it derives ids that are
+        // already in the log, and the store refuses it (INVALID_ARGUMENT request_id) instead of recording a second act
+        var key = derived ? $"{command.Scope}|{requestId}" : Guid.NewGuid().ToString();
         return RunAsync(command, new WriteContext(key, ApiMetadata(requestId), null, derived, ReadYourWrite: true), cancellationToken);
     }
 
@@ -117,12 +119,13 @@ public sealed class CommandPath(IEventStore store, ProjectionRunner projections,
                 return new Written<TState>(state, records, [], [], Retried: false);
             }
 
+            var actDate = command.ActDate?.Invoke(state) ?? command.EffectiveDate;
             var events = new List<NewEvent>(verdict.Events.Count);
             for (var i = 0; i < verdict.Events.Count; i++)
             {
                 var e = verdict.Events[i];
                 var metadata = context.Metadata.Clone();
-                if (((command.EffectiveDateOf ?? EventTypes.EffectiveDate)(e) ?? command.EffectiveDate) is { } day)
+                if (((command.EffectiveDateOf ?? EventTypes.EffectiveDate)(e) ?? actDate) is { } day)
                 {
                     metadata.EffectiveTime = day.ToEffectiveTime();
                 }
