@@ -26,7 +26,7 @@ public sealed class CommandPathTests : IAsyncLifetime
         _store = new SqliteEventStore(Path.Combine(_dir.Path, "bodies.db"), "bodies");
         _projections = new ProjectionRunner(_store, _store, [new StreamsProjection()], NullLogger<ProjectionRunner>.Instance);
         await _projections.StartAsync(CancellationToken.None);
-        var http = new HttpContextAccessor
+        var http = new OneCaller
         {
             HttpContext = new DefaultHttpContext
             {
@@ -160,4 +160,10 @@ public sealed class CommandPathTests : IAsyncLifetime
         Assert.Equal("consumer:seats", record.Metadata.Actor.Subject);
         Assert.True(await _store.IsProcessedAsync("seats", "membership/" + incoming.EventId));
     }
+}
+
+/// <summary>The caller of every write in these tests (the framework's accessor keeps the context per async flow).</summary>
+sealed class OneCaller : IHttpContextAccessor
+{
+    public HttpContext? HttpContext { get; set; }
 }

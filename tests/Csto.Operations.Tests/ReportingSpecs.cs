@@ -34,8 +34,12 @@ public sealed class ReportingSpecs
     }
 
     [Fact]
-    public void An_observer_never_reports() =>
-        Then.Refused(Reporting.Report(Channel(Observing("IRN")), Members(), Kg, Report("IRN", "2012-05-10", Heroin(1))), "NOT_A_PARTICIPANT");
+    public void An_observer_never_reports()
+    {
+        Then.Refused(Reporting.Report(Channel(Observing("IRN")), Members(), Kg, Report("IRN", "2012-05-10", Heroin(1))), "OBSERVER_CANNOT_REPORT");
+        // an observing organization has no state code to report under
+        Then.Invalid(Reporting.Report(Channel(Observing("UNODC", ObserverKind.Organization)), Members(), Kg, Report("UNODC", "2012-05-10", Heroin(1))), "state");
+    }
 
     [Fact]
     public void An_observer_state_reporting_is_refused_as_observer() =>
