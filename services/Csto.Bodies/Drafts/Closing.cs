@@ -1,7 +1,6 @@
 using System.Globalization;
 using Csto.Bodies.Bodies;
 using Csto.Bodies.Sessions;
-using Csto.Bodies.Shared;
 using Csto.Bodies.V1;
 using Csto.Common.V1;
 using Csto.EventLog.Roster;

@@ -1,12 +1,7 @@
-using System.Globalization;
 using Csto.Bodies.Bodies;
-using Csto.Bodies.Sessions;
-using Csto.Bodies.Shared;
 using Csto.Bodies.V1;
-using Csto.Common.V1;
 using Csto.EventLog.Roster;
 using Csto.Membership.V1;
-using Google.Protobuf;
 
 namespace Csto.Bodies.Drafts;
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Csto.Bodies.Bodies;
 using Csto.Bodies.Sessions;
 using Csto.Bodies.Shared;
@@ -6,7 +5,6 @@ using Csto.Bodies.V1;
 using Csto.Common.V1;
 using Csto.EventLog.Roster;
 using Csto.Membership.V1;
-using Google.Protobuf;
 
 namespace Csto.Bodies.Drafts;
 
