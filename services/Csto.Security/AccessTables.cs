@@ -17,6 +17,9 @@ public static class AccessTables
         .Read("StreamEvents", "ListEvents", "GetLogInfo")
         .Allow("Republish", Roles.Operator)
         .Allow("RebuildProjections", Roles.Operator)
+        .Allow("ListErrors", Roles.Operator)
+        .Allow("RedriveErrors", Roles.Operator)
+        .Allow("PurgeErrors", Roles.Operator)
         .Build();
 
     public static readonly AccessTable Membership = AccessTable.For(MembershipService.Descriptor)

@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text;
 using Csto.EventLog.Projections;
+using Csto.EventLog.Inbox;
 using Csto.EventLog.Relay;
 using Csto.EventLog.Security;
 using Csto.EventLog.V1;
@@ -9,7 +9,7 @@ using Grpc.Core;
 namespace Csto.EventLog.Api;
 
 /// <summary>The replay API every service serves.</summary>
-public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, ProjectionRunner projections, FollowStreamLimiter followers) : EventLogService.EventLogServiceBase
+public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, ProjectionRunner projections, FollowStreamLimiter followers, ErrorQueue errors, BrokerChannel broker, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime) : EventLogService.EventLogServiceBase
 {
     const int DefaultBatch = 500;
     const int MaxBatch = 5000;
@@ -30,7 +30,9 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
             var n => n,
         };
         using var slot = request.Follow ? followers.Acquire(Actors.CallerKey(context)) : null;
-        var ct = context.CancellationToken;
+        // a follow stream ends when the service stops (SIGTERM): the client resumes from its last position elsewhere or later
+        using var call = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var ct = call.Token;
         var position = from;
         var caughtUp = false;
         // a catch-up read of the next slice runs while the current one is serialized and flushed
@@ -56,6 +58,10 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
                     try
                     {
                         await store.WaitForAppendAsync(head, ct).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+                    {
+                        throw new RpcException(new Status(StatusCode.Unavailable, $"the service is shutting down; resume from position {position}"));
                     }
                     catch (OperationCanceledException) when (ct.IsCancellationRequested)
                     {
@@ -135,7 +141,7 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
 
         if (position <= end)
         {
-            response.NextPageToken = EncodeToken(position, fingerprint);
+            response.NextPageToken = PageTokens.Next(fingerprint, position.ToString(CultureInfo.InvariantCulture));
         }
 
         return response;
@@ -151,9 +157,24 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
             HeadPosition = head,
             EventCount = head, // positions are gap-free from 1
             Relay = new RelayInfo { Checkpoint = relay.Checkpoint, Lag = head - relay.Checkpoint, Running = relay.Running, LastError = relay.LastError },
+            StoreWritable = store.WriteError is null,
+            StoreError = store.WriteError ?? "",
         };
         response.Consumers.AddRange(await store.GetConsumersAsync(context.CancellationToken).ConfigureAwait(false));
         response.Projections.AddRange(projections.Info());
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            response.ErrorQueue = await errors.InfoAsync(timeout.Token).ConfigureAwait(false);
+            response.Broker = new BrokerInfo { Reachable = true };
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !context.CancellationToken.IsCancellationRequested)
+        {
+            response.ErrorQueue = new ErrorQueueInfo { Queue = errors.Name, Depth = -1 };
+            response.Broker = new BrokerInfo { Reachable = false, LastError = broker.LastError.Length > 0 ? broker.LastError : ex.Message };
+        }
+
         return response;
     }
 
@@ -199,6 +220,39 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
         return response;
     }
 
+    public override async Task<ListErrorsResponse> ListErrors(ListErrorsRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        var max = request.MaxMessages switch
+        {
+            < 0 => throw RpcErrors.InvalidArgument("max_messages", "must not be negative"),
+            0 => 100,
+            > 1000 => 1000,
+            var n => n,
+        };
+        var (messages, depth) = await errors.PeekAsync(max, context.CancellationToken).ConfigureAwait(false);
+        return new ListErrorsResponse { Messages = { messages }, Depth = depth };
+    }
+
+    public override async Task<RedriveErrorsResponse> RedriveErrors(RedriveErrorsRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(context);
+        if (request.MaxMessages < 0)
+        {
+            throw RpcErrors.InvalidArgument("max_messages", "must not be negative (0: all)");
+        }
+
+        return new RedriveErrorsResponse { RedrivenCount = await errors.RedriveAsync(request.MaxMessages, context.CancellationToken).ConfigureAwait(false) };
+    }
+
+    public override async Task<PurgeErrorsResponse> PurgeErrors(PurgeErrorsRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return new PurgeErrorsResponse { PurgedCount = await errors.PurgeAsync(context.CancellationToken).ConfigureAwait(false) };
+    }
+
     static (long From, long To, ReadFilter Filter) Validate(long from, long? to, EventFilter? filter)
     {
         if (from < 0)
@@ -222,23 +276,8 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
     static string Fingerprint(ListEventsRequest r) =>
         string.Join('\u001f', r.HasToPosition ? r.ToPosition.ToString(CultureInfo.InvariantCulture) : "", r.Filter?.StreamIdPrefix ?? "", string.Join(',', r.Filter?.EventTypes ?? []));
 
-    static string EncodeToken(long position, string fingerprint) =>
-        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{position.ToString(CultureInfo.InvariantCulture)}\u001e{fingerprint}"));
-
-    static long DecodeToken(string token, string fingerprint)
-    {
-        try
-        {
-            var parts = Encoding.UTF8.GetString(Convert.FromBase64String(token)).Split('\u001e', 2);
-            if (parts.Length == 2 && parts[1] == fingerprint && long.TryParse(parts[0], CultureInfo.InvariantCulture, out var position) && position > 0)
-            {
-                return position;
-            }
-        }
-        catch (FormatException)
-        {
-        }
-
-        throw RpcErrors.InvalidArgument("page_token", "not a token of this query (the filters and to_position must not change between pages)");
-    }
+    static long DecodeToken(string token, string fingerprint) =>
+        long.TryParse(PageTokens.After(token, fingerprint), NumberStyles.None, CultureInfo.InvariantCulture, out var position) && position > 0
+            ? position
+            : throw new InvalidFieldException("page_token", "not a token of this query (the filters and to_position must not change between pages)");
 }

@@ -116,6 +116,12 @@ public sealed class EventLogErrorInterceptor : Interceptor
         ViolationException v => RpcErrors.From(v.Violation),
         InvalidFieldException f => RpcErrors.From(f.Violation),
         NotFoundException n => RpcErrors.NotFound(n.Resource, n.Message),
+        StoreUnavailableException u => new Google.Rpc.Status
+        {
+            Code = (int)Code.Unavailable,
+            Message = u.Message,
+            Details = { Any.Pack(new ErrorInfo { Reason = "STORE_UNAVAILABLE", Domain = RpcErrors.Domain }) },
+        }.ToRpcException(),
         AlreadyExistsException a => RpcErrors.AlreadyExists(a.Resource, a.Message),
         _ => null,
     };

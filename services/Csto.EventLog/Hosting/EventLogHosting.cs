@@ -26,11 +26,17 @@ public sealed class EventLogOptions
     /// <summary>The SQLite file of the log. Default: <c>$CSTO_DATA/&lt;service&gt;.db</c>, else <c>.data/&lt;service&gt;.db</c>.</summary>
     public string DatabasePath { get; set; } = "";
 
-    /// <summary>amqp://user:password@host:port/vhost. Configuration key <c>EventLog:RabbitMqUrl</c> or <c>CSTO_RABBITMQ_URL</c>.</summary>
-    public string RabbitMqUrl { get; set; } = DevelopmentRabbitMqUrl;
+    /// <summary>
+    /// amqp://user:password@host:port/vhost of this service's own broker user. Configuration key <c>EventLog:RabbitMqUrl</c>
+    /// or <c>CSTO_RABBITMQ_URL</c>; required (there is no default password: <c>deploy/rabbitmq.sh url &lt;service&gt;</c> prints it).
+    /// </summary>
+    public string RabbitMqUrl { get; set; } = "";
 
-    /// <summary>DEVELOPMENT DEFAULT: the suite user and virtual host that deploy/rabbitmq.sh creates; production sets the URL.</summary>
-    public const string DevelopmentRabbitMqUrl = "amqp://csto:csto-dev-only@localhost:5672/csto";
+    /// <summary>
+    /// The broker user that publishes each service's events (<c>EventLog:Publishers:&lt;service&gt;</c>); a consumer applies an
+    /// event only when the AMQP user_id is that user. Unset: csto-&lt;service&gt; when this service's own user is csto-&lt;service&gt;.
+    /// </summary>
+    public Dictionary<string, string> Publishers { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Queue of this service's consumer (bound to the exchanges of the event types its handlers consume).</summary>
     public string QueueName => "csto." + ServiceName;
@@ -52,9 +58,18 @@ public static class EventLogHosting
         {
             ServiceName = serviceName,
             DatabasePath = config["EventLog:DatabasePath"] ?? Path.Combine(dataDir, serviceName + ".db"),
-            RabbitMqUrl = config["EventLog:RabbitMqUrl"] ?? config["CSTO_RABBITMQ_URL"] ?? EventLogOptions.DevelopmentRabbitMqUrl,
+            RabbitMqUrl = config["EventLog:RabbitMqUrl"] ?? config["CSTO_RABBITMQ_URL"] ?? "",
         };
+        foreach (var publisher in config.GetSection("EventLog:Publishers").GetChildren())
+        {
+            options.Publishers[publisher.Key] = publisher.Value ?? "";
+        }
+
         configure?.Invoke(options);
+        if (string.IsNullOrWhiteSpace(options.RabbitMqUrl))
+        {
+            throw new InvalidOperationException("EventLog:RabbitMqUrl (or CSTO_RABBITMQ_URL) is required: amqp://user:password@host:port/vhost of this service's broker user (deploy/rabbitmq.sh url " + serviceName + ")");
+        }
 
         var services = builder.Services;
         services.AddSingleton(options);
@@ -69,6 +84,16 @@ public static class EventLogHosting
         services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
         services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<SqliteEventStore>());
         services.AddSingleton<EventPublisher>();
+        services.AddSingleton<BrokerChannel>();
+        services.AddSingleton<TopologyDeclarer>();
+        services.AddSingleton<ErrorQueue>();
+        services.AddSingleton<OriginCheck>();
+        services.Configure<HostOptions>(o =>
+        {
+            // no background failure stops the service: every loop reports and retries; a SIGTERM ends within 5 s
+            o.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.Ignore;
+            o.ShutdownTimeout = TimeSpan.FromSeconds(4);
+        });
         services.AddSingleton<EventRelay>();
         services.AddHostedService(sp => sp.GetRequiredService<EventRelay>());
         services.AddSingleton<IProjection, StreamsProjection>();
@@ -110,19 +135,34 @@ public static class EventLogHosting
                     h.Heartbeat(TimeSpan.FromSeconds(10));
                 });
                 cfg.AddDeserializer(ProtobufEventSerializer.Instance);
-                var types = context.GetRequiredService<EventInbox>().EventTypes;
+                var handled = context.GetRequiredService<EventInbox>().EventTypes;
+                var declared = Topology.ConsumedBy(options.ServiceName);
+                if (handled.Except(declared, StringComparer.Ordinal).ToList() is { Count: > 0 } undeclared)
+                {
+                    throw new InvalidOperationException($"{options.ServiceName} handles {string.Join(", ", undeclared)}, which Topology.Consumers does not name for it: add the row, so that producers declare the queue");
+                }
+
+                var types = handled.Count == 0 ? [] : handled.Union(declared, StringComparer.Ordinal).ToList();
                 if (types.Count > 0)
                 {
                     cfg.ReceiveEndpoint(options.QueueName, e =>
                     {
                         e.ConfigureConsumeTopology = false;
+                        e.Durable = true;
+                        e.AutoDelete = false;
                         e.PrefetchCount = 64;
                         foreach (var type in types)
                         {
                             e.Bind(WireHeaders.ExchangeFor(type), b => b.ExchangeType = "fanout");
                         }
 
-                        e.UseMessageRetry(r => r.Intervals(100, 500, 1000, 2000, 5000));
+                        // a transient failure (database busy or locked, disk full, the store restarting) is retried until it
+                        // succeeds and never parked; a message that can never be applied goes to csto.<service>_error at once
+                        e.UseMessageRetry(r =>
+                        {
+                            r.Exponential(int.MaxValue, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(250));
+                            r.Ignore<PoisonMessageException>();
+                        });
                         e.ConfigureConsumer<EventRecordConsumer>(context);
                     });
                 }
@@ -148,24 +188,53 @@ public static class EventLogHosting
     }
 }
 
-/// <summary>Healthy when the store answers and the relay is running.</summary>
-public sealed class EventLogHealthCheck(IEventStore store, IReadModelStore readModel, EventRelay relay) : IHealthCheck
+/// <summary>
+/// NOT_SERVING while the store cannot read or commit; degraded (reported, still serving) while the broker cannot be
+/// reached, the relay has not been confirmed for 30 s with events to send, or the error queue holds messages.
+/// </summary>
+public sealed class EventLogHealthCheck(IEventStore store, IReadModelStore readModel, EventRelay relay, ErrorQueue errors) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
-            await readModel.PingAsync(cancellationToken).ConfigureAwait(false);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            await readModel.PingAsync(timeout.Token).ConfigureAwait(false);
+            await store.ProbeWriteAsync(timeout.Token).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // any failure of the store is the answer of the check
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            return HealthCheckResult.Unhealthy("event store unreachable: " + ex.Message);
+            return HealthCheckResult.Unhealthy("the event store cannot write: " + (store.WriteError ?? ex.Message));
         }
 
-        return relay.Running
+        var problems = new List<string>();
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            var queue = await errors.InfoAsync(timeout.Token).ConfigureAwait(false);
+            if (queue.Depth > 0)
+            {
+                problems.Add($"{queue.Depth} message(s) in {queue.Queue} (oldest: {queue.OldestReason})");
+            }
+        }
+#pragma warning disable CA1031 // an unreachable broker is reported, the service still answers
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            problems.Add("broker unreachable: " + ex.Message);
+        }
+
+        if (!relay.Running)
+        {
+            problems.Add($"relay not confirmed for 30 s at {relay.Checkpoint} of {store.HeadPosition}: {relay.LastError}");
+        }
+
+        return problems.Count == 0
             ? HealthCheckResult.Healthy($"head {store.HeadPosition}, relay at {relay.Checkpoint}")
-            : HealthCheckResult.Unhealthy("relay not running: " + relay.LastError);
+            : HealthCheckResult.Degraded(string.Join("; ", problems));
     }
 }

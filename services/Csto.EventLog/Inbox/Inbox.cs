@@ -36,23 +36,78 @@ public sealed class EventInbox(IEventStore store, CommandPath commands, IEnumera
             return; // a service's own events reach its queue when it records a type it also consumes; they are already applied
         }
 
-        var sourceId = CommandPath.SourceId(incoming);
-        foreach (var handler in _handlers)
+        var handlers = _handlers.Where(h => h.EventTypes.Contains(incoming.Type)).ToList();
+        if (handlers.Count == 0)
         {
-            if (handler.EventTypes.Contains(incoming.Type) && !await store.IsProcessedAsync(handler.Name, sourceId, cancellationToken).ConfigureAwait(false))
+            throw new PoisonMessageException(PoisonMessageException.UnknownType, $"{store.ServiceName} consumes no events of type '{incoming.Type}'");
+        }
+
+        if (incoming.Data.IsEmpty)
+        {
+            throw new PoisonMessageException(PoisonMessageException.EmptyBody, $"{incoming.Type} {incoming.EventId} has an empty body");
+        }
+
+        var sourceId = CommandPath.SourceId(incoming);
+        foreach (var handler in handlers)
+        {
+            if (await store.IsProcessedAsync(handler.Name, sourceId, cancellationToken).ConfigureAwait(false))
             {
-                await commands.DeliverAsync(handler.Handle(incoming), incoming, handler.Name, cancellationToken).ConfigureAwait(false);
+                continue;
             }
+
+            ICommand? command;
+            try
+            {
+                command = handler.Handle(incoming);
+            }
+            catch (Google.Protobuf.InvalidProtocolBufferException ex)
+            {
+                throw new PoisonMessageException(PoisonMessageException.Undecodable, $"{incoming.Type} {incoming.EventId}: {ex.Message}");
+            }
+
+            await commands.DeliverAsync(command, incoming, handler.Name, cancellationToken).ConfigureAwait(false);
         }
     }
 }
 
-/// <summary>The MassTransit consumer of every incoming csto event; the inbox does the rest.</summary>
-public sealed class EventRecordConsumer(EventInbox inbox) : IConsumer<EventRecord>
+/// <summary>The MassTransit consumer of every incoming csto event: the origin check, then the inbox does the rest.</summary>
+public sealed class EventRecordConsumer(EventInbox inbox, OriginCheck origin) : IConsumer<EventRecord>
 {
     public Task Consume(ConsumeContext<EventRecord> context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        origin.Verify(context);
         return inbox.DeliverAsync(context.Message, context.CancellationToken);
+    }
+}
+
+/// <summary>
+/// Only the suite speaks for the suite: a message is applied only when the AMQP user_id (which the broker validates
+/// against the publishing connection's user) is the broker user of the service the message claims to come from
+/// (csto-source). A message this service re-drove from its own error queue carries its own user_id and the original
+/// one in <see cref="ErrorQueue.OriginalUserIdHeader"/>.
+/// </summary>
+public sealed class OriginCheck(Hosting.EventLogOptions options, Relay.BrokerChannel broker)
+{
+    /// <summary>The broker user that publishes <paramref name="source"/>'s events: configured, else csto-&lt;source&gt; when this service's own user follows that convention, else this service's own user (one user for the whole suite).</summary>
+    public string ExpectedUser(string source) =>
+        options.Publishers.TryGetValue(source, out var configured) && configured.Length > 0 ? configured
+        : broker.User.StartsWith("csto-", StringComparison.Ordinal) ? "csto-" + source
+        : broker.User;
+
+    public void Verify(ConsumeContext<EventRecord> context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var source = context.Message.SourceService;
+        var userId = context.ReceiveContext.TryGetPayload<RabbitMqBasicConsumeContext>(out var amqp) ? amqp.Properties.UserId ?? "" : "";
+        var original = context.Headers.Get<string>(ErrorQueue.OriginalUserIdHeader);
+        var expected = ExpectedUser(source);
+        var trusted = string.Equals(userId, expected, StringComparison.Ordinal)
+            || (original is not null && string.Equals(userId, broker.User, StringComparison.Ordinal) && string.Equals(original, expected, StringComparison.Ordinal));
+        if (!trusted)
+        {
+            throw new PoisonMessageException(PoisonMessageException.OriginNotTrusted,
+                $"{context.Message.Type} {context.Message.EventId} claims to come from '{source}' but was published by broker user '{(original ?? userId)}' (expected '{expected}')");
+        }
     }
 }

@@ -51,29 +51,43 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        try
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (!stoppingToken.IsCancellationRequested)
         {
-            await InitializeAsync(stoppingToken).ConfigureAwait(false);
-            while (!stoppingToken.IsCancellationRequested)
+            try
             {
-                var head = store.HeadPosition;
-                foreach (var projection in _projections)
+                await InitializeAsync(stoppingToken).ConfigureAwait(false);
+                while (!stoppingToken.IsCancellationRequested)
                 {
-                    await CatchUpAsync(projection, head, stoppingToken).ConfigureAwait(false);
-                }
+                    var head = store.HeadPosition;
+                    foreach (var projection in _projections)
+                    {
+                        await CatchUpAsync(projection, head, stoppingToken).ConfigureAwait(false);
+                    }
 
-                await store.WaitForAppendAsync(head, stoppingToken).ConfigureAwait(false);
+                    LastError = "";
+                    delay = TimeSpan.FromMilliseconds(200);
+                    await store.WaitForAppendAsync(head, stoppingToken).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // a busy or locked store must not stop the service: report, wait, catch up again
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LastError = ex.Message;
+                LogFailed(ex, delay.TotalSeconds);
+                await Task.Delay(delay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 10_000));
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex)
-        {
-            LogFailed(ex);
-            throw;
-        }
     }
+
+    /// <summary>Why the last catch-up failed; empty when it succeeded.</summary>
+    public string LastError { get; private set; } = "";
 
     /// <summary>Waits until every projection has applied the log up to <paramref name="position"/> (read your writes).</summary>
     public async Task WaitForPositionAsync(long position, CancellationToken cancellationToken)
@@ -130,6 +144,10 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
                 }
             }, checkpointName is null ? null : (checkpointName, reached), cancellationToken).ConfigureAwait(false);
             checkpoint = reached;
+            if (checkpointName is not null)
+            {
+                SetCheckpoint(projection.Name, reached); // committed with its rows: a later failure must not apply this slice again
+            }
         }
 
         return checkpoint;
@@ -209,6 +227,6 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
     public Task<string> HashAsync(IProjection projection, CancellationToken cancellationToken = default) =>
         readModel.HashTablesAsync(projection.Tables, "", cancellationToken);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "projection runner failed")]
-    partial void LogFailed(Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "projections: catching up failed, retrying in {Seconds} s")]
+    partial void LogFailed(Exception exception, double seconds);
 }

@@ -5,8 +5,8 @@ using MassTransit;
 
 namespace Csto.EventLog.Relay;
 
-/// <summary>Sends a record to the fanout exchange of its type through MassTransit (publisher confirms on).</summary>
-public sealed class EventPublisher(IBus bus)
+/// <summary>Sends a record to the fanout exchange of its type through MassTransit (publisher confirms on; mandatory for the types the suite consumes).</summary>
+public sealed class EventPublisher(IBus bus, BrokerChannel broker)
 {
     readonly ConcurrentDictionary<string, Task<ISendEndpoint>> _endpoints = new(StringComparer.Ordinal);
 
@@ -21,6 +21,14 @@ public sealed class EventPublisher(IBus bus)
             ctx.Serializer = ProtobufEventSerializer.Instance;
             ctx.ContentType = ProtobufEventSerializer.Instance.ContentType;
             ctx.Durable = true;
+            if (ctx.TryGetPayload<RabbitMqSendContext>(out var rabbit))
+            {
+                // the broker checks that user_id is the connection's user: consumers trust the origin by it
+                rabbit.BasicProperties.UserId = broker.User;
+                // routed to no queue (a consumer's queue missing): returned by the broker, the send fails, the relay holds its checkpoint
+                rabbit.Mandatory = Topology.HasConsumers(record.Type);
+            }
+
             if (Guid.TryParse(record.EventId, out var id))
             {
                 ctx.MessageId = id;

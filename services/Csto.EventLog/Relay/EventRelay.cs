@@ -10,7 +10,7 @@ namespace Csto.EventLog.Relay;
 /// confirmed. After a broker outage or a restart it resumes from the checkpoint; a record may then be
 /// published twice, never lost (consumers de-duplicate by event id).
 /// </summary>
-public sealed partial class EventRelay(IEventStore store, EventPublisher publisher, ILogger<EventRelay> logger) : BackgroundService
+public sealed partial class EventRelay(IEventStore store, EventPublisher publisher, TopologyDeclarer topology, ILogger<EventRelay> logger) : BackgroundService
 {
     public const string CheckpointName = "relay";
     const int BatchSize = 1000;
@@ -20,7 +20,10 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
     volatile bool _running;
     long _checkpoint;
 
-    public bool Running => _running;
+    long _lastConfirmedTicks = DateTimeOffset.UtcNow.UtcTicks;
+
+    /// <summary>Healthy: the loop runs, and the broker confirmed a publish within the last 30 s or there is nothing to send.</summary>
+    public bool Running => _running && (Checkpoint >= store.HeadPosition || DateTimeOffset.UtcNow.UtcTicks - Interlocked.Read(ref _lastConfirmedTicks) < TimeSpan.FromSeconds(30).Ticks);
 
     public string LastError => _lastError;
 
@@ -45,10 +48,13 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
                         continue;
                     }
 
+                    // the consumers' queues exist before anything is published (again before every batch: one may have been deleted)
+                    await topology.EnsureAsync(stoppingToken).ConfigureAwait(false);
                     var slice = await store.ReadAllAsync(checkpoint + 1, head, ReadFilter.All, BatchSize, stoppingToken).ConfigureAwait(false);
                     var confirmed = await PublishInOrderAsync(slice.Records, stoppingToken).ConfigureAwait(false);
                     await store.SetCheckpointAsync(CheckpointName, confirmed, stoppingToken).ConfigureAwait(false);
                     Interlocked.Exchange(ref _checkpoint, confirmed);
+                    Interlocked.Exchange(ref _lastConfirmedTicks, DateTimeOffset.UtcNow.UtcTicks);
                     _lastError = "";
                     delay = TimeSpan.FromMilliseconds(200);
                 }

@@ -39,4 +39,10 @@ public interface IEventStore
     Task<bool> IsProcessedAsync(string consumer, string sourceEventId, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<ConsumerInfo>> GetConsumersAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Null when the last commit succeeded; else why the log could not write (health reports it).</summary>
+    string? WriteError { get; }
+
+    /// <summary>Completes once the log can commit a transaction now (health's probe); throws when it cannot.</summary>
+    Task ProbeWriteAsync(CancellationToken cancellationToken);
 }

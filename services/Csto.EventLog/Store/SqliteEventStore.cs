@@ -61,6 +61,9 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
 
     public long HeadPosition => Volatile.Read(ref _head);
 
+    /// <summary>SQLITE_BUSY / SQLITE_LOCKED / SQLITE_FULL / SQLITE_IOERR: the same work can succeed later.</summary>
+    static bool IsTransient(Exception ex) => ex is SqliteException { SqliteErrorCode: 5 or 6 or 13 or 10 };
+
     public Task<AppendResult> AppendAsync(AppendRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -90,7 +93,7 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
         var item = new WorkItem(work, savepoint);
         if (!_queue.Writer.TryWrite(item))
         {
-            throw new ObjectDisposedException(nameof(SqliteEventStore));
+            throw new StoreUnavailableException(_writeError ?? "the log is closed");
         }
 
         return AwaitTyped<T>(item.Completion.Task);
@@ -102,17 +105,44 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
     {
         var batch = new List<WorkItem>(MaxBatch);
         var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        try
         {
-            batch.Clear();
-            while (batch.Count < MaxBatch && reader.TryRead(out var item))
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                batch.Add(item);
+                batch.Clear();
+                while (batch.Count < MaxBatch && reader.TryRead(out var item))
+                {
+                    batch.Add(item);
+                }
+
+                CommitBatch(batch);
+            }
+        }
+#pragma warning disable CA1031 // the writer must never die silently: every waiting and later caller hears of it
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _writeError = "the writer stopped: " + ex.Message;
+            _queue.Writer.TryComplete(ex);
+            foreach (var item in batch)
+            {
+                item.Completion.TrySetException(new StoreUnavailableException(_writeError, ex));
             }
 
-            CommitBatch(batch);
+            while (reader.TryRead(out var left))
+            {
+                left.Completion.TrySetException(new StoreUnavailableException(_writeError, ex));
+            }
         }
     }
+
+    volatile string? _writeError;
+
+    /// <summary>Whether the last commit succeeded (null) or why it failed: while the file is locked by another process, a full disk, a dead writer.</summary>
+    public string? WriteError => _writeError;
+
+    /// <summary>Completes when the writer can commit a (empty) transaction, so health can tell whether the store accepts writes.</summary>
+    public Task ProbeWriteAsync(CancellationToken cancellationToken) => ExecuteWriteAsync((_, _) => true, cancellationToken);
 
     void CommitBatch(List<WorkItem> batch)
     {
@@ -166,20 +196,18 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            // every caller hears of the failure first; nothing of the batch was committed, so the head did not move
+            _writeError = ex.Message;
             _streamVersions.Clear();
-            using (var cmd = _writeConnection.CreateCommand())
-            {
-                cmd.CommandText = "SELECT COALESCE(MAX(position), 0) FROM events";
-                Volatile.Write(ref _head, (long)cmd.ExecuteScalar()!);
-            }
-
             foreach (var item in batch)
             {
-                item.Completion.TrySetException(ex);
+                item.Completion.TrySetException(IsTransient(ex) ? new StoreUnavailableException("the log cannot write now: " + ex.Message, ex) : ex);
             }
 
             return;
         }
+
+        _writeError = null;
 
         foreach (var (stream, version) in state.CommittedVersions)
         {
@@ -554,3 +582,6 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
     }
 
 }
+
+/// <summary>The log cannot write now (locked by another process, disk full, writer stopped): gRPC UNAVAILABLE, consumers retry.</summary>
+public sealed class StoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,39 @@
+using Csto.EventLog.Hosting;
+using Csto.EventLog.Wire;
+using RabbitMQ.Client;
+
+namespace Csto.EventLog.Relay;
+
+/// <summary>
+/// Declares, idempotently, the exchanges of this service's event types, the queues of their consumers (from
+/// <see cref="Topology"/>) and the bindings between them, in the layout of MassTransit's receive endpoints (type
+/// exchange → exchange "csto.&lt;consumer&gt;" → queue "csto.&lt;consumer&gt;"). The relay runs it before every batch, so a
+/// queue deleted while its consumer is down is back before the next event is published.
+/// </summary>
+public sealed class TopologyDeclarer(EventLogOptions options, BrokerChannel broker)
+{
+    public async Task EnsureAsync(CancellationToken cancellationToken)
+    {
+        var declarations = Topology.PublishedBy(options.ServiceName).ToList();
+        if (declarations.Count == 0)
+        {
+            return;
+        }
+
+        await broker.RunAsync(async channel =>
+        {
+            foreach (var (type, consumer) in declarations)
+            {
+                var exchange = WireHeaders.ExchangeFor(type);
+                var queue = Topology.QueueOf(consumer);
+                await channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await channel.ExchangeDeclareAsync(queue, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+                await channel.QueueBindAsync(queue, queue, "", cancellationToken: cancellationToken).ConfigureAwait(false);
+                await channel.ExchangeBindAsync(queue, exchange, "", cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+    }
+}
