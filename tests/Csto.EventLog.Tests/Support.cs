@@ -24,10 +24,10 @@ static class Events
         NewEvent.From(new Date { Year = 2000 + (i % 20), Month = 1 + (i % 12), Day = 1 + (i % 28) }, new EventMetadata { CorrelationId = "c" + i });
 
     /// <summary>Hosts just the event log of a service (no domain): enough for the log's own tests.</summary>
-    public static Task<ServiceHost> StartLogHostAsync(string service, string rabbitUrl, string dataDir, Action<WebApplicationBuilder>? configure = null) =>
+    public static Task<ServiceHost> StartLogHostAsync(string service, string rabbitUrl, string dataDir, Action<WebApplicationBuilder>? configure = null, IReadOnlyDictionary<string, string?>? settings = null) =>
         ServiceHost.StartAsync(service, rabbitUrl, dataDir, b =>
         {
             b.AddEventLog(service);
             configure?.Invoke(b);
-        }, app => app.MapEventLog());
+        }, app => app.MapEventLog(), settings);
 }

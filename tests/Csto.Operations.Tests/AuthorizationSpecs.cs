@@ -114,7 +114,7 @@ public sealed class AuthorizationSpecs
         var state = OperationState.Evolve(Operation(Illegal), Then.Single<OperationExtended>(Authorization.Extend(Operation(Illegal), Extend(null, permanent: true, name: "Illegal"))))!;
         Assert.True(state.Permanent);
         Assert.Null(state.End);
-        Assert.Equal(["decisions/d-ext"], state.LaterDecisions.AsEnumerable());
+        Assert.Equal(["decisions/d-ext"], state.LaterDecisionsInOrder);
     }
 
     [Fact]

@@ -67,6 +67,9 @@ public sealed class RoleTableTests(SecureSuite suite) : IClassFixture<SecureSuit
         {
             new(service, "Republish", ["operator"], StatusCode.InvalidArgument, (c, _) => new EventLogService.EventLogServiceClient(c).RepublishAsync(new() { FromPosition = 0, ToPosition = 0 }).ResponseAsync),
             new(service, "RebuildProjections", ["operator"], StatusCode.InvalidArgument, (c, _) => new EventLogService.EventLogServiceClient(c).RebuildProjectionsAsync(new() { Names = { "nope" } }).ResponseAsync),
+            new(service, "ListErrors", ["operator"], StatusCode.InvalidArgument, (c, _) => new EventLogService.EventLogServiceClient(c).ListErrorsAsync(new() { MaxMessages = -1 }).ResponseAsync),
+            new(service, "RedriveErrors", ["operator"], StatusCode.InvalidArgument, (c, _) => new EventLogService.EventLogServiceClient(c).RedriveErrorsAsync(new() { MaxMessages = -1 }).ResponseAsync),
+            new(service, "PurgeErrors", ["operator"], StatusCode.InvalidArgument, (c, _) => new EventLogService.EventLogServiceClient(c).PurgeErrorsAsync(new() { Queue = "nope" }).ResponseAsync),
         }),
     ];
 

@@ -88,6 +88,17 @@ public class RabbitMqFixture : IAsyncLifetime
         return new UriBuilder(_amqp) { Path = "/" + name }.Uri.ToString();
     }
 
+    /// <summary>Another broker user with full rights on the virtual host of <paramref name="vhostUrl"/>; returns that user's amqp URL.</summary>
+    public async Task<string> NewUserUrlAsync(string vhostUrl, string user)
+    {
+        var vhost = new Uri(vhostUrl).AbsolutePath.TrimStart('/');
+        var password = Guid.NewGuid().ToString("N");
+        using var http = ManagementClient();
+        (await http.PutAsync($"api/users/{Uri.EscapeDataString(user)}", new StringContent($$"""{"password":"{{password}}","tags":""}""", Encoding.UTF8, "application/json")).ConfigureAwait(false)).EnsureSuccessStatusCode();
+        (await http.PutAsync($"api/permissions/{Uri.EscapeDataString(vhost)}/{Uri.EscapeDataString(user)}", new StringContent("""{"configure":".*","write":".*","read":".*"}""", Encoding.UTF8, "application/json")).ConfigureAwait(false)).EnsureSuccessStatusCode();
+        return new UriBuilder(vhostUrl) { UserName = user, Password = password }.Uri.ToString();
+    }
+
     HttpClient ManagementClient()
     {
         var http = new HttpClient { BaseAddress = _management, Timeout = TimeSpan.FromSeconds(30) };

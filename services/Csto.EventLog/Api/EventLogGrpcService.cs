@@ -249,7 +249,13 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
 
     public override async Task<PurgeErrorsResponse> PurgeErrors(PurgeErrorsRequest request, ServerCallContext context)
     {
+        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
+        if (!string.Equals(request.Queue, errors.Name, StringComparison.Ordinal))
+        {
+            throw RpcErrors.InvalidArgument("queue", $"must name the error queue to purge, '{errors.Name}'");
+        }
+
         return new PurgeErrorsResponse { PurgedCount = await errors.PurgeAsync(context.CancellationToken).ConfigureAwait(false) };
     }
 

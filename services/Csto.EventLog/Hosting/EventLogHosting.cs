@@ -163,6 +163,10 @@ public static class EventLogHosting
                             r.Exponential(int.MaxValue, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(250));
                             r.Ignore<PoisonMessageException>();
                         });
+                        // a message that can never be applied goes to csto.<service>_error through our own channel: MassTransit's
+                        // move would keep the publisher's user_id, which the broker refuses from this service's user
+                        var errors = context.GetRequiredService<ErrorQueue>();
+                        e.ConfigureError(x => x.UseFilter(new ErrorQueueFilter(errors)));
                         e.ConfigureConsumer<EventRecordConsumer>(context);
                     });
                 }

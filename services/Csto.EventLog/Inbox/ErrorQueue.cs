@@ -20,6 +20,49 @@ public sealed class ErrorQueue(EventLogOptions options, BrokerChannel broker)
     /// <summary>Set on a re-driven message: the user_id it carried when it first arrived (the origin check trusts it only from the service itself).</summary>
     public const string OriginalUserIdHeader = "csto-original-user-id";
 
+    /// <summary>Headers of a message in the error queue: why, the exception, when, and the user_id it was published with.</summary>
+    public const string ReasonHeader = "csto-error-reason";
+    public const string ExceptionHeader = "csto-error-exception";
+    public const string FailedAtHeader = "csto-error-failed-at";
+    public const string PublishedByHeader = "csto-error-published-by";
+
+    /// <summary>
+    /// Moves a message the consumer can never apply to the error queue (declared here, durable), with the reason and the
+    /// exception in its headers and without its user_id (the broker accepts a user_id only from its own user; the
+    /// original one is kept in <see cref="PublishedByHeader"/>). The broker confirms the copy before the original is acknowledged.
+    /// </summary>
+    public Task MoveAsync(ReadOnlyMemory<byte> body, IEnumerable<KeyValuePair<string, object>> transportHeaders, string? contentType, string? userId, Exception exception, CancellationToken cancellationToken) =>
+        broker.RunAsync(async channel =>
+        {
+            await DeclareAsync(channel, cancellationToken).ConfigureAwait(false);
+            var headers = new Dictionary<string, object?>(StringComparer.Ordinal);
+            foreach (var (key, value) in transportHeaders)
+            {
+                if (!key.StartsWith("csto-error-", StringComparison.Ordinal) && value is not null)
+                {
+                    // AMQP tables take strings as bytes; anything else is kept as its text (MassTransit adds unsigned counters)
+                    headers[key] = value as byte[] ?? Encoding.UTF8.GetBytes(Convert.ToString(value, CultureInfo.InvariantCulture) ?? "");
+                }
+            }
+
+            var poison = exception as PoisonMessageException ?? exception.GetBaseException() as PoisonMessageException;
+            headers[ReasonHeader] = Encoding.UTF8.GetBytes(poison?.Reason ?? exception.GetType().Name);
+            headers[ExceptionHeader] = Encoding.UTF8.GetBytes($"{exception.GetType().FullName}: {exception.Message}");
+            headers[FailedAtHeader] = Encoding.UTF8.GetBytes(DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+            headers[PublishedByHeader] = Encoding.UTF8.GetBytes(userId ?? "");
+            var properties = new BasicProperties { Persistent = true, ContentType = contentType, Headers = headers };
+            await channel.BasicPublishAsync(Name, "", mandatory: true, properties, body, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>The error queue and the exchange of the same name in front of it (MassTransit's layout).</summary>
+    async Task DeclareAsync(IChannel channel, CancellationToken cancellationToken)
+    {
+        await channel.ExchangeDeclareAsync(Name, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.QueueDeclareAsync(Name, durable: true, exclusive: false, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await channel.QueueBindAsync(Name, Name, "", cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
     public string Name => Topology.ErrorQueueOf(options.ServiceName);
 
     public async Task<ErrorQueueInfo> InfoAsync(CancellationToken cancellationToken)
@@ -75,13 +118,14 @@ public sealed class ErrorQueue(EventLogOptions options, BrokerChannel broker)
                 var headers = new Dictionary<string, object?>(StringComparer.Ordinal);
                 foreach (var (key, value) in message.BasicProperties.Headers ?? new Dictionary<string, object?>())
                 {
-                    if (!key.StartsWith("MT-Fault", StringComparison.Ordinal) && !key.StartsWith("MT-Host", StringComparison.Ordinal) && key != "MT-Reason" && key != OriginalUserIdHeader)
+                    if (!key.StartsWith("csto-error-", StringComparison.Ordinal) && key != OriginalUserIdHeader)
                     {
                         headers[key] = value;
                     }
                 }
 
-                var original = Header(message.BasicProperties.Headers, OriginalUserIdHeader) ?? message.BasicProperties.UserId ?? "";
+                // the user the message was first published by, not this service's (which re-publishes it)
+                var original = Header(message.BasicProperties.Headers, OriginalUserIdHeader) ?? Header(message.BasicProperties.Headers, PublishedByHeader) ?? "";
                 headers[OriginalUserIdHeader] = Encoding.UTF8.GetBytes(original);
                 properties.Headers = headers;
                 // to the exchange in front of the service's queue (as MassTransit lays it out); confirmed before the original goes
@@ -114,8 +158,6 @@ public sealed class ErrorQueue(EventLogOptions options, BrokerChannel broker)
     static FailedMessage Describe(BasicGetResult message)
     {
         var headers = message.BasicProperties.Headers;
-        var exceptionType = Header(headers, "MT-Fault-ExceptionType") ?? "";
-        var exceptionMessage = Header(headers, "MT-Fault-Message") ?? "";
         var failed = new FailedMessage
         {
             EventId = Header(headers, WireHeaders.EventId) ?? "",
@@ -123,28 +165,17 @@ public sealed class ErrorQueue(EventLogOptions options, BrokerChannel broker)
             SourceService = Header(headers, WireHeaders.Source) ?? "",
             StreamId = Header(headers, WireHeaders.StreamId) ?? "",
             Position = long.TryParse(Header(headers, WireHeaders.Position), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : 0,
-            UserId = message.BasicProperties.UserId ?? "",
-            Reason = ReasonOf(exceptionType, exceptionMessage),
-            Exception = $"{exceptionType}: {exceptionMessage}",
+            UserId = Header(headers, OriginalUserIdHeader) ?? Header(headers, PublishedByHeader) ?? "",
+            Reason = Header(headers, ReasonHeader) ?? "",
+            Exception = Header(headers, ExceptionHeader) ?? "",
             BodySize = message.Body.Length,
         };
-        if (DateTimeOffset.TryParse(Header(headers, "MT-Fault-Timestamp"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
+        if (DateTimeOffset.TryParse(Header(headers, FailedAtHeader), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at))
         {
             failed.FailedAt = Timestamp.FromDateTimeOffset(at);
         }
 
         return failed;
-    }
-
-    /// <summary>The reason named by a <see cref="PoisonMessageException"/> ("REASON: description"), else the kind of failure.</summary>
-    static string ReasonOf(string exceptionType, string message)
-    {
-        if (exceptionType.EndsWith(nameof(PoisonMessageException), StringComparison.Ordinal) && message.IndexOf(':', StringComparison.Ordinal) is > 0 and var cut)
-        {
-            return message[..cut];
-        }
-
-        return exceptionType.EndsWith("SerializationException", StringComparison.Ordinal) ? PoisonMessageException.NotACstoEvent : exceptionType[(exceptionType.LastIndexOf('.') + 1)..];
     }
 
     static string? Header(IDictionary<string, object?>? headers, string name) =>

@@ -102,8 +102,10 @@ public sealed class OriginCheck(Hosting.EventLogOptions options, Relay.BrokerCha
         var userId = context.ReceiveContext.TryGetPayload<RabbitMqBasicConsumeContext>(out var amqp) ? amqp.Properties.UserId ?? "" : "";
         var original = context.Headers.Get<string>(ErrorQueue.OriginalUserIdHeader);
         var expected = ExpectedUser(source);
-        var trusted = string.Equals(userId, expected, StringComparison.Ordinal)
-            || (original is not null && string.Equals(userId, broker.User, StringComparison.Ordinal) && string.Equals(original, expected, StringComparison.Ordinal));
+        // a re-driven message is judged by the user it was first published by (and only this service may re-drive)
+        var trusted = original is null
+            ? string.Equals(userId, expected, StringComparison.Ordinal)
+            : string.Equals(userId, broker.User, StringComparison.Ordinal) && string.Equals(original, expected, StringComparison.Ordinal);
         if (!trusted)
         {
             throw new PoisonMessageException(PoisonMessageException.OriginNotTrusted,

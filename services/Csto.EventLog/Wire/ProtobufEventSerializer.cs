@@ -45,7 +45,8 @@ public sealed class ProtobufEventSerializer : IMessageSerializer, IMessageDeseri
         }
         catch (Exception ex) when (ex is not SerializationException)
         {
-            throw new SerializationException("not a csto event: " + ex.Message, ex);
+            // never retried: the error queue's reason says what is wrong with the message
+            throw new Inbox.PoisonMessageException(Inbox.PoisonMessageException.NotACstoEvent, ex.Message);
         }
     }
 

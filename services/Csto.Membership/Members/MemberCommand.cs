@@ -29,4 +29,7 @@ public sealed record MemberCommand(string Party, MemberAct Act, DateOnly? Effect
     public DateOnly? TakesEffectOn { get; init; }
 
     public string Grounds { get; init; } = "";
+
+    /// <summary>The act an adopted decision asks for, applied by the decisions consumer (not subject to the time order of API acts).</summary>
+    public bool FromDecision { get; init; }
 }

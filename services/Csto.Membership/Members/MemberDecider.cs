@@ -63,7 +63,8 @@ public static partial class MemberDecider
             return decisionProblem;
         }
 
-        if (state.LastActDate is { } last && day < last)
+        // acts recorded through the API come in time order; an adopted decision takes effect on its date whenever it arrives
+        if (!command.FromDecision && state.LastActDate is { } last && day < last)
         {
             return Verdict.Rule("ACTS_OUT_OF_ORDER",
                 $"{command.Party}: an act dated {day:yyyy-MM-dd} is before its latest recorded act ({last:yyyy-MM-dd}); record history in time order");
@@ -143,17 +144,56 @@ public static partial class MemberDecider
             Grounds = decision.Grounds,
             Applied = true,
         };
-        var act = ActOf(decision.Act) ?? throw new ArgumentOutOfRangeException(nameof(decision), decision.Act, "not a membership act");
-        var result = Decide(state.Evolve(received), new MemberCommand(state.Party, act, decision.EffectiveDate, new Cause { Decision = decision.Decision }) { Grounds = decision.Grounds });
+        var result = Decide(state.Evolve(received), ActFor(state.Party, decision));
         if (result.Violation is { } violation)
         {
+            // held: a decision that refers to what is not recorded yet (a restoration before its suspension) applies
+            // when that arrives (see Settle); one that never can stays received, not applied, with the reason
             received.Applied = false;
             received.RejectionReason = violation.Code;
-            return [received];
+            return [received, .. Settle(state.Evolve(received))];
         }
 
-        return [received, .. result.Events];
+        var events = new List<IMessage> { received };
+        events.AddRange(result.Events);
+        events.AddRange(Settle(events.Aggregate(state, (s, e) => s.Evolve(e))));
+        return events;
     }
+
+    /// <summary>
+    /// Applies the received decisions that are not applied yet and now can be, in the order of their effective dates
+    /// (then names), until none more applies: the same acts as if the decisions had arrived in that order.
+    /// </summary>
+    static IEnumerable<IMessage> Settle(PartyState state)
+    {
+        var progress = true;
+        while (progress)
+        {
+            progress = false;
+            foreach (var held in state.Decisions.Values.Where(d => !state.AppliedDecisions.Contains(d.Decision)).OrderBy(d => d.EffectiveDate).ThenBy(d => d.Decision, StringComparer.Ordinal))
+            {
+                var verdict = Decide(state, ActFor(state.Party, held));
+                if (verdict.Accepted && verdict.Events.Count > 0)
+                {
+                    foreach (var e in verdict.Events)
+                    {
+                        state = state.Evolve(e);
+                        yield return e;
+                    }
+
+                    progress = true;
+                    break;
+                }
+            }
+        }
+    }
+
+    static MemberCommand ActFor(string party, ReceivedDecision decision) =>
+        new(party, ActOf(decision.Act) ?? throw new ArgumentOutOfRangeException(nameof(decision), decision.Act, "not a membership act"), decision.EffectiveDate, new Cause { Decision = decision.Decision })
+        {
+            Grounds = decision.Grounds,
+            FromDecision = true,
+        };
 
     static Verdict Signature(PartyState state, MemberCommand command, DateOnly day, MemberStatus current, Cause cause)
     {

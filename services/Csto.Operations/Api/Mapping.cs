@@ -31,7 +31,7 @@ public static class Mapping
             OutsideMemberTerritory = op.OutsideMemberTerritory,
             Closed = op.Closed,
         };
-        result.LaterDecisions.AddRange(op.LaterDecisions);
+        result.LaterDecisions.AddRange(op.LaterDecisionsInOrder);
         result.Participants.AddRange(op.Participants.Values.OrderBy(p => p.State, StringComparer.Ordinal).Select(ToApi));
         result.Observers.AddRange(op.Observers.Values.OrderBy(o => o.Observer, StringComparer.Ordinal).Select(ToApi));
         result.Stages.AddRange(op.Stages.Values.OrderBy(s => s.Start).ThenBy(s => s.Name, StringComparer.Ordinal).Select(ToApi));

@@ -13,7 +13,7 @@ namespace Csto.Operations.Operations;
 /// the end date. Pure: the operation's state (null when none has that name) and the decision in, events or
 /// the violation out.
 /// </summary>
-public static class Authorization
+public static partial class Authorization
 {
     /// <summary>The Collective Security Council, the only body that may deploy the CRRF.</summary>
     public const string CollectiveSecurityCouncil = "csc";
@@ -171,7 +171,7 @@ public static class Authorization
             return Verdict.Rule("REPORTS_AFTER_END_DATE", $"{late.Count} report(s) are dated after {end.ToIso()}, e.g. {late[0].Name}");
         }
 
-        return Verdict.Accept([.. Closing(operation, end, CloseReason.Decision, decision.Decision)]);
+        return Verdict.Accept([.. Closing(operation, end, CloseReason.Decision, decision.Decision, decision.EffectiveDate)]);
     }
 
     /// <summary>An operation whose last day is before <paramref name="today"/> closes by itself.</summary>
@@ -179,11 +179,11 @@ public static class Authorization
     {
         return operation.Closed || operation.End is not { } end || end >= today
             ? Verdict.Accept()
-            : Verdict.Accept([.. Closing(operation, end, CloseReason.EndDateReached, "")]);
+            : Verdict.Accept([.. Closing(operation, end, CloseReason.EndDateReached, "", null)]);
     }
 
     /// <summary>Closes the open stages, then the operation, each with its summary (what bodies attaches to the decision).</summary>
-    static IEnumerable<IMessage> Closing(OperationState operation, DateOnly end, CloseReason reason, string decision)
+    static IEnumerable<IMessage> Closing(OperationState operation, DateOnly end, CloseReason reason, string decision, Date? decisionDate)
     {
         foreach (var stage in operation.Stages.Values.Where(s => !s.Closed).OrderBy(s => s.Start))
         {
@@ -193,7 +193,7 @@ public static class Authorization
             }
         }
 
-        yield return new OperationClosed { Operation = operation.Name, EndDate = end.ToProto(), Reason = reason, Decision = decision };
+        yield return new OperationClosed { Operation = operation.Name, EndDate = end.ToProto(), Reason = reason, Decision = decision, DecisionEffectiveDate = decisionDate };
         yield return new OperationSummaryPublished
         {
             Operation = operation.Name,

@@ -23,20 +23,13 @@ public sealed partial class DecisionHandler(ILogger<DecisionHandler> logger) : I
     public ICommand? Handle(EventRecord incoming)
     {
         var decision = DecisionAdopted.Parser.ParseFrom(incoming.Data);
-        Func<OperationState?, Verdict>? decide = decision.Payload?.KindCase switch
-        {
-            DecisionPayload.KindOneofCase.AuthorizeOperation => op => Authorization.Authorize(op, decision),
-            DecisionPayload.KindOneofCase.ExtendOperation => op => Authorization.Extend(op, decision),
-            DecisionPayload.KindOneofCase.ConcludeOperation => op => Authorization.Conclude(op, decision),
-            _ => null,
-        };
-        if (decide is null)
+        if (decision.Payload?.KindCase is not (DecisionPayload.KindOneofCase.AuthorizeOperation or DecisionPayload.KindOneofCase.ExtendOperation or DecisionPayload.KindOneofCase.ConcludeOperation))
         {
             return null;
         }
 
-        var operationName = decision.Payload!.AuthorizeOperation?.Name ?? decision.Payload.ExtendOperation?.Name ?? decision.Payload.ConcludeOperation.Name;
-        return new Command<OperationState?>(Ids.StreamOf(Ids.Slug(operationName)), OperationEvents.Fold, decide)
+        var operationName = decision.Payload.AuthorizeOperation?.Name ?? decision.Payload.ExtendOperation?.Name ?? decision.Payload.ConcludeOperation.Name;
+        return new Command<OperationStream>(Ids.StreamOf(Ids.Slug(operationName)), OperationStream.Of, stream => Authorization.OnDecision(stream, decision))
         {
             EffectiveDateOf = OperationEvents.EffectiveDate,
             OnRefused = violation => Refusal(decision, operationName, violation),

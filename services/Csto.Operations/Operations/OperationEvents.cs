@@ -13,7 +13,7 @@ public static class OperationEvents
     {
         OperationOpened.Descriptor, OperationExtended.Descriptor, OperationClosed.Descriptor, ParticipantJoined.Descriptor,
         ObserverAdmitted.Descriptor, StageStarted.Descriptor, StageClosed.Descriptor, OutcomeReported.Descriptor,
-        OutcomeCorrected.Descriptor, OperationSummaryPublished.Descriptor,
+        OutcomeCorrected.Descriptor, OperationSummaryPublished.Descriptor, DecisionHeld.Descriptor, DecisionSuperseded.Descriptor,
     }.ToDictionary(d => d.FullName, d => d.Parser, StringComparer.Ordinal);
 
     public static IMessage? Parse(EventRecord record)
@@ -37,6 +37,8 @@ public static class OperationEvents
         OutcomeReported r => r.ReportDate?.ToDateOnly(),
         OutcomeCorrected c => c.CorrectedOn?.ToDateOnly(),
         OperationSummaryPublished s => s.Totals?.AsOf?.ToDateOnly(),
+        DecisionHeld h => h.EffectiveDate?.ToDateOnly(),
+        DecisionSuperseded x => x.EffectiveDate?.ToDateOnly(),
         DecisionNotApplied d => Dates.TryGet(d.EffectiveDate, out var day) ? day : null,
         _ => null,
     };

@@ -23,6 +23,9 @@ public sealed record ReportState(string Id, string Name, string State, string St
     public ReportVersion? AsOf(DateOnly asOf) => ReportDate > asOf ? null : Versions.LastOrDefault(v => v.Date <= asOf) ?? Versions[0];
 }
 
+/// <summary>A decision that changed (or, superseded, would have changed) the operation after its authorization.</summary>
+public sealed record LaterDecision(string Decision, DateOnly EffectiveDate);
+
 /// <summary>An operation folded from its stream "operation-{id}".</summary>
 public sealed record OperationState(
     string Id,
@@ -36,7 +39,7 @@ public sealed record OperationState(
     string UnMandateReference,
     bool OutsideMemberTerritory,
     ImmutableArray<string> PlannedStages,
-    ImmutableArray<string> LaterDecisions,
+    ImmutableList<LaterDecision> LaterDecisions,
     bool Closed,
     ImmutableDictionary<string, ParticipantState> Participants,
     ImmutableDictionary<string, ObserverState> Observers,
@@ -51,8 +54,16 @@ public sealed record OperationState(
 
     public static OperationState? Fold(IEnumerable<IMessage> events) => events.Aggregate((OperationState?)null, Evolve);
 
+    /// <summary>The later decisions in the order of their effective dates (then names): the same whatever the order they arrived in.</summary>
+    public IEnumerable<string> LaterDecisionsInOrder => LaterDecisions.OrderBy(d => d.EffectiveDate).ThenBy(d => d.Decision, StringComparer.Ordinal).Select(d => d.Decision);
+
     public static OperationState? Evolve(OperationState? state, IMessage e)
     {
+        if (e is DecisionHeld)
+        {
+            return state; // held decisions belong to the stream (OperationStream), not yet to the operation
+        }
+
         var next = e switch
         {
             OperationOpened o => new OperationState(
@@ -65,13 +76,14 @@ public sealed record OperationState(
                 ImmutableDictionary.Create<string, ReportState>(StringComparer.Ordinal),
                 0),
             _ when state is null => throw new InvalidOperationException($"{e.Descriptor.Name} before OperationOpened"),
-            OperationExtended x => state with { End = x.NewEndDate?.ToDateOnly(), Permanent = x.Permanent, LaterDecisions = state.LaterDecisions.Add(x.Decision) },
+            OperationExtended x => state with { End = x.NewEndDate?.ToDateOnly(), Permanent = x.Permanent, LaterDecisions = state.LaterDecisions.Add(new(x.Decision, x.EffectiveDate.ToDateOnly())) },
+            DecisionSuperseded x => state with { LaterDecisions = state.LaterDecisions.Add(new(x.Decision, x.EffectiveDate.ToDateOnly())) },
             OperationClosed c => state with
             {
                 Closed = true,
                 End = c.EndDate.ToDateOnly(),
                 Permanent = false,
-                LaterDecisions = c.Decision.Length > 0 ? state.LaterDecisions.Add(c.Decision) : state.LaterDecisions,
+                LaterDecisions = c.Decision.Length > 0 ? state.LaterDecisions.Add(new(c.Decision, (c.DecisionEffectiveDate ?? c.EndDate).ToDateOnly())) : state.LaterDecisions,
             },
             ParticipantJoined p => state with { Participants = state.Participants.SetItem(p.State, new ParticipantState(p.State, [.. p.Agencies], p.JoinDate.ToDateOnly())) },
             ObserverAdmitted a => state with { Observers = state.Observers.SetItem(a.Observer, new ObserverState(a.Observer, a.Kind, a.AdmittedOn.ToDateOnly(), a.Stage)) },
