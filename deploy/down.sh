@@ -16,7 +16,6 @@ for service in operations bodies membership; do
     rm -f "$pidfile"
 done
 case "$(cat "$CSTO_DATA/run/broker" 2>/dev/null || true)" in
-    docker) echo "[down] stopping RabbitMQ (Docker)"; docker rm -f csto-rabbitmq >/dev/null 2>&1 || true ;;
     native) echo "[down] stopping RabbitMQ"; deploy/rabbitmq.sh stop >/dev/null ;;
 esac
 rm -f "$CSTO_DATA/run/broker"

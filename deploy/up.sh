@@ -15,26 +15,13 @@ declare -A PROJECTS=([membership]=Csto.Membership [bodies]=Csto.Bodies [operatio
 
 say() { echo "[up] $*"; }
 
-# 1. the broker: Docker when an engine answers, else the native rabbitmq-server
+# 1. the broker: Debian's rabbitmq-server, on loopback, with one user per service (least privilege,
+#    passwords generated into $CSTO_DATA/rabbitmq/passwords, mode 0600). A broker of yours: set
+#    CSTO_RABBITMQ_URL, and every service connects with that one URL (one user: no per-service origin).
 if [ -z "${CSTO_RABBITMQ_URL:-}" ]; then
-    if docker info >/dev/null 2>&1; then
-        if [ -z "$(docker ps -q -f name=^csto-rabbitmq$)" ]; then
-            say "starting RabbitMQ in Docker (rabbitmq:3-management)"
-            docker rm -f csto-rabbitmq >/dev/null 2>&1 || true
-            docker run -d --name csto-rabbitmq -p 5672:5672 -p 15672:15672 \
-                -e RABBITMQ_DEFAULT_USER=csto -e RABBITMQ_DEFAULT_PASS="${CSTO_RABBITMQ_PASSWORD:-csto-dev-only}" \
-                -e RABBITMQ_DEFAULT_VHOST=csto rabbitmq:3-management >/dev/null
-            echo "docker" > "$CSTO_DATA/run/broker"
-        fi
-        export CSTO_RABBITMQ_URL="amqp://csto:${CSTO_RABBITMQ_PASSWORD:-csto-dev-only}@localhost:5672/csto"
-    else
-        say "starting RabbitMQ (deploy/rabbitmq.sh)"
-        deploy/rabbitmq.sh start >/dev/null
-        echo "native" > "$CSTO_DATA/run/broker"
-        # shellcheck disable=SC1091
-        source "$CSTO_DATA/rabbitmq/connection.env"
-        export CSTO_RABBITMQ_URL
-    fi
+    say "starting RabbitMQ (deploy/rabbitmq.sh)"
+    deploy/rabbitmq.sh start >/dev/null
+    echo "native" > "$CSTO_DATA/run/broker"
 fi
 
 # 2. build once (Release)
@@ -55,9 +42,8 @@ for service in membership bodies operations; do
     project="${PROJECTS[$service]}"
     say "starting $service on http://127.0.0.1:${PORTS[$service]}"
     # tokens: the development key unless CSTO_SIGNING_KEY is set (the services read it too)
-    url="$CSTO_RABBITMQ_URL"
-    # with the native broker each service connects as its own user (deploy/rabbitmq.sh creates them)
-    [ "$(cat "$CSTO_DATA/run/broker" 2>/dev/null)" = native ] && url="$(deploy/rabbitmq.sh url "$service")"
+    # each service connects as its own broker user (deploy/rabbitmq.sh creates them)
+    url="${CSTO_RABBITMQ_URL:-$(deploy/rabbitmq.sh url "$service")}"
     CSTO_LOG_FORMAT=json EventLog__RabbitMqUrl="$url" EventLog__DatabasePath="$CSTO_DATA/$service.db" \
         Security__AllowDevelopmentKey="${CSTO_ALLOW_DEVELOPMENT_KEY:-true}" \
         nohup dotnet "$ROOT/services/$project/bin/Release/net10.0/$project.dll" --urls "http://127.0.0.1:${PORTS[$service]}" \

@@ -37,6 +37,7 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
             try
             {
                 Interlocked.Exchange(ref _checkpoint, await store.GetCheckpointAsync(CheckpointName, stoppingToken).ConfigureAwait(false));
+                await topology.EnsureAsync(stoppingToken).ConfigureAwait(false);
                 _running = true;
                 while (!stoppingToken.IsCancellationRequested)
                 {

@@ -6,9 +6,10 @@ namespace Csto.EventLog.Relay;
 
 /// <summary>
 /// Declares, idempotently, the exchanges of this service's event types, the queues of their consumers (from
-/// <see cref="Topology"/>) and the bindings between them, in the layout of MassTransit's receive endpoints (type
-/// exchange → exchange "csto.&lt;consumer&gt;" → queue "csto.&lt;consumer&gt;"). The relay runs it before every batch, so a
-/// queue deleted while its consumer is down is back before the next event is published.
+/// <see cref="Topology"/>) and a binding of each such queue to the type's exchange (MassTransit's receive endpoint adds its
+/// own path through an exchange of the queue's name; the broker still delivers one copy per queue). The direct binding
+/// needs no read right on another service's queue or exchange. The relay runs it before every batch, so a queue deleted
+/// while its consumer is down is back before the next event is published.
 /// </summary>
 public sealed class TopologyDeclarer(EventLogOptions options, BrokerChannel broker)
 {
@@ -27,10 +28,8 @@ public sealed class TopologyDeclarer(EventLogOptions options, BrokerChannel brok
                 var exchange = WireHeaders.ExchangeFor(type);
                 var queue = Topology.QueueOf(consumer);
                 await channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
-                await channel.ExchangeDeclareAsync(queue, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
                 await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
-                await channel.QueueBindAsync(queue, queue, "", cancellationToken: cancellationToken).ConfigureAwait(false);
-                await channel.ExchangeBindAsync(queue, exchange, "", cancellationToken: cancellationToken).ConfigureAwait(false);
+                await channel.QueueBindAsync(queue, exchange, "", cancellationToken: cancellationToken).ConfigureAwait(false);
             }
 
             return true;

@@ -63,8 +63,9 @@ public static partial class MemberDecider
             return decisionProblem;
         }
 
-        // acts recorded through the API come in time order; an adopted decision takes effect on its date whenever it arrives
-        if (!command.FromDecision && state.LastActDate is { } last && day < last)
+        // acts recorded through the API come in time order; an adopted decision takes effect on its date whenever it
+        // arrives, before acts of other decisions that arrived first, never before an act recorded through the API
+        if ((command.FromDecision ? state.LastOwnActDate : state.LastActDate) is { } last && day < last)
         {
             return Verdict.Rule("ACTS_OUT_OF_ORDER",
                 $"{command.Party}: an act dated {day:yyyy-MM-dd} is before its latest recorded act ({last:yyyy-MM-dd}); record history in time order");

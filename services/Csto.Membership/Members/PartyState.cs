@@ -25,6 +25,9 @@ public sealed record PartyState(
     ImmutableDictionary<string, ReceivedDecision> Decisions,
     ImmutableHashSet<string> AppliedDecisions)
 {
+    /// <summary>The latest act not caused by an adopted decision received from bodies (API acts: recorded in time order).</summary>
+    public DateOnly? LastOwnActDate { get; init; }
+
     public static PartyState Empty(string party) =>
         new(party, 0, null, [], null, ImmutableDictionary<string, ReceivedDecision>.Empty.WithComparers(StringComparer.Ordinal), ImmutableHashSet.Create<string>(StringComparer.Ordinal));
 
@@ -65,9 +68,11 @@ public sealed record PartyState(
     static PartyState Acted(PartyState state, Date date, Cause? cause)
     {
         var day = date.ToDateOnly();
+        var byReceivedDecision = cause?.KindCase == Cause.KindOneofCase.Decision && state.Decisions.ContainsKey(cause.Decision);
         return state with
         {
             LastActDate = state.LastActDate is { } last && last > day ? last : day,
+            LastOwnActDate = byReceivedDecision || (state.LastOwnActDate is { } own && own > day) ? state.LastOwnActDate : day,
             AppliedDecisions = cause?.KindCase == Cause.KindOneofCase.Decision ? state.AppliedDecisions.Add(cause.Decision) : state.AppliedDecisions,
         };
     }
