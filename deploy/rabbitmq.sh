@@ -357,11 +357,13 @@ suite_users() {
 # another service's events; the broker checks that user_id is the connection's user, and consumers
 # check user_id against csto-<source>. MassTransit's bus endpoint (*_bus_*) is the service's own.
 declare -A CONSUMERS=([membership]="bodies|operations" [bodies]="membership|operations" [operations]="bodies")
+# event types of the shared kernel that a service records in its own log (the roster kept by bodies and operations)
+declare -A KERNEL_TYPES=([membership]="" [bodies]='|csto\\.roster\\.v1\\..*' [operations]='|csto\\.roster\\.v1\\..*')
 declare -A CONSUMES=([membership]='csto\\.bodies\\.v1\\.DecisionAdopted' \
     [bodies]='csto\\.membership\\.v1\\.MemberStatusChanged|csto\\.operations\\.v1\\.OperationSummaryPublished' \
     [operations]='csto\\.bodies\\.v1\\.DecisionAdopted|csto\\.membership\\.v1\\.MemberStatusChanged')
 service_permission() {  # service -> {"configure", "write", "read"} regexes (JSON-escaped)
-    local s="$1" own="csto\\\\.$1\\\\.v1\\\\..*|csto\\\\.$1|csto\\\\.$1_error|.*_bus_.*"
+    local s="$1" own="csto\\\\.$1\\\\.v1\\\\..*|csto\\\\.$1|csto\\\\.$1_error|.*_bus_.*${KERNEL_TYPES[$1]}"
     local consumers="csto\\\\.(${CONSUMERS[$1]})" consumed="${CONSUMES[$1]}"
     printf '"configure": "^(%s|%s|%s)$", "write": "^(%s|%s)$", "read": "^(%s|%s)$"' \
         "$own" "$consumers" "$consumed" "$own" "$consumers" "$own" "$consumed"

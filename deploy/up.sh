@@ -4,13 +4,18 @@
 # prints a summary. Idempotent: what already runs is left running; loading twice changes nothing.
 #
 #   deploy/up.sh            (CSTO_DATA=<folder> to choose the data folder; default .data/)
+#
+# CSTO_MEMBERSHIP_PORT / CSTO_BODIES_PORT / CSTO_OPERATIONS_PORT move the services (5101/5102/5103),
+# the CSTO_RABBITMQ_* variables of deploy/rabbitmq.sh move the broker; CSTO_UP_SERVICES_ONLY=1 starts
+# what is not running and stops there (no history, no summary): deploy/faults.sh restarts with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 export CSTO_DATA="${CSTO_DATA:-$ROOT/.data}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 mkdir -p "$CSTO_DATA/run" "$CSTO_DATA/logs"
-declare -A PORTS=([membership]=5101 [bodies]=5102 [operations]=5103)
+declare -A PORTS=([membership]="${CSTO_MEMBERSHIP_PORT:-5101}" [bodies]="${CSTO_BODIES_PORT:-5102}" [operations]="${CSTO_OPERATIONS_PORT:-5103}")
+export CSTO_MEMBERSHIP_URL="http://127.0.0.1:${PORTS[membership]}" CSTO_BODIES_URL="http://127.0.0.1:${PORTS[bodies]}" CSTO_OPERATIONS_URL="http://127.0.0.1:${PORTS[operations]}"
 declare -A PROJECTS=([membership]=Csto.Membership [bodies]=Csto.Bodies [operations]=Csto.Operations)
 
 say() { echo "[up] $*"; }
@@ -25,11 +30,13 @@ if [ -z "${CSTO_RABBITMQ_URL:-}" ]; then
 fi
 
 # 2. build once (Release)
+if [ "${CSTO_UP_SERVICES_ONLY:-}" != 1 ]; then
 say "building the services and cstoctl"
 for project in Csto.Membership Csto.Bodies Csto.Operations Csto.Ctl; do
     dotnet build "services/$project" -c Release -v quiet -nologo -clp:ErrorsOnly >>"$CSTO_DATA/logs/build.log" 2>&1 \
         || { tail -n 40 "$CSTO_DATA/logs/build.log"; exit 1; }
 done
+fi
 ctl() { dotnet "$ROOT/services/Csto.Ctl/bin/Release/net10.0/cstoctl.dll" "$@"; }
 
 # 3. the services, by pid file
@@ -47,13 +54,15 @@ for service in membership bodies operations; do
     CSTO_LOG_FORMAT=json EventLog__RabbitMqUrl="$url" EventLog__DatabasePath="$CSTO_DATA/$service.db" \
         Security__AllowDevelopmentKey="${CSTO_ALLOW_DEVELOPMENT_KEY:-true}" \
         nohup dotnet "$ROOT/services/$project/bin/Release/net10.0/$project.dll" --urls "http://127.0.0.1:${PORTS[$service]}" \
-        >"$CSTO_DATA/logs/$service.log" 2>&1 &
+        >>"$CSTO_DATA/logs/$service.log" 2>&1 &
     echo $! > "$pidfile"
 done
 
 # 4. health
 say "waiting for the health checks"
 ctl health --wait 90 || { say "a service is not healthy; logs in $CSTO_DATA/logs/"; exit 1; }
+
+[ "${CSTO_UP_SERVICES_ONLY:-}" = 1 ] && exit 0
 
 # 5. the history, through the public APIs
 say "loading the CSTO's history 1992-2024"

@@ -29,6 +29,7 @@ public static class Cli
         root.Subcommands.Add(History.HistoryCommands.Build(context));
         root.Subcommands.Add(Trace.TraceCommand.Build(context));
         root.Subcommands.Add(TokenCommand.Build(context));
+        root.Subcommands.Add(Errors.ErrorCommands.Build(context));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -18,7 +18,7 @@ public static class HealthCommand
             var lastReport = DateTime.UtcNow;
             while (true)
             {
-                var table = new Table("service", "address", "status");
+                var table = new Table("service", "address", "status", "notes");
                 var allServing = true;
                 foreach (var name in ServiceDirectory.Names)
                 {
@@ -37,7 +37,7 @@ public static class HealthCommand
                         allServing = false;
                     }
 
-                    table.Add(name, services.Address(name), status);
+                    table.Add(name, services.Address(name), status, services.Token is null ? "" : await NotesAsync(services, name, ct));
                 }
 
                 if (allServing || DateTime.UtcNow >= deadline)
@@ -56,5 +56,42 @@ public static class HealthCommand
             }
         });
         return command;
+    }
+
+    /// <summary>What health's SERVING does not say (with a token): the store, the broker, the relay's lag, the error queue.</summary>
+    static async Task<string> NotesAsync(ServiceDirectory services, string name, CancellationToken ct)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(8));
+            var info = await new Csto.EventLog.V1.EventLogService.EventLogServiceClient(services.Channel(name)).GetLogInfoAsync(new Csto.EventLog.V1.GetLogInfoRequest(), cancellationToken: timeout.Token);
+            var notes = new List<string>();
+            if (!info.StoreWritable)
+            {
+                notes.Add("store cannot write: " + info.StoreError);
+            }
+
+            if (info.Broker is { Reachable: false } broker)
+            {
+                notes.Add("broker unreachable: " + broker.LastError);
+            }
+
+            if (info.Relay is { } relay && (relay.Lag > 0 || !relay.Running))
+            {
+                notes.Add($"relay lag {relay.Lag}{(relay.Running ? "" : ", not confirmed for 30 s: " + relay.LastError)}");
+            }
+
+            if (info.ErrorQueue is { Depth: > 0 } errors)
+            {
+                notes.Add($"{errors.Depth} in {errors.Queue} (oldest {errors.OldestReason}; cstoctl errors list --service {name})");
+            }
+
+            return string.Join("; ", notes);
+        }
+        catch (Grpc.Core.RpcException ex)
+        {
+            return "log info: " + ex.Status.Detail;
+        }
     }
 }

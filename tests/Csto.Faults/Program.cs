@@ -1,0 +1,376 @@
+using System.Text;
+using Csto.Bodies.V1;
+using Csto.Common.V1;
+using Csto.EventLog.V1;
+using Csto.Membership.V1;
+using Csto.Operations.V1;
+using Csto.Security;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Grpc.Net.Client;
+using RabbitMQ.Client;
+
+// csto-faults: what deploy/faults.sh drives the running suite with, and how it counts.
+//   burst    --prefix P --count N --offset K [--acked FILE]   membership writes (observer status on and off), each with a request id
+//   check    --scenario NAME [--acked FILE] [--expect-errors N] [--timeout S]   exact counts; prints "NAME: lost N, applied twice N, recovered yes|no"
+//   poison   --amqp URL        four messages no consumer can apply (empty body, garbage, unknown type, no headers)
+//   forge    --amqp URL        a valid MemberStatusChanged that claims to come from membership, published by another user
+//   copy     --amqp URL        a raw copy of the last MemberStatusChanged of the membership log (a duplicate delivery)
+//   reversed --scenario NAME   bodies adopts an extension, then the authorization it extends; operations must end on the extension's date
+//   purge                      deletes the error queues (after a poison or forged scenario)
+var arguments = Args.Parse(args);
+var suite = new Suite();
+return arguments.Command switch
+{
+    "burst" => await suite.BurstAsync(arguments.Get("prefix"), arguments.Int("count"), arguments.Int("offset"), arguments.Get("acked", "")),
+    "check" => await suite.CheckAsync(arguments.Get("scenario"), arguments.Get("acked", ""), arguments.Int("expect-errors", 0), arguments.Int("timeout", 120)),
+    "poison" => await Raw.PoisonAsync(arguments.Get("amqp")),
+    "forge" => await Raw.ForgeAsync(arguments.Get("amqp")),
+    "copy" => await Raw.CopyAsync(arguments.Get("amqp"), await suite.LastStatusChangeAsync()),
+    "reversed" => await suite.ReversedDecisionsAsync(arguments.Get("scenario")),
+    "purge" => await suite.PurgeAsync(),
+    "head" => await suite.HeadAsync(arguments.Get("service")),
+    _ => Args.Usage(),
+};
+
+sealed record Args(string Command, Dictionary<string, string> Options)
+{
+    public static Args Parse(string[] args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 1; i + 1 < args.Length; i += 2)
+        {
+            options[args[i].TrimStart('-')] = args[i + 1];
+        }
+
+        return new(args.Length > 0 ? args[0] : "", options);
+    }
+
+    public string Get(string name, string? fallback = null) =>
+        Options.TryGetValue(name, out var v) ? v : fallback ?? throw new ArgumentException($"--{name} is required");
+
+    public int Int(string name, int? fallback = null) => int.Parse(Get(name, fallback?.ToString()), System.Globalization.CultureInfo.InvariantCulture);
+
+    public static int Usage()
+    {
+        Console.Error.WriteLine("usage: csto-faults burst|check|poison|forge|copy|reversed|purge [--option value ...] (see Program.cs)");
+        return 2;
+    }
+}
+
+sealed class Suite
+{
+    static readonly string[] Members = ["ARM", "AZE", "BLR", "GEO", "KAZ", "KGZ", "RUS", "TJK", "UZB"];
+
+    /// <summary>200 states that are never parties: the entities of the bursts.</summary>
+    static readonly string[] Entities = [.. Csto.Kernel.StateCodes.Codes.Order(StringComparer.Ordinal).Where(c => !Members.Contains(c)).Take(200)];
+
+    readonly Dictionary<string, GrpcChannel> _channels = [];
+    readonly Interceptor _minting = ActAsRequiredInterceptor.Minting(
+        new SigningSettings(Environment.GetEnvironmentVariable(SigningSettings.KeyVariable) is { Length: > 0 } key ? key : SigningSettings.DevelopmentKey), "csto-faults");
+
+    CallInvoker Channel(string service)
+    {
+        if (!_channels.TryGetValue(service, out var channel))
+        {
+            var url = Environment.GetEnvironmentVariable($"CSTO_{service.ToUpperInvariant()}_URL")
+                      ?? service switch { "membership" => "http://127.0.0.1:5101", "bodies" => "http://127.0.0.1:5102", _ => "http://127.0.0.1:5103" };
+            _channels[service] = channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        }
+
+        return channel.Intercept(_minting);
+    }
+
+    CallInvoker Operator(string service) => _channels.ContainsKey(service) || Channel(service) is not null
+        ? _channels[service].Intercept(new BearerInterceptor(TokenIssuer.Issue(new SigningSettings(Environment.GetEnvironmentVariable(SigningSettings.KeyVariable) is { Length: > 0 } key ? key : SigningSettings.DevelopmentKey), "csto-faults", Roles.Operator, null, TimeSpan.FromHours(1))))
+        : throw new InvalidOperationException();
+
+    /// <summary>Write i (global index): state = entity i mod 200, round i / 200 grants (even) or ends (odd) observer status, one day later each round.</summary>
+    public async Task<int> BurstAsync(string prefix, int count, int offset, string ackedFile)
+    {
+        var client = new MembershipService.MembershipServiceClient(Channel("membership"));
+        var acked = 0;
+        var failed = 0;
+        using var gate = new SemaphoreSlim(16);
+        var lines = new List<string>();
+        var tasks = Enumerable.Range(offset, count).Select(async i =>
+        {
+            // the writes of one entity go in order: a round waits for the previous one of its state
+            await gate.WaitAsync();
+            try
+            {
+                var state = Entities[i % Entities.Length];
+                var round = i / Entities.Length;
+                var date = Date.From(new DateOnly(2031, 1, 1).AddDays(round));
+                var requestId = $"{prefix}-{i}";
+                var cause = new Cause { Notice = "fault suite " + prefix };
+                for (var attempt = 0; ; attempt++)
+                {
+                    try
+                    {
+                        if (round % 2 == 0)
+                        {
+                            await client.GrantObserverStatusAsync(new GrantObserverStatusRequest { State = state, EffectiveDate = date, Cause = cause, RequestId = requestId }, deadline: DateTime.UtcNow.AddSeconds(30));
+                        }
+                        else
+                        {
+                            await client.EndObserverStatusAsync(new EndObserverStatusRequest { State = state, EffectiveDate = date, Cause = cause, RequestId = requestId }, deadline: DateTime.UtcNow.AddSeconds(30));
+                        }
+
+                        lock (lines)
+                        {
+                            acked++;
+                            lines.Add(requestId);
+                        }
+
+                        return;
+                    }
+                    catch (RpcException ex) when (ex.StatusCode is StatusCode.FailedPrecondition && attempt < 50)
+                    {
+                        await Task.Delay(100); // the previous round of this state is not recorded yet
+                    }
+                    catch (RpcException)
+                    {
+                        Interlocked.Increment(ref failed);
+                        return;
+                    }
+                }
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToList();
+        await Task.WhenAll(tasks);
+        if (ackedFile.Length > 0)
+        {
+            await File.AppendAllLinesAsync(ackedFile, lines);
+        }
+
+        Console.WriteLine($"burst {prefix}: acknowledged {acked} of {count}, failed {failed}");
+        return 0;
+    }
+
+    public async Task<int> CheckAsync(string scenario, string ackedFile, int expectErrors, int timeoutSeconds)
+    {
+        var acked = ackedFile.Length > 0 && File.Exists(ackedFile) ? (await File.ReadAllLinesAsync(ackedFile)).Where(l => l.Length > 0).ToHashSet(StringComparer.Ordinal) : [];
+        var deadline = DateTime.UtcNow.AddSeconds(timeoutSeconds);
+        Counts counts;
+        while (true)
+        {
+            counts = await CountAsync(acked);
+            if ((counts.Lost == 0 && counts.Twice == 0 && counts.RelaysAtHead && counts.ErrorsPerConsumer.Values.All(d => d == expectErrors)) || DateTime.UtcNow > deadline)
+            {
+                break;
+            }
+
+            await Task.Delay(1000);
+        }
+
+        var recovered = counts.Lost == 0 && counts.Twice == 0 && counts.RelaysAtHead && counts.ErrorsPerConsumer.Values.All(d => d == expectErrors);
+        Console.WriteLine($"  acknowledged writes {acked.Count}, missing from the membership log {counts.MissingAcked}; status changes in membership {counts.Produced}; " +
+                          string.Join("; ", counts.Consumed.Select(c => $"{c.Key} {c.Value.Total} ({c.Value.Total - c.Value.Distinct} twice, {c.Value.Missing} missing)")));
+        Console.WriteLine($"  relays: {string.Join(", ", counts.Relays)}; error queues: {string.Join(", ", counts.ErrorsPerConsumer.Select(e => $"{e.Key} {e.Value}"))} (expected {expectErrors})");
+        Console.WriteLine($"{scenario}: lost {counts.Lost}, applied twice {counts.Twice}, recovered {(recovered ? "yes" : "no")}");
+        return recovered ? 0 : 1;
+    }
+
+    sealed record Counts(int MissingAcked, int Produced, Dictionary<string, (int Total, int Distinct, int Missing)> Consumed, IReadOnlyList<string> Relays, bool RelaysAtHead, Dictionary<string, long> ErrorsPerConsumer)
+    {
+        public int Lost => MissingAcked + Consumed.Values.Sum(c => c.Missing);
+
+        public int Twice => Consumed.Values.Sum(c => c.Total - c.Distinct);
+    }
+
+    async Task<Counts> CountAsync(HashSet<string> acked)
+    {
+        var membership = await ReadAllAsync("membership", "member-");
+        var causes = membership.Select(r => r.Metadata?.CausationId ?? "").ToHashSet(StringComparer.Ordinal);
+        var missingAcked = acked.Count(id => !causes.Contains("request:" + id));
+        // what each consumer must hold: every status change of a state (organizations are not on rosters)
+        var changes = membership.Where(r => r.Type == MemberStatusChanged.Descriptor.FullName)
+            .Select(r => MemberStatusChanged.Parser.ParseFrom(r.Data))
+            .Where(c => Csto.Kernel.StateCodes.IsValid(c.State))
+            .Select(c => (c.State, c.StreamVersion)).ToHashSet();
+        var consumed = new Dictionary<string, (int, int, int)>(StringComparer.Ordinal);
+        foreach (var service in new[] { "bodies", "operations" })
+        {
+            var roster = (await ReadAllAsync(service, "roster-"))
+                .Select(r => Csto.Roster.V1.RosterStatusRecorded.Parser.ParseFrom(r.Data)).Select(r => (r.State, r.SourceStreamVersion)).ToList();
+            var distinct = roster.ToHashSet();
+            consumed[service] = (roster.Count, distinct.Count, changes.Count(c => !distinct.Contains(c)));
+        }
+
+        var relays = new List<string>();
+        var atHead = true;
+        var errors = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var service in new[] { "membership", "bodies", "operations" })
+        {
+            var info = await new EventLogService.EventLogServiceClient(Operator(service)).GetLogInfoAsync(new GetLogInfoRequest());
+            relays.Add($"{service} {info.Relay.Checkpoint}/{info.HeadPosition}");
+            atHead &= info.Relay.Checkpoint == info.HeadPosition;
+            if (service != "membership")
+            {
+                errors[service] = info.ErrorQueue?.Depth ?? -1;
+            }
+        }
+
+        return new Counts(missingAcked, changes.Count, consumed, relays, atHead, errors);
+    }
+
+    async Task<List<EventRecord>> ReadAllAsync(string service, string prefix)
+    {
+        var client = new EventLogService.EventLogServiceClient(Operator(service));
+        var records = new List<EventRecord>();
+        var token = "";
+        do
+        {
+            var page = await client.ListEventsAsync(new ListEventsRequest { FromPosition = 1, Filter = new EventFilter { StreamIdPrefix = prefix }, PageSize = 1000, PageToken = token });
+            records.AddRange(page.Records);
+            token = page.NextPageToken;
+        }
+        while (token.Length > 0);
+        return records;
+    }
+
+    public async Task<EventRecord> LastStatusChangeAsync() =>
+        (await ReadAllAsync("membership", "member-")).Last(r => r.Type == MemberStatusChanged.Descriptor.FullName);
+
+    public async Task<int> HeadAsync(string service)
+    {
+        Console.WriteLine((await new EventLogService.EventLogServiceClient(Operator(service)).GetLogInfoAsync(new GetLogInfoRequest())).HeadPosition);
+        return 0;
+    }
+
+    public async Task<int> PurgeAsync()
+    {
+        foreach (var service in new[] { "bodies", "operations", "membership" })
+        {
+            var purged = await new EventLogService.EventLogServiceClient(Operator(service)).PurgeErrorsAsync(new PurgeErrorsRequest { Queue = $"csto.{service}_error" });
+            Console.WriteLine($"  {service}: purged {purged.PurgedCount}");
+        }
+
+        return 0;
+    }
+
+    /// <summary>An extension adopted before the authorization it extends (the reverse of their order in the world).</summary>
+    public async Task<int> ReversedDecisionsAsync(string scenario)
+    {
+        var bodies = new BodiesService.BodiesServiceClient(Channel("bodies"));
+        var name = "Kordon-" + Guid.NewGuid().ToString("N")[..6];
+        var slug = name.ToLowerInvariant();
+        async Task AdoptAsync(string id, DateOnly day, DecisionPayload payload)
+        {
+            await bodies.ConveneSessionAsync(new ConveneSessionRequest { Body = "bodies/csc", SessionId = id, Date = Date.From(day), Place = "Moscow", HostState = "RUS", RequestId = id });
+            await bodies.TableDraftAsync(new TableDraftRequest { Session = "sessions/" + id, DraftId = id, Title = id, Payload = payload, RequestId = id + "-t" });
+            foreach (var state in new[] { "BLR", "KAZ", "KGZ", "RUS", "TJK" })
+            {
+                await bodies.RecordPositionAsync(new RecordPositionRequest { Draft = "drafts/" + id, State = state, Position = Position.Support, RequestId = id + "-" + state });
+            }
+
+            var closed = await bodies.CloseDraftAsync(new CloseDraftRequest { Draft = "drafts/" + id, Action = CloseAction.Decide, RequestId = id + "-c" });
+            if (closed.Draft.Status != DraftStatus.Adopted)
+            {
+                throw new InvalidOperationException($"{id} was not adopted: {closed.Decision?.Reason}");
+            }
+        }
+
+        await AdoptAsync(slug + "-extend", new DateOnly(2029, 6, 1), new DecisionPayload { ExtendOperation = new ExtendOperation { Name = name, NewEndDate = Date.From(new(2031, 12, 31)) } });
+        await AdoptAsync(slug + "-authorize", new DateOnly(2028, 1, 15), new DecisionPayload { AuthorizeOperation = new AuthorizeOperation { Name = name, Kind = OperationKind.AntiDrug, StartDate = Date.From(new(2028, 2, 1)), EndDate = Date.From(new(2030, 12, 31)) } });
+        var operations = new OperationsService.OperationsServiceClient(Channel("operations"));
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        Operation? op = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                op = (await operations.GetOperationAsync(new GetOperationRequest { Name = "operations/" + slug, AsOf = Date.From(new(2029, 1, 1)) })).Operation;
+                if (op.EndDate?.Year == 2031)
+                {
+                    break;
+                }
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+            {
+            }
+
+            await Task.Delay(500);
+        }
+
+        var ok = op?.EndDate is { Year: 2031, Month: 12, Day: 31 } && op.LaterDecisions.Count == 1;
+        Console.WriteLine($"  {name}: end date {op?.EndDate?.ToIso() ?? "(not opened)"}, later decisions [{string.Join(", ", op?.LaterDecisions ?? [])}] (in order: 2031-12-31, the extension)");
+        Console.WriteLine($"{scenario}: lost {(ok ? 0 : 1)}, applied twice 0, recovered {(ok ? "yes" : "no")}");
+        return ok ? 0 : 1;
+    }
+}
+
+sealed class BearerInterceptor(string token) : Interceptor
+{
+    public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
+    {
+        var headers = context.Options.Headers ?? [];
+        headers.Add("authorization", "Bearer " + token);
+        return continuation(request, new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, context.Options.WithHeaders(headers)));
+    }
+}
+
+static class Raw
+{
+    const string Exchange = "csto.membership.v1.MemberStatusChanged";
+
+    static Dictionary<string, object?> Headers(string eventId, string type, string source = "membership") => new()
+    {
+        ["csto-event-id"] = Encoding.UTF8.GetBytes(eventId),
+        ["csto-type"] = Encoding.UTF8.GetBytes(type),
+        ["csto-source"] = Encoding.UTF8.GetBytes(source),
+        ["csto-stream-id"] = Encoding.UTF8.GetBytes("member-XXX"),
+        ["csto-stream-version"] = Encoding.UTF8.GetBytes("1"),
+        ["csto-position"] = Encoding.UTF8.GetBytes("1"),
+    };
+
+    static async Task PublishAsync(string amqp, IEnumerable<(Dictionary<string, object?> Headers, byte[] Body)> messages)
+    {
+        var uri = new Uri(amqp);
+        await using var connection = await new ConnectionFactory { Uri = uri }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
+        foreach (var (headers, body) in messages)
+        {
+            var properties = new BasicProperties { ContentType = "application/x-protobuf", Persistent = true, UserId = Uri.UnescapeDataString(uri.UserInfo.Split(':')[0]), Headers = headers };
+            await channel.BasicPublishAsync(Exchange, "", mandatory: true, properties, body);
+        }
+    }
+
+    public static async Task<int> PoisonAsync(string amqp)
+    {
+        var valid = new MemberStatusChanged { State = "KAZ", NewStatus = MemberStatus.Member, StreamVersion = 99, EffectiveDate = Date.From(new(2031, 1, 1)) }.ToByteArray();
+        await PublishAsync(amqp,
+        [
+            (Headers(Guid.NewGuid().ToString(), Exchange), []),
+            (Headers(Guid.NewGuid().ToString(), Exchange), [0x0F, 0xFF, 0xFF, 0xFF]),
+            (Headers(Guid.NewGuid().ToString(), "csto.membership.v1.NoSuchEvent"), valid),
+            (new Dictionary<string, object?> { ["csto-event-id"] = Encoding.UTF8.GetBytes(Guid.NewGuid().ToString()) }, valid),
+        ]);
+        Console.WriteLine("  published 4 poison messages (empty body, garbage body, unknown type, headers missing)");
+        return 0;
+    }
+
+    public static async Task<int> ForgeAsync(string amqp)
+    {
+        var forged = new MemberStatusChanged { State = "KAZ", NewStatus = MemberStatus.Withdrawn, StreamVersion = 99, EffectiveDate = Date.From(new(2031, 1, 1)) };
+        await PublishAsync(amqp, [(Headers(Guid.NewGuid().ToString(), Exchange), forged.ToByteArray())]);
+        Console.WriteLine($"  published a MemberStatusChanged (KAZ withdrawn) claiming to come from membership, as {new Uri(amqp).UserInfo.Split(':')[0]}");
+        return 0;
+    }
+
+    public static async Task<int> CopyAsync(string amqp, EventRecord record)
+    {
+        var headers = Headers(record.EventId, record.Type);
+        headers["csto-stream-id"] = Encoding.UTF8.GetBytes(record.StreamId);
+        headers["csto-stream-version"] = Encoding.UTF8.GetBytes(record.StreamVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        headers["csto-position"] = Encoding.UTF8.GetBytes(record.Position.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await PublishAsync(amqp, [(headers, record.Data.ToByteArray())]);
+        Console.WriteLine($"  published a raw copy of {record.StreamId}@{record.StreamVersion} ({record.EventId})");
+        return 0;
+    }
+}
