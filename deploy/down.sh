@@ -3,15 +3,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CSTO_DATA="${CSTO_DATA:-$PWD/.data}"
+alive() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]; }
 for service in operations bodies membership; do
     pidfile="$CSTO_DATA/run/$service.pid"
     [ -f "$pidfile" ] || continue
     pid="$(cat "$pidfile")"
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$pid"; then
         echo "[down] stopping $service (pid $pid)"
         kill -TERM "$pid"
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+        for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.2; done
+        alive "$pid" && kill -KILL "$pid"
     fi
     rm -f "$pidfile"
 done

@@ -19,6 +19,8 @@ export CSTO_MEMBERSHIP_URL="http://127.0.0.1:${PORTS[membership]}" CSTO_BODIES_U
 declare -A PROJECTS=([membership]=Csto.Membership [bodies]=Csto.Bodies [operations]=Csto.Operations)
 
 say() { echo "[up] $*"; }
+# a process that is running (a killed one can linger as a zombie when nobody reaps it)
+alive() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]; }
 
 # 1. the broker: Debian's rabbitmq-server, on loopback, with one user per service (least privilege,
 #    passwords generated into $CSTO_DATA/rabbitmq/passwords, mode 0600). A broker of yours: set
@@ -42,7 +44,7 @@ ctl() { dotnet "$ROOT/services/Csto.Ctl/bin/Release/net10.0/cstoctl.dll" "$@"; }
 # 3. the services, by pid file
 for service in membership bodies operations; do
     pidfile="$CSTO_DATA/run/$service.pid"
-    if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    if [ -f "$pidfile" ] && alive "$(cat "$pidfile")"; then
         say "$service already running (pid $(cat "$pidfile"))"
         continue
     fi

@@ -25,6 +25,14 @@ public sealed class EventInbox(IEventStore store, CommandPath commands, IEnumera
 {
     readonly IEventHandler[] _handlers = [.. handlers];
 
+    long _deliveries;
+    long _duplicates;
+
+    /// <summary>Deliveries of other services' events since start, and those every handler had processed before (ignored).</summary>
+    public long Deliveries => Interlocked.Read(ref _deliveries);
+
+    public long Duplicates => Interlocked.Read(ref _duplicates);
+
     public IReadOnlyCollection<string> EventTypes => [.. _handlers.SelectMany(h => h.EventTypes).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
 
     /// <summary>Delivers one incoming record to every handler of its type; duplicates change nothing.</summary>
@@ -48,10 +56,12 @@ public sealed class EventInbox(IEventStore store, CommandPath commands, IEnumera
         }
 
         var sourceId = CommandPath.SourceId(incoming);
+        var processedBefore = 0;
         foreach (var handler in handlers)
         {
             if (await store.IsProcessedAsync(handler.Name, sourceId, cancellationToken).ConfigureAwait(false))
             {
+                processedBefore++;
                 continue;
             }
 
@@ -67,6 +77,13 @@ public sealed class EventInbox(IEventStore store, CommandPath commands, IEnumera
 
             await commands.DeliverAsync(command, incoming, handler.Name, cancellationToken).ConfigureAwait(false);
         }
+
+        if (processedBefore == handlers.Count)
+        {
+            Interlocked.Increment(ref _duplicates);
+        }
+
+        Interlocked.Increment(ref _deliveries);
     }
 }
 

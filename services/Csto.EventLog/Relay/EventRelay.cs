@@ -29,6 +29,11 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
 
     public long Checkpoint => Interlocked.Read(ref _checkpoint);
 
+    long _published;
+
+    /// <summary>Records this relay had confirmed by the broker since it started (republished ranges not counted).</summary>
+    public long PublishedCount => Interlocked.Read(ref _published);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromMilliseconds(200);
@@ -113,6 +118,7 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
             }
 
             confirmed = records[i].Position;
+            Interlocked.Increment(ref _published);
         }
 
         return confirmed;
