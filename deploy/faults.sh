@@ -68,9 +68,9 @@ for scenario in "${SCENARIOS[@]}"; do
     say "== $scenario"
     case "$scenario" in
         producer-kill)
-            n=$(size 2000 300)
+            n=$(size 2000 600)
             burst pk "$n" & b=$!
-            sleep 1.5
+            sleep 0.7
             say "kill -9 membership (pid $(pid_of membership)) in the middle of the burst"
             kill -9 "$(pid_of membership)"
             wait "$b" || true
@@ -88,9 +88,9 @@ for scenario in "${SCENARIOS[@]}"; do
             services_up
             next "$n"; check "$scenario" ;;
         broker-outage)
-            n=$(size 3000 300); outage=$(size 45 10)
+            n=$(size 3000 600); outage=$(size 45 10)
             burst bo "$n" & b=$!
-            sleep 2
+            sleep 0.7
             say "broker stopped for $outage s"
             deploy/rabbitmq.sh ctl stop_app >/dev/null 2>&1
             sleep "$outage"

@@ -120,6 +120,7 @@ public static class EventLogHosting
 
         services.AddMassTransit(x =>
         {
+            x.DisableUsageTelemetry(); // a system of record does not report home
             x.AddConsumer<EventRecordConsumer>();
             x.UsingRabbitMq((context, cfg) =>
             {
@@ -148,6 +149,8 @@ public static class EventLogHosting
                     cfg.ReceiveEndpoint(options.QueueName, e =>
                     {
                         e.ConfigureConsumeTopology = false;
+                        // no Fault<T> messages: nobody consumes them, and a service may publish only its own events
+                        e.PublishFaults = false;
                         e.Durable = true;
                         e.AutoDelete = false;
                         e.PrefetchCount = 64;
