@@ -170,6 +170,7 @@ public static class EventLogHosting
                         // move would keep the publisher's user_id, which the broker refuses from this service's user
                         var errors = context.GetRequiredService<ErrorQueue>();
                         e.ConfigureError(x => x.UseFilter(new ErrorQueueFilter(errors)));
+                        e.ConfigureDeadLetter(x => x.UseFilter(new DeadLetterFilter(errors)));
                         e.ConfigureConsumer<EventRecordConsumer>(context);
                     });
                 }
