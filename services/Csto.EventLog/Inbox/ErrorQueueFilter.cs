@@ -20,8 +20,14 @@ public sealed class ErrorQueueFilter(ErrorQueue errors) : IFilter<ExceptionRecei
 /// </summary>
 public sealed class DeadLetterFilter(ErrorQueue errors) : IFilter<ReceiveContext>
 {
-    public Task Send(ReceiveContext context, IPipe<ReceiveContext> next) =>
-        MoveAsync(errors, context, new PoisonMessageException(PoisonMessageException.NotACstoEvent, "no consumer took the message (not a csto event)"));
+    public Task Send(ReceiveContext context, IPipe<ReceiveContext> next)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        // a message that faulted (e.g. could not be deserialized) was moved by the error pipe already
+        return context.IsFaulted
+            ? Task.CompletedTask
+            : MoveAsync(errors, context, new PoisonMessageException(PoisonMessageException.NotACstoEvent, "no consumer took the message (not a csto event)"));
+    }
 
     public void Probe(ProbeContext context) => context?.CreateFilterScope("csto-dead-letter");
 
