@@ -39,6 +39,11 @@ public sealed class EventInbox(IEventStore store, CommandPath commands, IEnumera
     public async Task DeliverAsync(EventRecord incoming, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(incoming);
+        if (Wire.WireHeaders.Problem(incoming) is { } problem)
+        {
+            throw new PoisonMessageException(PoisonMessageException.NotACstoEvent, problem);
+        }
+
         if (string.Equals(incoming.SourceService, store.ServiceName, StringComparison.Ordinal))
         {
             return; // a service's own events reach its queue when it records a type it also consumes; they are already applied
@@ -115,6 +120,11 @@ public sealed class OriginCheck(Hosting.EventLogOptions options, Relay.BrokerCha
     public void Verify(ConsumeContext<EventRecord> context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (Wire.WireHeaders.Problem(context.Message) is { } problem)
+        {
+            throw new PoisonMessageException(PoisonMessageException.NotACstoEvent, problem);
+        }
+
         var source = context.Message.SourceService;
         var userId = context.ReceiveContext.TryGetPayload<RabbitMqBasicConsumeContext>(out var amqp) ? amqp.Properties.UserId ?? "" : "";
         var original = context.Headers.Get<string>(ErrorQueue.OriginalUserIdHeader);

@@ -64,19 +64,23 @@ public static class WireHeaders
         }
     }
 
-    /// <summary>Rebuilds the record from the headers and the body.</summary>
+    /// <summary>
+    /// Rebuilds the record from the headers and the body. A missing or malformed header leaves its field empty (0 for
+    /// numbers), so that the consumer, not the transport, refuses the message (<see cref="Problem"/>) and it is moved
+    /// once, with its reason, to the error queue.
+    /// </summary>
     public static EventRecord ToRecord(Func<string, string?> header, ReadOnlySpan<byte> body)
     {
         ArgumentNullException.ThrowIfNull(header);
-        string Required(string name) => header(name) ?? throw new InvalidOperationException($"header '{name}' is missing");
+        string Required(string name) => header(name) ?? "";
         var record = new EventRecord
         {
             EventId = Required(EventId),
             Type = Required(Type),
             SourceService = Required(Source),
             StreamId = Required(StreamId),
-            StreamVersion = long.Parse(Required(StreamVersion), CultureInfo.InvariantCulture),
-            Position = long.Parse(Required(Position), CultureInfo.InvariantCulture),
+            StreamVersion = long.TryParse(Required(StreamVersion), NumberStyles.None, CultureInfo.InvariantCulture, out var version) ? version : 0,
+            Position = long.TryParse(Required(Position), NumberStyles.None, CultureInfo.InvariantCulture, out var position) ? position : 0,
             Data = Google.Protobuf.ByteString.CopyFrom(body),
             Metadata = new EventMetadata
             {
@@ -86,14 +90,14 @@ public static class WireHeaders
                 Tracestate = header(TraceState) ?? "",
             },
         };
-        if (header(RecordedAt) is { } at)
+        if (DateTimeOffset.TryParse(header(RecordedAt), CultureInfo.InvariantCulture, DateTimeStyles.None, out var at))
         {
-            record.RecordedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.Parse(at, CultureInfo.InvariantCulture));
+            record.RecordedAt = Timestamp.FromDateTimeOffset(at);
         }
 
-        if (header(EffectiveTime) is { } eff)
+        if (DateTimeOffset.TryParse(header(EffectiveTime), CultureInfo.InvariantCulture, DateTimeStyles.None, out var eff))
         {
-            record.Metadata.EffectiveTime = Timestamp.FromDateTimeOffset(DateTimeOffset.Parse(eff, CultureInfo.InvariantCulture));
+            record.Metadata.EffectiveTime = Timestamp.FromDateTimeOffset(eff);
         }
 
         if (header(ActorSubject) is not null || header(ActorRole) is not null || header(ActorState) is not null)
@@ -102,5 +106,18 @@ public static class WireHeaders
         }
 
         return record;
+    }
+
+    /// <summary>Why a received record is not a csto event (a required header missing or malformed), or null.</summary>
+    public static string? Problem(EventRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return record.EventId.Length == 0 ? $"header '{EventId}' is missing"
+            : record.Type.Length == 0 ? $"header '{Type}' is missing"
+            : record.SourceService.Length == 0 ? $"header '{Source}' is missing"
+            : record.StreamId.Length == 0 ? $"header '{StreamId}' is missing"
+            : record.StreamVersion <= 0 ? $"header '{StreamVersion}' is missing or not a positive number"
+            : record.Position <= 0 ? $"header '{Position}' is missing or not a positive number"
+            : null;
     }
 }
