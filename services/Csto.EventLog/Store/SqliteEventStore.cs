@@ -142,7 +142,8 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
     public string? WriteError => _writeError;
 
     /// <summary>Completes when the writer can commit a (empty) transaction, so health can tell whether the store accepts writes.</summary>
-    public Task ProbeWriteAsync(CancellationToken cancellationToken) => ExecuteWriteAsync((_, _) => true, cancellationToken);
+    public Task ProbeWriteAsync(CancellationToken cancellationToken) =>
+        ExecuteWriteAsync((_, _) => true, cancellationToken).WaitAsync(cancellationToken); // the writer may wait up to its busy timeout
 
     void CommitBatch(List<WorkItem> batch)
     {
