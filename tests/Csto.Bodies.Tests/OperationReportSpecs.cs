@@ -99,7 +99,8 @@ public sealed class OperationReportSpecs
 
         var operation = Assert.Single(decision.AuthorizedOperations);
         Assert.Equal((Channel, "Channel"), (operation.Operation, operation.OperationName));
-        Assert.Equal([1800d, 2500d], operation.Reports.Select(r => r.DrugsKg));
+        // the operation's own report first, then the stages by name: the same whatever order the summaries arrived in
+        Assert.Equal([2500d, 1800d], operation.Reports.Select(r => r.DrugsKg));
         Assert.Equal(closing, operation.Latest);
     }
 }

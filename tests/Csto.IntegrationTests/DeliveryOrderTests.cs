@@ -78,6 +78,38 @@ public sealed class DeliveryOrderTests(ITestOutputHelper output)
         await AssertOrderIndependentAsync("operations", incoming, [new DecisionHandler(NullLogger<DecisionHandler>.Instance), null], (_, _) => Task.CompletedTask, OperationsAnswersAsync);
     }
 
+    [Fact]
+    public async Task Bodies_operation_summaries_in_any_order_and_repeated_attach_the_same_latest_totals_to_the_decision()
+    {
+        var summaries = new List<EventRecord>();
+        foreach (var (stage, version, kg) in new[] { ("", 5L, 100.0), ("operations/channel/stages/a", 7L, 10.0), ("", 9L, 250.0), ("operations/channel/stages/a", 10L, 12.5), ("operations/channel/stages/b", 11L, 3.0), ("", 12L, 400.0) })
+        {
+            summaries.Add(Record("operations", "operation-channel", version, new Csto.Operations.V1.OperationSummaryPublished
+            {
+                Operation = "operations/channel", DisplayName = "Channel", Decision = "decisions/channel-2008", Stage = stage,
+                Totals = new Csto.Operations.V1.OperationTotals { Operation = "operations/channel", AsOf = D("2010-01-01"), Total = new Csto.Operations.V1.Totals { DrugsKg = kg, Reports = (int)version } },
+            }));
+        }
+
+        await AssertOrderIndependentAsync("bodies", summaries, [new Csto.Bodies.Operations.OperationSummaryHandler()], SeedChannelDecisionAsync, async store =>
+        {
+            var draft = Csto.Bodies.Drafts.DraftState.Of(await store.ReadStreamAsync("decision-channel-2008"))!;
+            return string.Join("\n", Csto.Bodies.Api.Views.ToDecision(draft)!.AuthorizedOperations.Select(o => JsonFormatter.Default.Format(o)));
+        });
+    }
+
+    /// <summary>The decision that authorized Channel, as the bodies log holds it.</summary>
+    static async Task SeedChannelDecisionAsync(IEventStore store, CommandPath commands)
+    {
+        var payload = new DecisionPayload { AuthorizeOperation = new AuthorizeOperation { Name = "Channel", Kind = OperationKind.AntiDrug, StartDate = D("2008-01-01"), Permanent = true } };
+        var metadata = new EventMetadata { CorrelationId = "seed", Actor = new Actor { Subject = "test", Role = "system" } };
+        await store.AppendAsync(new AppendRequest("decision-channel-2008", ExpectedVersion.NoStream,
+        [
+            NewEvent.From(new DraftTabled { Draft = "drafts/channel-2008", Session = "sessions/s", BodyId = "csc", SessionDate = D("2008-01-01"), Title = "Channel", Payload = payload }, metadata),
+            NewEvent.From(new DecisionAdopted { Decision = "decisions/channel-2008", Draft = "drafts/channel-2008", BodyId = "csc", EffectiveDate = D("2008-01-01"), SessionDate = D("2008-01-01"), Payload = payload, Rule = DecisionRule.Consensus }, metadata),
+        ]));
+    }
+
     async Task AssertOrderIndependentAsync(
         string service, IReadOnlyList<EventRecord> inOrder, IEventHandler?[] handlers, Func<IEventStore, CommandPath, Task> seed, Func<IEventStore, Task<string>> answers)
     {

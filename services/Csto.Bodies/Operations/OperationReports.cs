@@ -68,12 +68,15 @@ public static class OperationReports
         };
     }
 
-    /// <summary>Per operation: the latest report of each stage and of the operation itself (in first-attached order), and the most recent of them.</summary>
+    /// <summary>
+    /// Per operation (by name): the latest report of the operation itself and of each stage (the operation's first, then
+    /// the stages by name), and the most recent of them: the same whatever order the summaries arrived in.
+    /// </summary>
     public static IEnumerable<AuthorizedOperation> Latest(IEnumerable<OperationReportAttached> reports)
     {
-        foreach (var operation in reports.GroupBy(r => r.Operation, StringComparer.Ordinal))
+        foreach (var operation in reports.GroupBy(r => r.Operation, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            var current = operation.GroupBy(r => r.Stage, StringComparer.Ordinal).Select(g => g.MaxBy(r => r.SourceStreamVersion)!).ToList();
+            var current = operation.GroupBy(r => r.Stage, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => g.MaxBy(r => r.SourceStreamVersion)!).ToList();
             var latest = current.MaxBy(r => r.SourceStreamVersion)!;
             yield return new AuthorizedOperation
             {
