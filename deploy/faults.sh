@@ -70,7 +70,7 @@ for scenario in "${SCENARIOS[@]}"; do
         producer-kill)
             n=$(size 2000 600)
             burst pk "$n" & b=$!
-            sleep 0.7
+            sleep "$(size 2.5 0.7)"
             say "kill -9 membership (pid $(pid_of membership)) in the middle of the burst"
             kill -9 "$(pid_of membership)"
             wait "$b" || true
@@ -90,7 +90,7 @@ for scenario in "${SCENARIOS[@]}"; do
         broker-outage)
             n=$(size 3000 600); outage=$(size 45 10)
             burst bo "$n" & b=$!
-            sleep 0.7
+            sleep "$(size 2.5 0.7)"
             say "broker stopped for $outage s"
             deploy/rabbitmq.sh ctl stop_app >/dev/null 2>&1
             sleep "$outage"
