@@ -82,9 +82,13 @@ sealed class Suite
         return channel.Intercept(_minting);
     }
 
-    CallInvoker Operator(string service) => _channels.ContainsKey(service) || Channel(service) is not null
-        ? _channels[service].Intercept(new BearerInterceptor(TokenIssuer.Issue(new SigningSettings(Environment.GetEnvironmentVariable(SigningSettings.KeyVariable) is { Length: > 0 } key ? key : SigningSettings.DevelopmentKey), "csto-faults", Roles.Operator, null, TimeSpan.FromHours(1))))
-        : throw new InvalidOperationException();
+    /// <summary>The service's channel with one operator token (the log's operator methods).</summary>
+    CallInvoker Operator(string service)
+    {
+        _ = Channel(service); // opens the channel once
+        var signing = new SigningSettings(Environment.GetEnvironmentVariable(SigningSettings.KeyVariable) is { Length: > 0 } key ? key : SigningSettings.DevelopmentKey);
+        return _channels[service].WithToken(TokenIssuer.Issue(signing, "csto-faults", Roles.Operator, null, TimeSpan.FromHours(1)));
+    }
 
     /// <summary>Write i (global index): state = entity i mod 200, round i / 200 grants (even) or ends (odd) observer status, one day later each round.</summary>
     public async Task<int> BurstAsync(string prefix, int count, int offset, string ackedFile)
@@ -302,16 +306,6 @@ sealed class Suite
         Console.WriteLine($"  {name}: end date {op?.EndDate?.ToIso() ?? "(not opened)"}, later decisions [{string.Join(", ", op?.LaterDecisions ?? [])}] (in order: 2031-12-31, the extension)");
         Console.WriteLine($"{scenario}: lost {(ok ? 0 : 1)}, applied twice 0, recovered {(ok ? "yes" : "no")}");
         return ok ? 0 : 1;
-    }
-}
-
-sealed class BearerInterceptor(string token) : Interceptor
-{
-    public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
-    {
-        var headers = context.Options.Headers ?? [];
-        headers.Add("authorization", "Bearer " + token);
-        return continuation(request, new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, context.Options.WithHeaders(headers)));
     }
 }
 

@@ -37,9 +37,6 @@ public sealed class EventLogOptions
     /// event only when the AMQP user_id is that user. Unset: csto-&lt;service&gt; when this service's own user is csto-&lt;service&gt;.
     /// </summary>
     public Dictionary<string, string> Publishers { get; } = new(StringComparer.Ordinal);
-
-    /// <summary>Queue of this service's consumer (bound to the exchanges of the event types its handlers consume).</summary>
-    public string QueueName => "csto." + ServiceName;
 }
 
 public static class EventLogHosting
@@ -146,7 +143,7 @@ public static class EventLogHosting
                 var types = handled.Count == 0 ? [] : handled.Union(declared, StringComparer.Ordinal).ToList();
                 if (types.Count > 0)
                 {
-                    cfg.ReceiveEndpoint(options.QueueName, e =>
+                    cfg.ReceiveEndpoint(Topology.QueueOf(options.ServiceName), e =>
                     {
                         e.ConfigureConsumeTopology = false;
                         // no Fault<T> messages: nobody consumes them, and a service may publish only its own events

@@ -16,7 +16,7 @@ public sealed class MemberLog(IEventStore store)
     /// <summary>How the command path folds a party's records.</summary>
     public static Func<IReadOnlyList<EventRecord>, LoadedMember> Fold(string party) => records =>
     {
-        var events = records.Select(r => EventFields.Parse(r.Type, r.Data)
+        var events = records.Select(r => EventTypes.Parse(r)
                                          ?? throw new InvalidOperationException($"unknown event type '{r.Type}' at position {r.Position}")).ToList();
         return new LoadedMember(records, events, PartyState.Fold(party, events));
     };

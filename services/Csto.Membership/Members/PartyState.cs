@@ -90,11 +90,4 @@ public static class EventFields
     {
         return message.Descriptor.FindFieldByName("cause")?.Accessor.GetValue(message) as Cause;
     }
-
-    /// <summary>Parsers of every membership event type, by protobuf full name.</summary>
-    public static IReadOnlyDictionary<string, MessageParser> Parsers { get; } =
-        EventsReflection.Descriptor.MessageTypes.ToDictionary(d => d.FullName, d => d.Parser, StringComparer.Ordinal);
-
-    public static IMessage? Parse(string type, ByteString data) =>
-        Parsers.TryGetValue(type, out var parser) ? parser.ParseFrom(data) : null;
 }

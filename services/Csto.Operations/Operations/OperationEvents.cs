@@ -2,24 +2,14 @@ using Csto.EventLog.V1;
 using Csto.Operations.Shared;
 using Csto.Operations.V1;
 using Google.Protobuf;
-using Google.Protobuf.Reflection;
 
 namespace Csto.Operations.Operations;
 
 /// <summary>The event types of an operation stream and their effective dates.</summary>
 public static class OperationEvents
 {
-    static readonly Dictionary<string, MessageParser> Parsers = new MessageDescriptor[]
-    {
-        OperationOpened.Descriptor, OperationExtended.Descriptor, OperationClosed.Descriptor, ParticipantJoined.Descriptor,
-        ObserverAdmitted.Descriptor, StageStarted.Descriptor, StageClosed.Descriptor, OutcomeReported.Descriptor,
-        OutcomeCorrected.Descriptor, OperationSummaryPublished.Descriptor, DecisionHeld.Descriptor, DecisionSuperseded.Descriptor,
-    }.ToDictionary(d => d.FullName, d => d.Parser, StringComparer.Ordinal);
-
-    public static IMessage? Parse(EventRecord record)
-    {
-        return Parsers.TryGetValue(record.Type, out var parser) ? parser.ParseFrom(record.Data) : null;
-    }
+    /// <summary>The event of a record of an operation stream (the kernel's registry knows every type of protos/).</summary>
+    public static IMessage? Parse(EventRecord record) => EventTypes.Parse(record);
 
     public static OperationState? Fold(IReadOnlyList<EventRecord> records) =>
         OperationState.Fold(records.Select(r => Parse(r) ?? new Google.Protobuf.WellKnownTypes.Empty()));
