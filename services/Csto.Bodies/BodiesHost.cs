@@ -7,6 +7,7 @@ using Csto.EventLog.Inbox;
 using Csto.EventLog.Projections;
 using Csto.EventLog.Roster;
 using Csto.EventLog.Security;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Csto.Bodies;
 
@@ -22,6 +23,7 @@ public static class BodiesHost
         builder.Services.AddSingleton<IEventHandler, OperationSummaryHandler>();
         builder.Services.AddSingleton<IProjection, BodiesProjection>();
         builder.Services.AddSingleton<BodiesQueries>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddHostedService<ReferenceDataSeeder>();
     }
 

@@ -43,8 +43,11 @@ public static class AccessTables
         .Build();
 
     public static readonly AccessTable Bodies = AccessTable.For(BodiesService.Descriptor)
-        .Read("GetBody", "ListBodies", "GetSession", "GetDraft", "ListDrafts", "GetDecision", "ListDecisions", "GetChair", "GetSecretaryGeneral")
+        .Read("GetBody", "ListBodies", "GetSession", "GetDraft", "ListDrafts", "GetDecision", "ListDecisions", "GetChair", "GetSecretaryGeneral",
+            "ListChairs", "ListSecretariesGeneral", "ListSessions", "ListStatePositions")
         .Allow("ConveneSession", Roles.Secretariat)
+        .Allow("AdmitBodyObserver", Roles.Secretariat)
+        .Allow("EndBodyObserver", Roles.Secretariat)
         .Allow("TableDraft", Roles.Secretariat)
         .Allow("CloseDraft", Roles.Secretariat)
         .AllowForState("RecordPosition", State, Roles.Delegate)

@@ -305,7 +305,7 @@ namespace Csto.Benchmarks
 
                 // the host must serve the read alone: relay and projections start at the head
                 await store.SetCheckpointAsync(EventRelay.CheckpointName, head);
-                await store.SetCheckpointAsync(ProjectionRunner.CheckpointName("streams"), head);
+                await store.SetCheckpointAsync(ProjectionRunner.CheckpointName(new StreamsProjection()), head);
                 log.WriteLine("3. StreamEvents over loopback gRPC");
                 var rawSeconds = head / raw;
                 await using var broker = new RabbitMqFixture();
@@ -459,7 +459,7 @@ namespace Csto.Benchmarks
                 await using (var store = new SqliteEventStore(template, name))
                 {
                     await Sample.FillAsync(store, cfg.RelayEvents);
-                    await store.SetCheckpointAsync(ProjectionRunner.CheckpointName("streams"), store.HeadPosition);
+                    await store.SetCheckpointAsync(ProjectionRunner.CheckpointName(new StreamsProjection()), store.HeadPosition);
                     records = [.. (await store.ReadAllAsync(1, long.MaxValue, ReadFilter.All, int.MaxValue)).Records];
                 }
 

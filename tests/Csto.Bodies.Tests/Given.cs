@@ -39,7 +39,10 @@ static class Given
 
     public static readonly RosterView Roster2024 = Members(("UZB", MemberStatus.Suspended, D(2012, 12, 19)), ("ARM", MemberStatus.Frozen, D(2024, 2, 22)));
 
-    public static IReadOnlyDictionary<string, BodyInfo> Tree { get; } = ReferenceData.Bodies.Select(BodyInfo.From).ToDictionary(b => b.Id);
+    /// <summary>The seeded tree, and the Military Committee as the 2012-12-19 decision establishes it.</summary>
+    public static IReadOnlyDictionary<string, BodyInfo> Tree { get; } = ReferenceData.Bodies.Select(BodyInfo.From)
+        .Append(new BodyInfo("military-committee", "Military Committee", "cmd", D(2012, 12, 19), DecisionRule.Consensus, false, new HashSet<DecisionKind> { DecisionKind.General }, false, "decisions/military-committee"))
+        .ToDictionary(b => b.Id);
 
     public static BodyInfo Csc => Tree["csc"];
 

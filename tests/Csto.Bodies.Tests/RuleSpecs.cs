@@ -1,4 +1,5 @@
 using Csto.Testing;
+using Csto.Bodies.Bodies;
 using Csto.Bodies.Drafts;
 using Csto.Bodies.Posts;
 using Csto.EventLog.Roster;
@@ -153,6 +154,18 @@ public sealed class OutcomeSpecs
         Assert.Equal(DecisionRule.LimitedFormat, adopted.Rule);
         Assert.Equal(1, adopted.Counts.NotParticipating);
         Assert.Equal(["ARM"], adopted.MayJoinStates);
+    }
+
+    [Fact]
+    public void A_frozen_member_takes_no_part_its_objection_does_not_block_and_it_is_not_bound()
+    {
+        // domain.md, Armenia 2024: "not objecting to the adoption of this decision in a limited format"
+        var draft = Draft(D(2024, 11, 28), positions: [.. All(Position.Support, "BLR", "KAZ", "KGZ", "RUS", "TJK"), ("ARM", Position.Object)]);
+        var adopted = Then.First<DecisionAdopted>(DraftDecide.Close(draft, Csc, Tree, Roster2024, Decide));
+        Assert.Equal(DecisionRule.LimitedFormat, adopted.Rule);
+        Assert.DoesNotContain("ARM", adopted.BoundStates);
+        Assert.Contains(adopted.Positions, p => p.State == "ARM" && p.Position == Position.NotParticipating);
+        Assert.Contains("Not participating, not bound: ARM", adopted.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -327,14 +340,157 @@ public sealed class PostSpecs
         Assert.Equal(("TJK", ChairBasis.CouncilDecision, "decisions/d1"), (chair.State, chair.Basis, chair.Decision));
     }
 
+    static AppointmentFact A(long p, string name, DateOnly start, DateOnly end, bool acting = false) =>
+        new(p, new SecretaryGeneralAppointed { Decision = "decisions/sg-" + p, PersonName = name, TermStart = start.ToProto(), TermEnd = end.ToProto(), Acting = acting });
+
+    static TermEndFact Recall(long p, string name, DateOnly lastDay) =>
+        new(p, new SecretaryGeneralTermEnded { Decision = "decisions/recall-" + p, PersonName = name, LastDay = lastDay.ToProto(), Reason = TermEndReason.Recalled });
+
     [Fact]
-    public void The_secretary_general_on_a_date_is_the_latest_appointment_whose_term_covers_it()
+    public void The_secretary_general_on_a_date_is_the_term_in_force_and_a_recall_ends_it_on_its_last_day()
     {
-        AppointmentFact A(long p, string name, DateOnly start, DateOnly end) => new(p, new SecretaryGeneralAppointed { PersonName = name, TermStart = start.ToProto(), TermEnd = end.ToProto() });
-        var facts = new[] { A(1, "Khachaturov", D(2017, 1, 1), D(2019, 12, 31)), A(2, "Semerikov", D(2018, 11, 3), D(2019, 12, 31)), A(3, "Zas", D(2020, 1, 1), D(2022, 12, 31)) };
-        Assert.Equal("Khachaturov", Posts.Posts.SecretaryGeneralOn(facts, D(2018, 1, 1))!.PersonName);
-        Assert.Equal("Semerikov", Posts.Posts.SecretaryGeneralOn(facts, D(2019, 1, 1))!.PersonName);
-        Assert.Equal("Zas", Posts.Posts.SecretaryGeneralOn(facts, D(2022, 12, 31))!.PersonName);
-        Assert.Null(Posts.Posts.SecretaryGeneralOn(facts, D(2023, 1, 1)));
+        var terms = Posts.Posts.Terms(
+            [A(1, "Khachaturov", D(2017, 1, 1), D(2019, 12, 31)), A(3, "Semerikov", D(2018, 11, 3), D(2019, 12, 31), acting: true), A(4, "Zas", D(2020, 1, 1), D(2022, 12, 31))],
+            [Recall(2, "Khachaturov", D(2018, 11, 2))]);
+
+        Assert.Equal("Khachaturov", Posts.Posts.SecretaryGeneralOn(terms, D(2018, 11, 2))!.PersonName);
+        Assert.Equal("Semerikov", Posts.Posts.SecretaryGeneralOn(terms, D(2018, 11, 3))!.PersonName);
+        Assert.True(Posts.Posts.SecretaryGeneralOn(terms, D(2019, 1, 1))!.Acting);
+        Assert.Equal("Zas", Posts.Posts.SecretaryGeneralOn(terms, D(2022, 12, 31))!.PersonName);
+        Assert.Null(Posts.Posts.SecretaryGeneralOn(terms, D(2023, 1, 1)));
+        var khachaturov = terms[0];
+        Assert.Equal((D(2018, 11, 2).ToProto(), TermEndReason.Recalled, "decisions/recall-2"), (khachaturov.EndedOn, khachaturov.EndReason, khachaturov.EndedBy));
+        Assert.Equal(D(2019, 12, 31).ToProto(), khachaturov.TermEnd); // the term as appointed stays on record
+    }
+
+    [Fact]
+    public void Without_the_recall_the_recalled_holder_would_still_be_in_office()
+    {
+        // the case the recall exists for: Khachaturov's appointed term runs to 2019
+        var terms = Posts.Posts.Terms([A(1, "Khachaturov", D(2017, 1, 1), D(2019, 12, 31))], []);
+        Assert.Equal("Khachaturov", Posts.Posts.SecretaryGeneralOn(terms, D(2018, 11, 5))!.PersonName);
+        Assert.Null(Posts.Posts.SecretaryGeneralOn(Posts.Posts.Terms([A(1, "Khachaturov", D(2017, 1, 1), D(2019, 12, 31))], [Recall(2, "Khachaturov", D(2018, 11, 2))]), D(2018, 11, 5)));
+    }
+
+    [Fact]
+    public void A_reappointment_of_the_same_person_is_a_new_term_marked_as_such()
+    {
+        var terms = Posts.Posts.Terms([A(2, "Nikolai Bordyuzha", D(2006, 4, 28), D(2009, 4, 27)), A(1, "Nikolai Bordyuzha", D(2003, 4, 28), D(2006, 4, 27)), A(3, "Yuri Khachaturov", D(2017, 1, 1), D(2019, 12, 31))], []);
+        Assert.Equal([false, true, false], terms.Select(t => t.Reappointment));
+        Assert.Equal("Nikolai Bordyuzha", Posts.Posts.SecretaryGeneralOn(terms, D(2008, 1, 1))!.PersonName);
+    }
+
+    [Fact]
+    public void A_recall_is_recorded_only_for_the_holder_in_office_on_its_last_day()
+    {
+        var terms = Posts.Posts.Terms([A(1, "Yuri Khachaturov", D(2017, 1, 1), D(2019, 12, 31))], []);
+        DecisionPayload End(string name, DateOnly day) => new() { EndSecretaryGeneralTerm = new EndSecretaryGeneralTerm { PersonName = name, LastDay = day.ToProto(), Reason = TermEndReason.Recalled, Grounds = "recalled by Armenia" } };
+
+        var ended = Assert.IsType<SecretaryGeneralTermEnded>(DraftDecide.Close(Draft(D(2018, 11, 8), End("Yuri Khachaturov", D(2018, 11, 2)), positions: All(Position.Support, Founders)), Csc, Tree, Members(), Decide, terms).Events[1]);
+        Assert.Equal(("decisions/sg-1", TermEndReason.Recalled), (ended.Appointment, ended.Reason));
+        Then.Refused(DraftDecide.Close(Draft(D(2018, 11, 8), End("Valery Semerikov", D(2018, 11, 2)), positions: All(Position.Support, Founders)), Csc, Tree, Members(), Decide, terms), "NOT_IN_OFFICE");
+        Then.Refused(DraftDecide.Close(Draft(D(2020, 11, 8), End("Yuri Khachaturov", D(2020, 1, 2)), positions: All(Position.Support, Founders)), Csc, Tree, Members(), Decide, terms), "NOT_IN_OFFICE");
+    }
+
+    [Fact]
+    public void Chairs_are_listed_with_the_last_day_of_each_and_the_current_one_open()
+    {
+        var chairs = Posts.Posts.Chairs(
+        [
+            Chair(2, "KGZ", D(2012, 12, 19), ChairBasis.HandoverAtSession),
+            Chair(1, "KAZ", D(2011, 12, 20), ChairBasis.HandoverAtSession),
+            Chair(3, "RUS", D(2013, 9, 23), ChairBasis.HostOfRegularSession),
+        ]);
+        Assert.Equal(["KAZ", "KGZ", "RUS"], chairs.Select(c => c.State));
+        Assert.Equal(D(2012, 12, 18).ToProto(), chairs[0].Until);
+        Assert.Equal(D(2013, 9, 22).ToProto(), chairs[1].Until);
+        Assert.Null(chairs[2].Until);
+    }
+}
+
+public sealed class HandoverSpecs
+{
+    static ConveneSession Convene(DateOnly date, string host, string handedTo, bool regular = true) => new("s1", date, "Minsk", host, regular, SessionFormat.InPerson, [], handedTo);
+
+    [Fact]
+    public void A_regular_council_session_hands_the_chair_to_the_next_state_not_to_its_host()
+    {
+        var verdict = SessionDecide.Convene(Csc, Members(), Convene(D(2017, 11, 30), "BLR", "KAZ"));
+
+        var chair = Assert.IsType<ChairAssumed>(verdict.Events[1]);
+        Assert.Equal(("KAZ", ChairBasis.HandoverAtSession, D(2017, 11, 30).ToProto(), "sessions/s1"), (chair.State, chair.Basis, chair.FromDate, chair.Session));
+        Assert.Equal("KAZ", Assert.IsType<SessionConvened>(verdict.Events[0]).ChairHandedTo);
+        var facts = new[] { new ChairFact(1, new ChairAssumed { State = "BLR", FromDate = D(2016, 10, 14).ToProto(), Basis = ChairBasis.HandoverAtSession }), new ChairFact(2, chair) };
+        Assert.Equal("BLR", Posts.Posts.ChairOn(facts, D(2017, 6, 1))!.State);
+        Assert.Equal("KAZ", Posts.Posts.ChairOn(facts, D(2017, 11, 30))!.State);
+    }
+
+    [Fact]
+    public void A_state_without_a_voice_cannot_take_the_chair()
+    {
+        Then.Refused(SessionDecide.Convene(Csc, Roster2024, Convene(D(2013, 9, 23), "RUS", "UZB")), "CHAIR_NOT_A_MEMBER_WITH_VOICE"); // suspended
+        Then.Refused(SessionDecide.Convene(Csc, Roster2024, Convene(D(2024, 11, 28), "KAZ", "ARM")), "CHAIR_NOT_A_MEMBER_WITH_VOICE"); // frozen
+        Then.Refused(SessionDecide.Convene(Csc, Members(), Convene(D(2013, 9, 23), "RUS", "AZE")), "CHAIR_NOT_A_MEMBER_WITH_VOICE"); // not a member
+    }
+
+    [Fact]
+    public void Only_a_regular_council_session_hands_the_chair_over()
+    {
+        Then.Invalid(SessionDecide.Convene(Csc, Members(), Convene(D(2022, 1, 6), "ARM", "KAZ", regular: false)), "chair_handed_to");
+        Then.Invalid(SessionDecide.Convene(Tree["cmfa"], Members(), Convene(D(2022, 1, 6), "ARM", "KAZ")), "chair_handed_to");
+        Then.Invalid(SessionDecide.Convene(Csc, Members(), Convene(D(2022, 1, 6), "ARM", "Kazakhstan")), "chair_handed_to");
+    }
+
+    [Fact]
+    public void A_host_without_a_voice_may_hold_a_session_that_hands_the_chair_to_a_member_with_one()
+    {
+        var verdict = SessionDecide.Convene(Csc, Roster2024, Convene(D(2024, 11, 28), "ARM", "RUS"));
+        Assert.Equal("RUS", Assert.IsType<ChairAssumed>(verdict.Events[1]).State);
+    }
+}
+
+public sealed class BodySpecs
+{
+    static DecisionPayload Establish(string id, string name, string parent) => new() { EstablishBody = new EstablishBody { BodyId = id, Name = name, ParentBodyId = parent } };
+
+    static Verdict Table(DecisionPayload payload) =>
+        DraftDecide.Table(Session(D(2012, 12, 19)), Csc, Tree, Members(), new TableDraft("d1", "Draft", payload, false, null));
+
+    [Fact]
+    public void Establishing_a_body_that_exists_is_refused_as_already_existing()
+    {
+        Then.Exists(Table(Establish("military-committee", "Military Committee", "cmd")), "bodies/military-committee");
+        // another id, same name under the same parent: the same body
+        Then.Exists(Table(Establish("military-committee-2012", "military  committee", "cmd")), "bodies/military-committee");
+        // the same name elsewhere in the tree is another body
+        Then.Single<DraftTabled>(Table(Establish("csc-military-committee", "Military Committee", "csc")));
+    }
+
+    [Fact]
+    public void A_draft_establishing_a_body_that_another_decision_established_meanwhile_is_refused_when_closed()
+    {
+        var draft = Draft(D(2012, 12, 19), Establish("military-committee-2012", "Military Committee", "cmd"), positions: All(Position.Support, Founders));
+        var verdict = DraftDecide.Close(draft, Csc, Tree, Members(), Decide);
+        Then.Exists(verdict, "bodies/military-committee");
+    }
+
+    [Fact]
+    public void An_observer_of_a_body_is_a_non_member_from_a_date()
+    {
+        var pa = Tree["parliamentary-assembly"];
+        var admitted = Then.Single<BodyObserverAdmitted>(Observers.Admit(pa, [], Members(), new AdmitBodyObserver("SRB", Csto.Operations.V1.ObserverKind.State, D(2014, 1, 1).ToProto(), "Serbia")));
+        Assert.Equal(("parliamentary-assembly", "SRB"), (admitted.BodyId, admitted.Observer));
+        var observers = new List<BodyObserver> { Observers.ToView(admitted, null) };
+
+        Then.Refused(Observers.Admit(pa, observers, Members(), new AdmitBodyObserver("SRB", Csto.Operations.V1.ObserverKind.State, D(2015, 1, 1).ToProto(), "")), "ALREADY_OBSERVER");
+        Then.Refused(Observers.Admit(pa, [], Members(), new AdmitBodyObserver("KAZ", Csto.Operations.V1.ObserverKind.State, D(2014, 1, 1).ToProto(), "")), "OBSERVER_IS_A_MEMBER");
+        Then.Refused(Observers.Admit(pa, [], Members(), new AdmitBodyObserver("AFG", Csto.Operations.V1.ObserverKind.State, D(2005, 1, 1).ToProto(), "")), "BODY_NOT_FOUNDED");
+        Then.Invalid(Observers.Admit(pa, [], Members(), new AdmitBodyObserver("Serbia", Csto.Operations.V1.ObserverKind.State, D(2014, 1, 1).ToProto(), "")), "observer");
+        Then.Invalid(Observers.Admit(pa, [], Members(), new AdmitBodyObserver("SRB", Csto.Operations.V1.ObserverKind.Unspecified, D(2014, 1, 1).ToProto(), "")), "kind");
+
+        var ended = Then.Single<BodyObserverEnded>(Observers.End(pa, observers, new EndBodyObserver("SRB", D(2020, 1, 1).ToProto(), "")));
+        Observers.Apply(observers, ended);
+        Assert.Equal(D(2020, 1, 1).ToProto(), observers[0].EndedOn);
+        Then.Refused(Observers.End(pa, observers, new EndBodyObserver("SRB", D(2021, 1, 1).ToProto(), "")), "NOT_AN_OBSERVER");
     }
 }

@@ -34,6 +34,14 @@ public static class Then
         Assert.Empty(verdict.Events);
     }
 
+    /// <summary>Refused because the entity exists already (ALREADY_EXISTS naming <paramref name="resource"/>), nothing to append.</summary>
+    public static void Exists(Verdict verdict, string resource)
+    {
+        var exists = Assert.IsType<ResourceExists>(verdict.Violation);
+        Assert.Equal(resource, exists.Resource);
+        Assert.Empty(verdict.Events);
+    }
+
     /// <summary>Bad input in <paramref name="field"/> (INVALID_ARGUMENT), nothing to append.</summary>
     public static void Invalid(Verdict verdict, string field)
     {

@@ -14,7 +14,7 @@ using Grpc.Core;
 namespace Csto.Bodies.Api;
 
 /// <summary>Thin endpoints: parse the request, then one write through the command path or one query.</summary>
-public sealed class BodiesGrpcService(CommandPath commands, BodiesQueries queries, RosterQueries rosters) : BodiesService.BodiesServiceBase
+public sealed class BodiesGrpcService(CommandPath commands, BodiesQueries queries, RosterQueries rosters, TimeProvider clock) : BodiesService.BodiesServiceBase
 {
     public override async Task<GetBodyResponse> GetBody(GetBodyRequest request, ServerCallContext context)
     {
@@ -25,13 +25,18 @@ public sealed class BodiesGrpcService(CommandPath commands, BodiesQueries querie
     public override async Task<ListBodiesResponse> ListBodies(ListBodiesRequest request, ServerCallContext context)
     {
         var asOf = Dates.Optional(request.AsOf, "as_of");
+        var name = request.DisplayName.Length == 0 ? null : BodyInfo.NameKey(request.DisplayName);
         var bodies = await queries.BodiesAsync(context.CancellationToken);
         var response = new ListBodiesResponse();
         void Visit(string parent)
         {
             foreach (var b in bodies.Values.Where(b => b.ParentId == parent && (asOf is null || b.FoundedOn <= asOf)))
             {
-                response.Bodies.Add(Views.ToBody(b));
+                if (name is null || BodyInfo.NameKey(b.Name) == name)
+                {
+                    response.Bodies.Add(Views.ToBody(b));
+                }
+
                 Visit(b.Id);
             }
         }
@@ -47,7 +52,7 @@ public sealed class BodiesGrpcService(CommandPath commands, BodiesQueries querie
         var date = Dates.Required(request.Date, "date");
         var id = NewId(request.SessionId, "session_id", request.RequestId, "session");
         var roster = await rosters.LoadAsync(ct);
-        var command = new ConveneSession(id, date, request.Place, request.HostState, request.Regular, request.Format, [.. request.Agenda]);
+        var command = new ConveneSession(id, date, request.Place, request.HostState, request.Regular, request.Format, [.. request.Agenda], request.ChairHandedTo);
         var written = await commands.ExecuteAsync(
             new Command<SessionInfo?>("session-" + id, SessionInfo.Of, _ => SessionDecide.Convene(body, roster, command))
             {
@@ -119,8 +124,9 @@ public sealed class BodiesGrpcService(CommandPath commands, BodiesQueries querie
     public override async Task<CloseDraftResponse> CloseDraft(CloseDraftRequest request, ServerCallContext context)
     {
         var bodies = await queries.BodiesAsync(context.CancellationToken);
+        var terms = await queries.SecretaryGeneralTermsAsync(context.CancellationToken);
         var closed = await DraftActAsync(request.Draft, "drafts", "CloseDraft", request.RequestId, context,
-            (d, roster) => DraftDecide.Close(d, bodies[d.Tabled.BodyId], bodies, roster, new CloseDraft(request.Action, request.ExpectedCounts, request.Reason)), d => d.EffectiveDate);
+            (d, roster) => DraftDecide.Close(d, bodies[d.Tabled.BodyId], bodies, roster, new CloseDraft(request.Action, request.ExpectedCounts, request.Reason), terms), d => d.EffectiveDate);
         return new CloseDraftResponse { Draft = Views.ToDraft(closed), Decision = Views.ToDecision(closed) };
     }
 
@@ -137,14 +143,20 @@ public sealed class BodiesGrpcService(CommandPath commands, BodiesQueries querie
         var from = Dates.Optional(request.FromDate, "from_date");
         var to = Dates.Optional(request.ToDate, "to_date");
         var bound = request.BoundState.Length == 0 ? null : StateCodes.Require(request.BoundState, "bound_state");
+        var session = request.Session.Length == 0 ? null : Names.Parse(request.Session, "sessions", "session");
         if (!System.Enum.IsDefined(request.Kind))
         {
             throw RpcErrors.InvalidArgument("kind", "unknown kind");
         }
 
+        if (!System.Enum.IsDefined(request.Rule))
+        {
+            throw RpcErrors.InvalidArgument("rule", "unknown rule");
+        }
+
         var size = PageTokens.Size(request.PageSize);
-        var query = $"decisions|{body}|{(int)request.Kind}|{from?.ToIso()}|{to?.ToIso()}|{bound}";
-        var ids = await queries.DecisionIdsAsync(body, request.Kind, from, to, bound, After(request.PageToken, query), size + 1, ct);
+        var query = $"decisions|{body}|{(int)request.Kind}|{from?.ToIso()}|{to?.ToIso()}|{bound}|{(int)request.Rule}|{session}";
+        var ids = await queries.DecisionIdsAsync(body, request.Kind, from, to, bound, After(request.PageToken, query), size + 1, ct, request.Rule, session);
         var response = new ListDecisionsResponse();
         foreach (var (id, _) in ids.Take(size))
         {
@@ -167,19 +179,123 @@ public sealed class BodiesGrpcService(CommandPath commands, BodiesQueries querie
         var ct = context.CancellationToken;
         // The chair of the CSC also chairs the statutory bodies: one rotation (domain.md, "Chairmanship in practice").
         _ = await BodyAsync(request.Body.Length == 0 ? "bodies/" + SessionDecide.Council : request.Body, "body", ct);
-        var asOf = Dates.Required(request.AsOf, "as_of");
+        var asOf = AsOf(request.AsOf);
         var chair = Posts.Posts.ChairOn(await queries.ChairFactsAsync(SessionDecide.Council, ct), asOf)
             ?? throw RpcErrors.NotFound("chairs/" + SessionDecide.Council, $"no chair recorded on {asOf.ToIso()}");
-        return new GetChairResponse { State = chair.State, Since = chair.FromDate, Basis = chair.Basis, Session = chair.Session, Decision = chair.Decision };
+        return new GetChairResponse
+        {
+            State = chair.State, Since = chair.Since, Until = chair.Until, Basis = chair.Basis, Session = chair.Session, Decision = chair.Decision,
+            Provenance = chair.Provenance, AsOf = asOf.ToProto(),
+        };
     }
 
     public override async Task<GetSecretaryGeneralResponse> GetSecretaryGeneral(GetSecretaryGeneralRequest request, ServerCallContext context)
     {
-        var asOf = Dates.Required(request.AsOf, "as_of");
-        var appointment = Posts.Posts.SecretaryGeneralOn(await queries.AppointmentsAsync(context.CancellationToken), asOf)
-            ?? throw RpcErrors.NotFound("secretaryGeneral", $"no Secretary General appointed for {asOf.ToIso()}");
-        return new GetSecretaryGeneralResponse { Appointment = appointment };
+        var asOf = AsOf(request.AsOf);
+        var term = Posts.Posts.SecretaryGeneralOn(await queries.SecretaryGeneralTermsAsync(context.CancellationToken), asOf)
+            ?? throw RpcErrors.NotFound("secretaryGeneral", $"no Secretary General in office on {asOf.ToIso()}");
+        var appointment = await queries.AppointmentAsync(term.Decision, context.CancellationToken);
+        return new GetSecretaryGeneralResponse { Appointment = appointment, Term = term, AsOf = asOf.ToProto() };
     }
+
+    public override async Task<ListChairsResponse> ListChairs(ListChairsRequest request, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        _ = await BodyAsync(request.Body.Length == 0 ? "bodies/" + SessionDecide.Council : request.Body, "body", ct);
+        return new ListChairsResponse { Chairs = { Posts.Posts.Chairs(await queries.ChairFactsAsync(SessionDecide.Council, ct)) } };
+    }
+
+    public override async Task<ListSecretariesGeneralResponse> ListSecretariesGeneral(ListSecretariesGeneralRequest request, ServerCallContext context) =>
+        new() { Terms = { await queries.SecretaryGeneralTermsAsync(context.CancellationToken) } };
+
+    public override async Task<ListSessionsResponse> ListSessions(ListSessionsRequest request, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        var body = request.Body.Length == 0 ? null : Names.Parse(request.Body, "bodies", "body");
+        var host = request.HostState.Length == 0 ? null : StateCodes.Require(request.HostState, "host_state");
+        if (request.Year is < 0 or > 9999)
+        {
+            throw RpcErrors.InvalidArgument("year", "a year from 1 to 9999, or 0 for any");
+        }
+
+        var size = PageTokens.Size(request.PageSize);
+        var query = $"sessions|{body}|{request.Year}|{host}";
+        var keys = await queries.SessionIdsAsync(body, request.Year, host, PageTokens.After(request.PageToken, query), size + 1, ct);
+        var response = new ListSessionsResponse();
+        foreach (var (id, _) in keys.Take(size))
+        {
+            response.Sessions.Add(Views.ToSession((await queries.LoadSessionAsync(id, ct))!));
+        }
+
+        response.NextPageToken = keys.Count > size ? PageTokens.Next(query, keys[size - 1].Key) : "";
+        return response;
+    }
+
+    public override async Task<ListStatePositionsResponse> ListStatePositions(ListStatePositionsRequest request, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        var state = StateCodes.Require(request.State, "state");
+        var body = request.Body.Length == 0 ? null : Names.Parse(request.Body, "bodies", "body");
+        if (!System.Enum.IsDefined(request.Position))
+        {
+            throw RpcErrors.InvalidArgument("position", "unknown position");
+        }
+
+        var size = PageTokens.Size(request.PageSize);
+        var query = $"positions|{state}|{(int)request.Position}|{body}";
+        var rows = await queries.StatePositionsAsync(state, request.Position, body, After(request.PageToken, query), size + 1, ct);
+        var response = new ListStatePositionsResponse();
+        foreach (var (draftId, position, _) in rows.Take(size))
+        {
+            var draft = (await queries.LoadDraftAsync(draftId, ct))!;
+            response.Positions.Add(new StatePositionEntry
+            {
+                Draft = draft.DraftName,
+                Decision = draft.Adopted is null ? "" : draft.DecisionName,
+                Title = draft.Tabled.Title,
+                Body = "bodies/" + draft.Tabled.BodyId,
+                Session = draft.Tabled.Session,
+                SessionDate = draft.Tabled.SessionDate,
+                Position = position,
+                Outcome = draft.Status,
+                Rule = draft.Adopted?.Rule ?? draft.Returned?.Rule ?? DecisionRule.Unspecified,
+            });
+        }
+
+        response.NextPageToken = rows.Count > size ? PageTokens.Next(query, rows[size - 1].LogPosition.ToString(CultureInfo.InvariantCulture)) : "";
+        return response;
+    }
+
+    public override async Task<AdmitBodyObserverResponse> AdmitBodyObserver(AdmitBodyObserverRequest request, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        var body = await BodyAsync(request.Body, "body", ct);
+        var roster = await rosters.LoadAsync(ct);
+        var command = new AdmitBodyObserver(request.Observer, request.Kind, request.AdmittedOn, request.DisplayName);
+        await commands.ExecuteAsync(
+            new Command<BodyStream>("body-" + body.Id, BodyStream.Of, stream => Observers.Admit(body, stream.Observers, roster, command))
+            {
+                Scope = $"AdmitBodyObserver|{body.Id}|{request.Observer}", RequestId = request.RequestId, Resource = request.Body, EffectiveDateOf = _ => null,
+                EffectiveDate = request.AdmittedOn.IsValid() ? request.AdmittedOn.ToDateOnly() : null,
+            }, ct);
+        return new AdmitBodyObserverResponse { Body = Views.ToBody((await queries.BodiesAsync(ct))[body.Id]) };
+    }
+
+    public override async Task<EndBodyObserverResponse> EndBodyObserver(EndBodyObserverRequest request, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        var body = await BodyAsync(request.Body, "body", ct);
+        var command = new EndBodyObserver(request.Observer, request.EndedOn, request.Reason);
+        await commands.ExecuteAsync(
+            new Command<BodyStream>("body-" + body.Id, BodyStream.Of, stream => Observers.End(body, stream.Observers, command))
+            {
+                Scope = $"EndBodyObserver|{body.Id}|{request.Observer}", RequestId = request.RequestId, Resource = request.Body, EffectiveDateOf = _ => null,
+                EffectiveDate = request.EndedOn.IsValid() ? request.EndedOn.ToDateOnly() : null,
+            }, ct);
+        return new EndBodyObserverResponse { Body = Views.ToBody((await queries.BodiesAsync(ct))[body.Id]) };
+    }
+
+    DateOnly AsOf(Csto.Common.V1.Date? date) => Dates.Optional(date, "as_of") ?? DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
 
     /// <summary>An act on an existing draft or decision ("decision-{id}"), decided against the roster, dated by <paramref name="actDate"/>.</summary>
     async Task<DraftState> DraftActAsync(string name, string collection, string scope, string requestId, ServerCallContext context,

@@ -24,6 +24,8 @@ public static class Views
             AllowedKinds = { b.AllowedKinds.Order() },
             Temporary = b.Temporary,
             EstablishedBy = b.EstablishedBy,
+            Observers = { b.Observers },
+            Provenance = b.Provenance,
         };
     }
 
@@ -39,6 +41,8 @@ public static class Views
             Regular = s.Regular,
             Format = s.Format,
             Agenda = { s.Agenda },
+            ChairHandedTo = s.ChairHandedTo,
+            Provenance = s.Provenance,
         };
     }
 
@@ -103,6 +107,8 @@ public static class Views
             BoundStates = { a.BoundStates.Select(b => new BoundState { State = b, Since = a.EffectiveDate }) },
             MayJoinStates = { a.MayJoinStates.Where(m => !joined.Contains(m)) },
             ExcludedStates = { a.ExcludedStates },
+            Provenance = s.Provenance,
+            PositionsProvenance = s.PositionsProvenance,
         };
         decision.BoundStates.AddRange(s.Joined.Select(j => new BoundState { State = j.State, Since = j.JoinedOn, Joined = true }));
         decision.AuthorizedOperations.AddRange(OperationReports.Latest(s.Reports));

@@ -15,6 +15,15 @@ public sealed record BodyInfo(
     bool Temporary,
     string EstablishedBy)
 {
+    /// <summary>Where the body's establishment comes from.</summary>
+    public Csto.Common.V1.Provenance? Provenance { get; init; }
+
+    /// <summary>Its observers (admissions and ends), in log order.</summary>
+    public IReadOnlyList<BodyObserver> Observers { get; init; } = [];
+
+    /// <summary>The form of a display name two bodies are compared by.</summary>
+    public static string NameKey(string name) => string.Join(' ', (name ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToUpperInvariant();
+
     public static BodyInfo From(BodyEstablished e)
     {
         return new(e.BodyId, e.Name, e.ParentBodyId, e.FoundedOn.ToDateOnly(), e.Rule, e.ProceduralByMajority,
@@ -39,6 +48,7 @@ public static class DecisionKinds
         DecisionPayload.KindOneofCase.StrategyOrProgramme => DecisionKind.StrategyOrProgramme,
         DecisionPayload.KindOneofCase.AssignChairmanship => DecisionKind.AssignChairmanship,
         DecisionPayload.KindOneofCase.General => DecisionKind.General,
+        DecisionPayload.KindOneofCase.EndSecretaryGeneralTerm => DecisionKind.EndSecretaryGeneralTerm,
         _ => DecisionKind.Unspecified,
     };
 

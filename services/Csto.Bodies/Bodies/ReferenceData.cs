@@ -10,8 +10,9 @@ namespace Csto.Bodies.Bodies;
 /// event ids, so the tree lives in the log like every other fact (replayable, exported, published) and re-seeding at
 /// every start is a no-op. Bodies the CSC creates later come from EstablishBody decisions.
 /// Founding dates: the CSC from the Treaty (1992-05-15); the Charter bodies from its entry into force (2003-09-18);
-/// the Parliamentary Assembly from 2006 (domain.md gives the year only: 2006-01-01 is an assumption); the Military
-/// Committee from 2012-12-19.
+/// the Parliamentary Assembly from 2006 (domain.md gives the year only: 2006-01-01 is chosen, and its provenance says
+/// so). The Military Committee is not seeded: the CSC decision of 2012-12-19 establishes it (once; establishing it again
+/// is ALREADY_EXISTS).
 /// </summary>
 public static class ReferenceData
 {
@@ -25,7 +26,6 @@ public static class ReferenceData
         Body("permanent-council", "Permanent Council", "csc", new(2003, 9, 18), DecisionRule.Consensus, true, [DecisionKind.General, DecisionKind.CollectiveStatement], "CSTO Charter"),
         Body("cmfa", "Council of Foreign Ministers", "csc", new(2003, 9, 18), DecisionRule.Consensus, true, Statements, "CSTO Charter"),
         Body("cmd", "Council of Defence Ministers", "csc", new(2003, 9, 18), DecisionRule.Consensus, true, Statements, "CSTO Charter"),
-        Body("military-committee", "Military Committee", "cmd", new(2012, 12, 19), DecisionRule.Consensus, false, [DecisionKind.General], "CSC decision of 2012-12-19"),
         Body("cssc", "Committee of Secretaries of Security Councils", "csc", new(2003, 9, 18), DecisionRule.Consensus, true, Statements, "CSTO Charter"),
         Body("secretariat", "Secretariat", "csc", new(2003, 9, 18), DecisionRule.Unspecified, false, [], "CSTO Charter"),
         Body("joint-staff", "Joint Staff", "cmd", new(2003, 9, 18), DecisionRule.Unspecified, false, [], "CSTO Charter"),
@@ -52,6 +52,11 @@ public static class ReferenceData
         };
 
     public static string SeedKey(BodyEstablished body) => $"seed|body|{body.BodyId}|{Version}";
+
+    /// <summary>Where a seeded body comes from: its founding act, and for the Assembly the chosen day inside 2006.</summary>
+    public static Provenance ProvenanceOf(BodyEstablished body) => body.BodyId == "parliamentary-assembly"
+        ? new Provenance { Source = "shared/domain.md, Bodies: Parliamentary Assembly since 2006", Basis = Basis.Chosen, Reason = "the source gives the year only; 2006-01-01 is chosen as the founding day" }
+        : new Provenance { Source = "shared/domain.md, Bodies; " + body.Cause.TreatyAct, Basis = Basis.Sourced };
 }
 
 /// <summary>Appends the reference data before the service takes requests; the deterministic ids make it idempotent.</summary>
@@ -61,7 +66,11 @@ public sealed class ReferenceDataSeeder(CommandPath commands) : IHostedService
     {
         foreach (var body in ReferenceData.Bodies)
         {
-            var metadata = new EventMetadata { CorrelationId = "seed", CausationId = "reference-data", Actor = new Actor { Subject = "bodies:reference-data", Role = "system" } };
+            var metadata = new EventMetadata
+            {
+                CorrelationId = "seed", CausationId = "reference-data", Actor = new Actor { Subject = "bodies:reference-data", Role = "system" },
+                Provenance = ReferenceData.ProvenanceOf(body),
+            };
             await commands.ExecuteSystemAsync(ReferenceData.Seed(body), ReferenceData.SeedKey(body), metadata, cancellationToken);
         }
     }

@@ -12,7 +12,7 @@ namespace Csto.Bodies.Drafts;
 /// <summary>Closing a draft by the body's rule (the outcome and its reason), the facts an adopted decision creates, and joining later.</summary>
 public static partial class DraftDecide
 {
-    public static Verdict Close(DraftState draft, BodyInfo body, IReadOnlyDictionary<string, BodyInfo> bodies, RosterView roster, CloseDraft command)
+    public static Verdict Close(DraftState draft, BodyInfo body, IReadOnlyDictionary<string, BodyInfo> bodies, RosterView roster, CloseDraft command, IReadOnlyList<SecretaryGeneralTerm>? terms = null)
     {
         if (command.Action is not (CloseAction.Decide or CloseAction.Withdraw))
         {
@@ -145,11 +145,29 @@ public static partial class DraftDecide
                     Acting = a.Acting,
                 });
                 break;
+            case DecisionPayload.KindOneofCase.EndSecretaryGeneralTerm:
+                var end = payload.EndSecretaryGeneralTerm;
+                var lastDay = end.LastDay.ToDateOnly();
+                if (Posts.Posts.HeldOn(terms ?? [], end.PersonName, lastDay) is not { } term)
+                {
+                    return Verdict.Rule("NOT_IN_OFFICE", $"{end.PersonName} does not hold the post of Secretary General on {lastDay.ToIso()}");
+                }
+
+                events.Add(new SecretaryGeneralTermEnded
+                {
+                    Decision = draft.DecisionName,
+                    PersonName = term.PersonName,
+                    LastDay = end.LastDay,
+                    Reason = end.Reason,
+                    Grounds = end.Grounds,
+                    Appointment = term.Decision,
+                });
+                break;
             case DecisionPayload.KindOneofCase.EstablishBody:
                 var b = payload.EstablishBody;
-                if (bodies.ContainsKey(b.BodyId))
+                if (BodyExists(b, bodies) is { } exists)
                 {
-                    return Verdict.Rule("BODY_ALREADY_EXISTS", $"body '{b.BodyId}' exists");
+                    return exists; // established by another decision since the draft was tabled
                 }
 
                 events.Add(new BodyEstablished

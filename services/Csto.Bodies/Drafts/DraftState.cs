@@ -28,8 +28,26 @@ public sealed record DraftState(
 
     public string DecisionName => "decisions/" + Id;
 
+    /// <summary>Where the draft comes from (the provenance given when it was tabled).</summary>
+    public Csto.Common.V1.Provenance? Provenance { get; init; }
+
+    /// <summary>Where the recorded positions come from, when the writes of the positions gave another provenance.</summary>
+    public Csto.Common.V1.Provenance? PositionsProvenance { get; init; }
+
     /// <summary>The draft of a stream's records (null: no draft was tabled there).</summary>
-    public static DraftState? Of(IReadOnlyList<Csto.EventLog.V1.EventRecord> records) => Fold(EventTypes.ParseAll(records));
+    public static DraftState? Of(IReadOnlyList<Csto.EventLog.V1.EventRecord> records)
+    {
+        var state = Fold(EventTypes.ParseAll(records));
+        if (state is null)
+        {
+            return null;
+        }
+
+        var tabled = records.FirstOrDefault(r => r.Type == DraftTabled.Descriptor.FullName)?.Metadata?.Provenance;
+        var positions = records.Where(r => r.Type == PositionRecorded.Descriptor.FullName || r.Type == PositionChanged.Descriptor.FullName)
+            .Select(r => r.Metadata?.Provenance).FirstOrDefault(p => p is not null && !p.Equals(tabled));
+        return state with { Provenance = tabled, PositionsProvenance = positions };
+    }
 
     public static DraftState? Fold(IEnumerable<IMessage> events)
     {

@@ -116,8 +116,7 @@ public static partial class DraftDecide
                     return new InvalidField("payload.establish_body.parent_body_id", $"unknown body '{b.ParentBodyId}'");
                 }
 
-                return OptionalDate(b.FoundedOn, "payload.establish_body.founded_on")
-                    ?? (bodies.ContainsKey(b.BodyId) ? new RuleBroken("BODY_ALREADY_EXISTS", $"body '{b.BodyId}' exists") : null);
+                return OptionalDate(b.FoundedOn, "payload.establish_body.founded_on") ?? BodyExists(b, bodies);
             case DecisionPayload.KindOneofCase.AuthorizeOperation:
                 var o = payload.AuthorizeOperation;
                 if (string.IsNullOrWhiteSpace(o.Name))
@@ -152,6 +151,21 @@ public static partial class DraftDecide
                 return string.IsNullOrWhiteSpace(payload.ExtendOperation.Name) ? new InvalidField("payload.extend_operation.name", "a name is required") : null;
             case DecisionPayload.KindOneofCase.ConcludeOperation:
                 return string.IsNullOrWhiteSpace(payload.ConcludeOperation.Name) ? new InvalidField("payload.conclude_operation.name", "a name is required") : null;
+            case DecisionPayload.KindOneofCase.EndSecretaryGeneralTerm:
+                var end = payload.EndSecretaryGeneralTerm;
+                if (string.IsNullOrWhiteSpace(end.PersonName))
+                {
+                    return new InvalidField("payload.end_secretary_general_term.person_name", "the holder's name is required");
+                }
+
+                if (!end.LastDay.IsValid())
+                {
+                    return new InvalidField("payload.end_secretary_general_term.last_day", "a valid last day in office is required");
+                }
+
+                return end.Reason == TermEndReason.Unspecified || !Enum.IsDefined(end.Reason)
+                    ? new InvalidField("payload.end_secretary_general_term.reason", "recalled, resigned or other")
+                    : null;
             case DecisionPayload.KindOneofCase.AssignChairmanship:
                 return StateField(payload.AssignChairmanship.State, "payload.assign_chairmanship.state")
                     ?? OptionalDate(payload.AssignChairmanship.FromDate, "payload.assign_chairmanship.from_date")
@@ -196,6 +210,23 @@ public static partial class DraftDecide
         return roster.ParticipationOn(a.Citizenship, date) == Participation.Voice
             ? null
             : new RuleBroken("APPOINTEE_NOT_CITIZEN_OF_MEMBER_WITH_VOICE", $"{a.Citizenship} is not a member with a voice on {date.ToIso()}");
+    }
+
+    /// <summary>
+    /// A body exists once: establishing one whose id is taken, or with the same name under the same parent (the
+    /// Military Committee under the Council of Defence Ministers), is ALREADY_EXISTS naming the existing body.
+    /// </summary>
+    public static Violation? BodyExists(EstablishBody b, IReadOnlyDictionary<string, BodyInfo> bodies)
+    {
+        if (bodies.TryGetValue(b.BodyId, out var same))
+        {
+            return new ResourceExists("bodies/" + same.Id, $"bodies/{same.Id} ({same.Name}) exists since {same.FoundedOn.ToIso()}");
+        }
+
+        var twin = bodies.Values.FirstOrDefault(x => x.ParentId == b.ParentBodyId && BodyInfo.NameKey(x.Name) == BodyInfo.NameKey(b.Name));
+        return twin is null
+            ? null
+            : new ResourceExists("bodies/" + twin.Id, $"bodies/{twin.Id} ({twin.Name}) exists under '{twin.ParentId}' since {twin.FoundedOn.ToIso()}; a body is established once");
     }
 
     static Violation? StateField(string state, string field) => StateCodes.Problem(state, field);

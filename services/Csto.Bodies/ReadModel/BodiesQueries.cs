@@ -20,21 +20,69 @@ public sealed class BodiesQueries(IEventStore store, IReadModelStore readModel, 
 
     public async Task<IReadOnlyDictionary<string, BodyInfo>> BodiesAsync(CancellationToken ct)
     {
-        var rows = await QueryAsync("SELECT data FROM proj_bodies_body ORDER BY position", r => BodyEstablished.Parser.ParseFrom((byte[])r.GetValue(0)), ct);
-        var result = new Dictionary<string, BodyInfo>(StringComparer.Ordinal);
-        foreach (var e in rows)
+        var rows = await QueryAsync("SELECT data, prov FROM proj_bodies_body ORDER BY position", r => (BodyEstablished.Parser.ParseFrom((byte[])r.GetValue(0)), Prov(r, 1)), ct);
+        var observers = await readModel.QueryAsync("SELECT body_id, data, prov FROM proj_bodies_observer ORDER BY position",
+            r => (Body: r.GetString(0), Event: Google.Protobuf.WellKnownTypes.Any.Parser.ParseFrom((byte[])r.GetValue(1)), Prov: Prov(r, 2)), ct);
+        var byBody = new Dictionary<string, List<BodyObserver>>(StringComparer.Ordinal);
+        foreach (var (body, any, prov) in observers)
         {
-            result[e.BodyId] = BodyInfo.From(e);
+            var list = byBody.TryGetValue(body, out var l) ? l : byBody[body] = [];
+            if (any.TryUnpack<BodyObserverAdmitted>(out var admitted))
+            {
+                list.Add(Observers.ToView(admitted, prov));
+            }
+            else if (any.TryUnpack<BodyObserverEnded>(out var ended))
+            {
+                Observers.Apply(list, ended);
+            }
+        }
+
+        var result = new Dictionary<string, BodyInfo>(StringComparer.Ordinal);
+        foreach (var (e, prov) in rows)
+        {
+            result[e.BodyId] = BodyInfo.From(e) with { Provenance = prov, Observers = byBody.TryGetValue(e.BodyId, out var o) ? o : [] };
         }
 
         return result;
     }
 
     public Task<IReadOnlyList<ChairFact>> ChairFactsAsync(string bodyId, CancellationToken ct) =>
-        QueryAsync("SELECT position, data FROM proj_bodies_chair WHERE body_id = @b", r => new ChairFact(r.GetInt64(0), ChairAssumed.Parser.ParseFrom((byte[])r.GetValue(1))), ct, ("@b", bodyId));
+        QueryAsync("SELECT position, data, prov FROM proj_bodies_chair WHERE body_id = @b", r => new ChairFact(r.GetInt64(0), ChairAssumed.Parser.ParseFrom((byte[])r.GetValue(1)), Prov(r, 2)), ct, ("@b", bodyId));
 
-    public Task<IReadOnlyList<AppointmentFact>> AppointmentsAsync(CancellationToken ct) =>
-        QueryAsync("SELECT position, data FROM proj_bodies_secretary_general", r => new AppointmentFact(r.GetInt64(0), SecretaryGeneralAppointed.Parser.ParseFrom((byte[])r.GetValue(1))), ct);
+    /// <summary>The terms of the post of Secretary General, with their early ends.</summary>
+    public async Task<IReadOnlyList<SecretaryGeneralTerm>> SecretaryGeneralTermsAsync(CancellationToken ct)
+    {
+        var appointments = await QueryAsync("SELECT position, data, prov FROM proj_bodies_secretary_general",
+            r => new AppointmentFact(r.GetInt64(0), SecretaryGeneralAppointed.Parser.ParseFrom((byte[])r.GetValue(1)), Prov(r, 2)), ct);
+        var ends = await readModel.QueryAsync("SELECT position, data, prov FROM proj_bodies_secretary_general_end",
+            r => new TermEndFact(r.GetInt64(0), SecretaryGeneralTermEnded.Parser.ParseFrom((byte[])r.GetValue(1)), Prov(r, 2)), ct);
+        return Posts.Posts.Terms(appointments, ends);
+    }
+
+    public async Task<SecretaryGeneralAppointed?> AppointmentAsync(string decisionId, CancellationToken ct) =>
+        (await QueryAsync("SELECT data FROM proj_bodies_secretary_general", r => SecretaryGeneralAppointed.Parser.ParseFrom((byte[])r.GetValue(0)), ct))
+            .FirstOrDefault(a => a.Decision == decisionId);
+
+    /// <summary>Session ids in date order after a position in that order (keyset paging on "date|id").</summary>
+    public Task<IReadOnlyList<(string Id, string Key)>> SessionIdsAsync(string? bodyId, int year, string? host, string after, int limit, CancellationToken ct) =>
+        QueryAsync("""
+            SELECT session_id, date || '|' || session_id FROM proj_bodies_session
+            WHERE (date || '|' || session_id) > @after AND (@b IS NULL OR body_id = @b) AND (@h IS NULL OR host_state = @h)
+              AND (@y = 0 OR (date >= @from AND date < @to))
+            ORDER BY date, session_id LIMIT @limit
+            """, r => (r.GetString(0), r.GetString(1)), ct, ("@after", after), ("@b", bodyId), ("@h", host), ("@y", year),
+            ("@from", $"{year:D4}-01-01"), ("@to", $"{year + 1:D4}-01-01"), ("@limit", limit));
+
+    /// <summary>The positions a state took on closed drafts, in the order they closed (keyset paging on the log position).</summary>
+    public Task<IReadOnlyList<(string DraftId, Position Position, long LogPosition)>> StatePositionsAsync(string state, Position position, string? bodyId, long after, int limit, CancellationToken ct) =>
+        QueryAsync("""
+            SELECT draft_id, position_taken, position FROM proj_bodies_position
+            WHERE state = @s AND position > @after AND (@p = 0 OR position_taken = @p) AND (@b IS NULL OR body_id = @b)
+            ORDER BY position, draft_id LIMIT @limit
+            """, r => (r.GetString(0), (Position)r.GetInt32(1), r.GetInt64(2)), ct, ("@s", state), ("@after", after), ("@p", (int)position), ("@b", bodyId), ("@limit", limit));
+
+    static Csto.Common.V1.Provenance? Prov(IDataRecord r, int i) =>
+        r.GetValue(i) is byte[] { Length: > 0 } bytes ? Csto.Common.V1.Provenance.Parser.ParseFrom(bytes) : null;
 
     /// <summary>Draft ids after a position (keyset paging), with the position of each.</summary>
     public Task<IReadOnlyList<(string Id, long Position)>> DraftIdsAsync(string? sessionId, string? bodyId, DraftStatus status, long after, int limit, CancellationToken ct) =>
@@ -44,14 +92,16 @@ public sealed class BodiesQueries(IEventStore store, IReadModelStore readModel, 
             ORDER BY position LIMIT @limit
             """, r => (r.GetString(0), r.GetInt64(1)), ct, ("@after", after), ("@s", sessionId), ("@b", bodyId), ("@st", (int)status), ("@limit", limit));
 
-    public Task<IReadOnlyList<(string Id, long Position)>> DecisionIdsAsync(string? bodyId, DecisionKind kind, DateOnly? from, DateOnly? to, string? boundState, long after, int limit, CancellationToken ct) =>
+    public Task<IReadOnlyList<(string Id, long Position)>> DecisionIdsAsync(string? bodyId, DecisionKind kind, DateOnly? from, DateOnly? to, string? boundState, long after, int limit, CancellationToken ct,
+        DecisionRule rule = DecisionRule.Unspecified, string? sessionId = null) =>
         QueryAsync("""
             SELECT d.decision_id, d.position FROM proj_bodies_decision d
             WHERE d.position > @after AND (@b IS NULL OR d.body_id = @b) AND (@k = 0 OR d.kind = @k)
+              AND (@r = 0 OR d.rule = @r) AND (@sess IS NULL OR d.session_id = @sess)
               AND (@from IS NULL OR d.effective_date >= @from) AND (@to IS NULL OR d.effective_date <= @to)
               AND (@state IS NULL OR EXISTS (SELECT 1 FROM proj_bodies_decision_bound x WHERE x.decision_id = d.decision_id AND x.state = @state))
             ORDER BY d.position LIMIT @limit
-            """, r => (r.GetString(0), r.GetInt64(1)), ct, ("@after", after), ("@b", bodyId), ("@k", (int)kind), ("@from", from?.ToIso()), ("@to", to?.ToIso()), ("@state", boundState), ("@limit", limit));
+            """, r => (r.GetString(0), r.GetInt64(1)), ct, ("@after", after), ("@b", bodyId), ("@k", (int)kind), ("@from", from?.ToIso()), ("@to", to?.ToIso()), ("@state", boundState), ("@limit", limit), ("@r", (int)rule), ("@sess", sessionId));
 
     async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, Func<IDataRecord, T> map, CancellationToken ct, params (string Name, object? Value)[] parameters)
     {

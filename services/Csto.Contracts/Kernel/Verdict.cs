@@ -21,6 +21,12 @@ public sealed record RuleBroken(string Reason, string Description, IReadOnlyDict
     public override string Code => Reason;
 }
 
+/// <summary>The act would create an entity that exists already (e.g. a body of the same name under the same parent): gRPC ALREADY_EXISTS naming <paramref name="Resource"/>.</summary>
+public sealed record ResourceExists(string Resource, string Description) : Violation(Description)
+{
+    public override string Code => "ALREADY_EXISTS";
+}
+
 /// <summary>What a pure decide function answers: the events to append (none: nothing to record), or a violation.</summary>
 public sealed record Verdict(IReadOnlyList<IMessage> Events, Violation? Violation)
 {

@@ -34,6 +34,7 @@ public static class RpcErrors
     {
         InvalidField f => InvalidArgument(f.Field, f.Description, f.Reason),
         RuleBroken r => FailedPrecondition(r.Reason, r.Description, r.Metadata),
+        ResourceExists e => AlreadyExists(e.Resource, e.Description),
         _ => throw new ArgumentOutOfRangeException(nameof(violation), violation, "unknown violation"),
     };
 

@@ -169,6 +169,8 @@ public sealed class CommandPath(IEventStore store, ProjectionRunner projections,
             Traceparent = incoming.Metadata?.Traceparent ?? "",
             Tracestate = incoming.Metadata?.Tracestate ?? "",
             Actor = new Actor { Subject = "consumer:" + consumer, Role = "system" },
+            // the fact recorded here is the other service's fact seen from this one: same source, same basis
+            Provenance = incoming.Metadata?.Provenance?.Clone(),
         };
     }
 
@@ -192,6 +194,8 @@ public sealed class CommandPath(IEventStore store, ProjectionRunner projections,
             // the server's activity continues the caller's W3C trace context (traceparent header) when there is one
             Traceparent = activity is { IdFormat: ActivityIdFormat.W3C } ? activity.Id ?? "" : context?.Request.Headers["traceparent"].ToString() ?? "",
             Tracestate = activity?.TraceStateString ?? context?.Request.Headers["tracestate"].ToString() ?? "",
+            // the request's provenance field, checked and handed over by Api.ProvenanceInterceptor
+            Provenance = context?.Items[Api.ProvenanceInterceptor.ItemKey] as Csto.Common.V1.Provenance,
         };
     }
 

@@ -109,6 +109,7 @@ public static class EventLogHosting
             o.Interceptors.Add<AccessInterceptor>();
             o.Interceptors.Add<LimitsInterceptor>();
             o.Interceptors.Add<EventLogErrorInterceptor>();
+            o.Interceptors.Add<Api.ProvenanceInterceptor>();
             o.MaxReceiveMessageSize = limits.MaxReceiveMessageBytes;
             o.MaxSendMessageSize = 16 * 1024 * 1024;
         });

@@ -22,7 +22,17 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
 
     public IReadOnlyList<IProjection> Projections => _projections;
 
-    public static string CheckpointName(string projection) => "projection:" + projection;
+    /// <summary>
+    /// The checkpoint of a projection names the shape of its tables: a release that changes a table gets a fresh
+    /// checkpoint (0), and the projection drops its old tables and builds the new ones from the log.
+    /// </summary>
+    public static string CheckpointName(IProjection projection)
+    {
+        ArgumentNullException.ThrowIfNull(projection);
+        var shape = string.Join("\n", projection.Tables.Select(t => $"{t.Name}({t.Columns})[{string.Join(';', t.Indexes)}]"));
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(shape)))[..12];
+        return $"projection:{projection.Name}:{hash}";
+    }
 
     public IReadOnlyList<ProjectionInfo> Info()
     {
@@ -41,8 +51,14 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
 
         foreach (var projection in _projections)
         {
+            var checkpoint = await store.GetCheckpointAsync(CheckpointName(projection), cancellationToken).ConfigureAwait(false);
+            if (checkpoint == 0)
+            {
+                // new, or its tables changed shape in this release: start from empty tables of the current shape
+                await readModel.DropTablesAsync(projection.Tables, "", cancellationToken).ConfigureAwait(false);
+            }
+
             await readModel.CreateTablesAsync(projection.Tables, "", cancellationToken).ConfigureAwait(false);
-            var checkpoint = await store.GetCheckpointAsync(CheckpointName(projection.Name), cancellationToken).ConfigureAwait(false);
             SetCheckpoint(projection.Name, checkpoint);
         }
 
@@ -121,7 +137,7 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
                 checkpoint = _checkpoints.GetValueOrDefault(projection.Name);
             }
 
-            checkpoint = await ApplyRangeAsync(projection, checkpoint, target, "", CheckpointName(projection.Name), cancellationToken).ConfigureAwait(false);
+            checkpoint = await ApplyRangeAsync(projection, checkpoint, target, "", CheckpointName(projection), cancellationToken).ConfigureAwait(false);
             SetCheckpoint(projection.Name, checkpoint);
         }
         finally
@@ -197,14 +213,14 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
                 live = _checkpoints.GetValueOrDefault(projection.Name);
             }
 
-            live = await ApplyRangeAsync(projection, live, head, "", CheckpointName(projection.Name), cancellationToken).ConfigureAwait(false);
+            live = await ApplyRangeAsync(projection, live, head, "", CheckpointName(projection), cancellationToken).ConfigureAwait(false);
             SetCheckpoint(projection.Name, live);
             var liveHash = await readModel.HashTablesAsync(projection.Tables, "", cancellationToken).ConfigureAwait(false);
             await readModel.DropTablesAsync(projection.Tables, RebuildSuffix, cancellationToken).ConfigureAwait(false);
             await readModel.CreateTablesAsync(projection.Tables, RebuildSuffix, cancellationToken).ConfigureAwait(false);
             await ApplyRangeAsync(projection, 0, head, RebuildSuffix, null, cancellationToken).ConfigureAwait(false);
             var rebuiltHash = await readModel.HashTablesAsync(projection.Tables, RebuildSuffix, cancellationToken).ConfigureAwait(false);
-            await readModel.SwapTablesAsync(projection.Tables, RebuildSuffix, CheckpointName(projection.Name), head, cancellationToken).ConfigureAwait(false);
+            await readModel.SwapTablesAsync(projection.Tables, RebuildSuffix, CheckpointName(projection), head, cancellationToken).ConfigureAwait(false);
             SetCheckpoint(projection.Name, head);
 
             return new ProjectionRebuild
