@@ -13,6 +13,9 @@ public sealed class HistoryFile
 
     public string Sources { get; set; } = "";
 
+    /// <summary>The provenance of a step that gives none (protobuf JSON of csto.common.v1.Provenance).</summary>
+    public JsonElement Provenance { get; set; }
+
     public List<HistoryStep> Steps { get; set; } = [];
 
     static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, ReadCommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
@@ -36,7 +39,12 @@ public sealed class HistoryStep
 {
     public string Date { get; set; } = "";
 
-    public string? Note { get; set; }
+    /// <summary>Where the step's facts come from (protobuf JSON of csto.common.v1.Provenance); every write of the step carries it.</summary>
+    public JsonElement Provenance { get; set; }
+
+    /// <summary>A state or organization observing a body (the Parliamentary Assembly's observers).</summary>
+    [JsonPropertyName("body_observer")]
+    public BodyObserverStep? BodyObserver { get; set; }
 
     public MembershipStep? Membership { get; set; }
 
@@ -49,6 +57,7 @@ public sealed class HistoryStep
         Membership is { } m ? $"{Date} membership {m.Act} {string.Join(',', m.States)}"
         : Session is { } s ? $"{Date} {s.Body} session at {s.Place} ({s.Drafts.Count} drafts)"
         : Operation is { } o ? $"{Date} operations {string.Join(',', o.Keys)}"
+        : BodyObserver is { } b ? $"{Date} {b.Body} observer {b.Observer}"
         : Date;
 }
 
@@ -79,6 +88,23 @@ public sealed class SessionStep
     public string Format { get; set; } = "SESSION_FORMAT_IN_PERSON";
 
     public List<DraftStep> Drafts { get; set; } = [];
+
+    /// <summary>The state the session hands the chair to (regular CSC sessions); empty: Article 13's default.</summary>
+    [JsonPropertyName("chair_handed_to")]
+    public string ChairHandedTo { get; set; } = "";
+}
+
+public sealed class BodyObserverStep
+{
+    public string Body { get; set; } = "";
+
+    public string Observer { get; set; } = "";
+
+    /// <summary>OBSERVER_KIND_STATE or OBSERVER_KIND_ORGANIZATION.</summary>
+    public string Kind { get; set; } = "OBSERVER_KIND_STATE";
+
+    [JsonPropertyName("display_name")]
+    public string DisplayName { get; set; } = "";
 }
 
 public sealed class DraftStep
@@ -94,6 +120,9 @@ public sealed class DraftStep
     public string? EffectiveDate { get; set; }
 
     public PositionsStep Positions { get; set; } = new();
+
+    /// <summary>Where this draft's facts come from, when it differs from the step's.</summary>
+    public JsonElement Provenance { get; set; }
 }
 
 /// <summary>Who took which position; "support": "all" means every state with a voice not listed elsewhere.</summary>

@@ -49,6 +49,7 @@ public sealed partial class HistoryLoader
 
         var key = $"{step.Date}:{action}:{json["state"]?.GetValue<string>() ?? json["observer"]?.GetValue<string>() ?? json["displayName"]?.GetValue<string>() ?? stage}";
         json["requestId"] = RequestId("op", key);
+        json["provenance"] = JsonNode.Parse(Google.Protobuf.JsonFormatter.Default.Format(_provenance));
         var text = json.ToJsonString();
         _writes++;
         var client = Operations;

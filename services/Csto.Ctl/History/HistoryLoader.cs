@@ -33,17 +33,26 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
 
     BodiesService.BodiesServiceClient Bodies => new(services.Channel("bodies"));
 
+    /// <summary>The provenance every write of the current step carries.</summary>
+    Provenance _provenance = new();
+
     public async Task<LoadSummary> LoadAsync(HistoryFile file, CancellationToken ct)
     {
+        var fallback = ProvenanceOf(file.Provenance, null, "the file's provenance");
         for (var i = 0; i < file.Steps.Count; i++)
         {
             var step = file.Steps[i];
             Progress(i, file.Steps.Count, step.Describe());
+            _provenance = ProvenanceOf(step.Provenance, fallback, $"step {i + 1} ({step.Describe()})");
             try
             {
                 if (step.Membership is { } m)
                 {
                     await MembershipAsync(step, m, ct);
+                }
+                else if (step.BodyObserver is { } b)
+                {
+                    await BodyObserverAsync(step, b, ct);
                 }
                 else if (step.Session is { } s)
                 {
@@ -90,6 +99,43 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
 
     static string RequestId(params string[] parts) => "history:" + string.Join(':', parts);
 
+    /// <summary>A provenance from the file (JSON mapping), checked like the services check it; the fallback when absent.</summary>
+    static Provenance ProvenanceOf(JsonElement json, Provenance? fallback, string where)
+    {
+        if (json.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
+        {
+            return fallback ?? new Provenance();
+        }
+
+        var provenance = Parser.Parse<Provenance>(json.GetRawText());
+        return Provenances.Problem(provenance) is { } problem
+            ? throw new CtlException(ExitCodes.Usage, $"{where}: {problem.Code}: {problem.Description}")
+            : provenance;
+    }
+
+    /// <summary>Positions the file gives as "support": "all": the source gives the outcome, the loader chose each state's position.</summary>
+    Provenance ChosenPositions() => new()
+    {
+        Source = _provenance.Source,
+        Basis = Basis.Chosen,
+        Reason = "the source gives the outcome, not each state's position: every member with a voice that the file does not list otherwise is recorded as supporting",
+    };
+
+    async Task BodyObserverAsync(HistoryStep step, BodyObserverStep b, CancellationToken ct)
+    {
+        _writes++;
+        await Bodies.AdmitBodyObserverAsync(new AdmitBodyObserverRequest
+        {
+            Body = b.Body.StartsWith("bodies/", StringComparison.Ordinal) ? b.Body : "bodies/" + b.Body,
+            Observer = b.Observer,
+            Kind = Enum.Parse<Csto.Operations.V1.ObserverKind>(ProtoEnum(b.Kind, "OBSERVER_KIND_"), ignoreCase: true),
+            AdmittedOn = ParseDate(step.Date),
+            DisplayName = b.DisplayName,
+            RequestId = RequestId("body-observer", b.Body, b.Observer),
+            Provenance = _provenance,
+        }, cancellationToken: ct);
+    }
+
     static Date ParseDate(string text) => DateArg.Parse(text, "date");
 
     async Task MembershipAsync(HistoryStep step, MembershipStep m, CancellationToken ct)
@@ -103,15 +149,15 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
             var client = Membership;
             _ = m.Act switch
             {
-                "signature" => (object)await client.RecordSignatureAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id }, cancellationToken: ct),
-                "accession" => await client.RecordAccessionAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id }, cancellationToken: ct),
-                "entry_into_force" => await client.RecordEntryIntoForceAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id }, cancellationToken: ct),
-                "term_end" => await client.RecordTermEndAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id }, cancellationToken: ct),
-                "freeze" => await client.FreezeParticipationAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id }, cancellationToken: ct),
-                "unfreeze" => await client.UnfreezeParticipationAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id }, cancellationToken: ct),
-                "withdrawal_notice" => await client.NotifyWithdrawalAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id, TakesEffectOn = ParseDate(m.TakesEffectOn ?? throw new CtlException(ExitCodes.Usage, $"{step.Date}: withdrawal_notice needs takes_effect_on")) }, cancellationToken: ct),
-                "observer" => await client.GrantObserverStatusAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id }, cancellationToken: ct),
-                "partner" => await client.GrantPartnerStatusAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id }, cancellationToken: ct),
+                "signature" => (object)await client.RecordSignatureAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id, Provenance = _provenance }, cancellationToken: ct),
+                "accession" => await client.RecordAccessionAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id, Provenance = _provenance }, cancellationToken: ct),
+                "entry_into_force" => await client.RecordEntryIntoForceAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id, Provenance = _provenance }, cancellationToken: ct),
+                "term_end" => await client.RecordTermEndAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id, Provenance = _provenance }, cancellationToken: ct),
+                "freeze" => await client.FreezeParticipationAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id, Provenance = _provenance }, cancellationToken: ct),
+                "unfreeze" => await client.UnfreezeParticipationAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id, Provenance = _provenance }, cancellationToken: ct),
+                "withdrawal_notice" => await client.NotifyWithdrawalAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id, Provenance = _provenance, TakesEffectOn = ParseDate(m.TakesEffectOn ?? throw new CtlException(ExitCodes.Usage, $"{step.Date}: withdrawal_notice needs takes_effect_on")) }, cancellationToken: ct),
+                "observer" => await client.GrantObserverStatusAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id, Provenance = _provenance }, cancellationToken: ct),
+                "partner" => await client.GrantPartnerStatusAsync(new() { State = state, EffectiveDate = date, Cause = cause, RequestId = id, Provenance = _provenance }, cancellationToken: ct),
                 _ => throw new CtlException(ExitCodes.Usage, $"{step.Date}: unknown membership act '{m.Act}'"),
             };
         }
@@ -135,6 +181,8 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
             Format = Enum.Parse<SessionFormat>(ProtoEnum(s.Format, "SESSION_FORMAT_"), ignoreCase: true),
             Agenda = { s.Drafts.Select(d => d.Title) },
             RequestId = RequestId("session", s.Id),
+            ChairHandedTo = s.ChairHandedTo,
+            Provenance = _provenance,
         }, cancellationToken: ct)).Session;
 
         foreach (var d in s.Drafts)
@@ -142,7 +190,8 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
             // per draft: a decision earlier in the session (a suspension) changes who has a voice
             var roster = (await Membership.GetRosterAsync(new GetRosterRequest { AsOf = date }, cancellationToken: ct)).Entries;
             var payload = Parser.Parse<DecisionPayload>(d.Payload.GetRawText());
-            var table = new TableDraftRequest { Session = session.Name, DraftId = d.Id, Title = d.Title, Payload = payload, Procedural = d.Procedural, RequestId = RequestId("draft", d.Id) };
+            var provenance = ProvenanceOf(d.Provenance, _provenance, $"draft {d.Id}");
+            var table = new TableDraftRequest { Session = session.Name, DraftId = d.Id, Title = d.Title, Payload = payload, Procedural = d.Procedural, RequestId = RequestId("draft", d.Id), Provenance = provenance };
             if (d.EffectiveDate is { } eff)
             {
                 table.EffectiveDate = ParseDate(eff);
@@ -151,6 +200,8 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
             _writes++;
             var draft = (await bodies.TableDraftAsync(table, cancellationToken: ct)).Draft;
             // a draft closed by an earlier load keeps the positions it had: only an open draft takes them
+            // supporters expanded from "all" were chosen; the positions the file lists are the step's
+            var chosen = d.Positions.Support.ValueKind == JsonValueKind.String ? ChosenPositions() : provenance;
             foreach (var (state, position) in draft.Status == DraftStatus.Open ? Positions(d, payload, roster) : [])
             {
                 if (draft.Positions.Any(p => p.State == state))
@@ -159,11 +210,11 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
                 }
 
                 _writes++;
-                draft = (await bodies.RecordPositionAsync(new RecordPositionRequest { Draft = draft.Name, State = state, Position = position, RequestId = RequestId("position", d.Id, state) }, cancellationToken: ct)).Draft;
+                draft = (await bodies.RecordPositionAsync(new RecordPositionRequest { Draft = draft.Name, State = state, Position = position, RequestId = RequestId("position", d.Id, state), Provenance = position == Position.Support ? chosen : provenance }, cancellationToken: ct)).Draft;
             }
 
             _writes++;
-            var closed = await bodies.CloseDraftAsync(new CloseDraftRequest { Draft = draft.Name, Action = CloseAction.Decide, RequestId = RequestId("close", d.Id) }, cancellationToken: ct);
+            var closed = await bodies.CloseDraftAsync(new CloseDraftRequest { Draft = draft.Name, Action = CloseAction.Decide, RequestId = RequestId("close", d.Id), Provenance = provenance }, cancellationToken: ct);
             if (closed.Decision is { } decision && closed.Draft.Status == DraftStatus.Adopted)
             {
                 _decisions++;

@@ -5,7 +5,7 @@ using Google.Protobuf;
 
 namespace Csto.Ctl.Query;
 
-/// <summary>cstoctl query members|chair|decisions|totals.</summary>
+/// <summary>cstoctl query members|chair|decisions|sessions|positions|totals.</summary>
 public static class QueryCommands
 {
     static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default);
@@ -19,6 +19,8 @@ public static class QueryCommands
         query.Subcommands.Add(Members(ctx));
         query.Subcommands.Add(BodiesQueries.Chair(ctx));
         query.Subcommands.Add(BodiesQueries.Decisions(ctx));
+        query.Subcommands.Add(BodiesQueries.Sessions(ctx));
+        query.Subcommands.Add(BodiesQueries.Positions(ctx));
         query.Subcommands.Add(OperationsQueries.Totals(ctx));
         foreach (var build in More)
         {

@@ -156,7 +156,8 @@ public static partial class TraceCommand
         var m = r.Metadata ?? new EventMetadata();
         var effective = m.EffectiveTime is null ? "" : " effective " + m.EffectiveTime.ToDateTime().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var actor = m.Actor is null ? "" : $" by {string.Join('/', new[] { m.Actor.Subject, m.Actor.Role, m.Actor.State }.Where(s => !string.IsNullOrEmpty(s)))}";
-        return $"#{r.Position} {EventTypes.Short(r.Type)}{effective}{actor}: {Summary(r)}";
+        var provenance = m.Provenance is { Basis: not Csto.Common.V1.Basis.Unspecified } p ? $"\n      provenance: {Provenances.Describe(p)}" : "";
+        return $"#{r.Position} {EventTypes.Short(r.Type)}{effective}{actor}: {Summary(r)}{provenance}";
     }
 
     /// <summary>The decoded event without the bulky parts, on one line.</summary>

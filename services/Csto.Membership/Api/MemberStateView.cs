@@ -51,6 +51,7 @@ public static class MemberStateView
                 RecordedAt = record.RecordedAt,
                 EventId = record.EventId,
                 Position = record.Position,
+                Provenance = record.Metadata?.Provenance,
             });
         }
 

@@ -60,7 +60,11 @@ public sealed partial class EndDateCloser(OperationQueries operations, CommandPa
                 continue;
             }
 
-            var metadata = new EventMetadata { CorrelationId = "close-" + id, Actor = new Actor { Subject = "operations:end-date-closer", Role = "system" } };
+            var metadata = new EventMetadata
+            {
+                CorrelationId = "close-" + id, Actor = new Actor { Subject = "operations:end-date-closer", Role = "system" },
+                Provenance = new Csto.Common.V1.Provenance { Basis = Csto.Common.V1.Basis.Derived, Source = "the authorizing decision's end date", Reason = "the operation closes when the end date its decisions set has passed" },
+            };
             var command = new Command<OperationState?>(Ids.StreamOf(id), OperationEvents.Fold, op => Authorization.CloseAtEndDate(op!, today))
             {
                 EffectiveDateOf = OperationEvents.EffectiveDate,
