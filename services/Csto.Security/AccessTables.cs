@@ -44,10 +44,11 @@ public static class AccessTables
 
     public static readonly AccessTable Bodies = AccessTable.For(BodiesService.Descriptor)
         .Read("GetBody", "ListBodies", "GetSession", "GetDraft", "ListDrafts", "GetDecision", "ListDecisions", "GetChair", "GetSecretaryGeneral",
-            "ListChairs", "ListSecretariesGeneral", "ListSessions", "ListStatePositions")
+            "ListChairs", "ListSecretariesGeneral", "ListSessions", "ListStatePositions", "ListExternalRelations")
         .Allow("ConveneSession", Roles.Secretariat)
         .Allow("AdmitBodyObserver", Roles.Secretariat)
         .Allow("EndBodyObserver", Roles.Secretariat)
+        .Allow("RecordExternalRelation", Roles.Secretariat)
         .Allow("TableDraft", Roles.Secretariat)
         .Allow("CloseDraft", Roles.Secretariat)
         .AllowForState("RecordPosition", State, Roles.Delegate)

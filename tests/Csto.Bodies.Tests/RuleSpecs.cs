@@ -494,3 +494,18 @@ public sealed class BodySpecs
         Then.Refused(Observers.End(pa, observers, new EndBodyObserver("SRB", D(2021, 1, 1).ToProto(), "")), "NOT_AN_OBSERVER");
     }
 }
+
+public sealed class RelationSpecs
+{
+    static Relations.RecordRelation Relation(string counterpart, RelationKind kind, DateOnly date) => new("r1", counterpart, kind, date.ToProto(), "", "");
+
+    [Fact]
+    public void A_relation_names_its_counterpart_and_kind_and_does_not_precede_the_treaty()
+    {
+        var recorded = Then.Single<ExternalRelationRecorded>(Relations.Relations.Record(Relation("UN General Assembly", RelationKind.ObserverStatus, D(2004, 12, 2))));
+        Assert.Equal(("relations/r1", "UN General Assembly"), (recorded.Relation, recorded.Counterpart));
+        Then.Invalid(Relations.Relations.Record(Relation(" ", RelationKind.ObserverStatus, D(2004, 12, 2))), "counterpart");
+        Then.Invalid(Relations.Relations.Record(Relation("UN", RelationKind.Unspecified, D(2004, 12, 2))), "kind");
+        Then.Refused(Relations.Relations.Record(Relation("UN", RelationKind.Memorandum, D(1991, 1, 1))), "BEFORE_THE_TREATY");
+    }
+}

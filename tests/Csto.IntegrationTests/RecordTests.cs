@@ -192,6 +192,17 @@ public sealed class RecordTests(SuiteFixture suite)
     }
 
     [Fact]
+    public async Task The_observer_status_in_the_un_general_assembly_and_the_2010_declaration_are_on_record()
+    {
+        var relations = (await Bodies.ListExternalRelationsAsync(new ListExternalRelationsRequest())).Relations;
+
+        Assert.Equal([("UN General Assembly", RelationKind.ObserverStatus, D(2004, 12, 2)), ("UN Secretariat", RelationKind.JointDeclaration, D(2010, 3, 18))],
+            relations.Select(r => (r.Counterpart, r.Kind, r.EffectiveDate)));
+        Assert.All(relations, r => Assert.Equal(Basis.Sourced, r.Provenance.Basis));
+        Assert.Single((await Bodies.ListExternalRelationsAsync(new ListExternalRelationsRequest { Counterpart = "un general assembly" })).Relations);
+    }
+
+    [Fact]
     public async Task Sessions_positions_and_decisions_can_be_looked_up_by_year_host_state_rule_and_session()
     {
         var in2022 = (await Bodies.ListSessionsAsync(new ListSessionsRequest { Body = "bodies/csc", Year = 2022 })).Sessions;

@@ -55,6 +55,7 @@ public sealed class RoleTableTests(SecureSuite suite) : IClassFixture<SecureSuit
         new("bodies", "JoinDecision", ["delegate:own"], StatusCode.NotFound, (c, s) => new BodiesService.BodiesServiceClient(c).JoinDecisionAsync(new() { Decision = "decisions/nope", State = s }).ResponseAsync),
         new("bodies", "AdmitBodyObserver", ["secretariat"], StatusCode.NotFound, (c, s) => new BodiesService.BodiesServiceClient(c).AdmitBodyObserverAsync(new() { Body = "bodies/nope", Observer = s }).ResponseAsync),
         new("bodies", "EndBodyObserver", ["secretariat"], StatusCode.NotFound, (c, s) => new BodiesService.BodiesServiceClient(c).EndBodyObserverAsync(new() { Body = "bodies/nope", Observer = s }).ResponseAsync),
+        new("bodies", "RecordExternalRelation", ["secretariat"], StatusCode.InvalidArgument, (c, s) => new BodiesService.BodiesServiceClient(c).RecordExternalRelationAsync(new() { Counterpart = s, RequestId = LongRequestId }).ResponseAsync),
 
         // operations: running it by the Secretariat; joining and figures by the state's reporter
         new("operations", "AdmitObserver", ["secretariat"], StatusCode.NotFound, (c, s) => new OperationsService.OperationsServiceClient(c).AdmitObserverAsync(new() { Operation = "operations/nope", Observer = s }).ResponseAsync),

@@ -295,6 +295,21 @@ public sealed class BodiesGrpcService(CommandPath commands, BodiesQueries querie
         return new EndBodyObserverResponse { Body = Views.ToBody((await queries.BodiesAsync(ct))[body.Id]) };
     }
 
+    public override async Task<RecordExternalRelationResponse> RecordExternalRelation(RecordExternalRelationRequest request, ServerCallContext context)
+    {
+        var id = NewId(request.RelationId, "relation_id", request.RequestId, "relation");
+        var command = new Relations.RecordRelation(id, request.Counterpart, request.Kind, request.EffectiveDate, request.Summary, request.Place);
+        var written = await commands.ExecuteAsync(
+            new Command<ExternalRelation?>("relation-" + id, Relations.Relations.Of, _ => Relations.Relations.Record(command))
+            {
+                Scope = "RecordExternalRelation", RequestId = request.RequestId, Expect = StreamExpectation.New, Resource = "relations/" + id,
+            }, context.CancellationToken);
+        return new RecordExternalRelationResponse { Relation = written.State };
+    }
+
+    public override async Task<ListExternalRelationsResponse> ListExternalRelations(ListExternalRelationsRequest request, ServerCallContext context) =>
+        new() { Relations = { await queries.RelationsAsync(request.Counterpart.Length == 0 ? null : request.Counterpart, context.CancellationToken) } };
+
     DateOnly AsOf(Csto.Common.V1.Date? date) => Dates.Optional(date, "as_of") ?? DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
 
     /// <summary>An act on an existing draft or decision ("decision-{id}"), decided against the roster, dated by <paramref name="actDate"/>.</summary>

@@ -26,6 +26,7 @@ public sealed class BodiesProjection : IProjection
         new("proj_bodies_draft", "draft_id TEXT PRIMARY KEY, session_id TEXT NOT NULL, body_id TEXT NOT NULL, status INTEGER NOT NULL, position INTEGER NOT NULL", "session_id", "body_id"),
         new("proj_bodies_decision", "decision_id TEXT PRIMARY KEY, body_id TEXT NOT NULL, session_id TEXT NOT NULL, kind INTEGER NOT NULL, rule INTEGER NOT NULL, effective_date TEXT NOT NULL, position INTEGER NOT NULL", "body_id", "effective_date", "session_id"),
         new("proj_bodies_decision_bound", "decision_id TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY(decision_id, state)", "state"),
+        new("proj_bodies_relation", "relation_id TEXT PRIMARY KEY, counterpart_key TEXT NOT NULL, effective_date TEXT NOT NULL, position INTEGER NOT NULL, data BLOB NOT NULL, prov BLOB NOT NULL"),
         new("proj_bodies_position", "draft_id TEXT NOT NULL, state TEXT NOT NULL, body_id TEXT NOT NULL, position_taken INTEGER NOT NULL, position INTEGER NOT NULL, PRIMARY KEY(draft_id, state)", "state, position"),
     ];
 
@@ -45,6 +46,10 @@ public sealed class BodiesProjection : IProjection
             case BodyObserverEnded e:
                 writer.Execute("proj_bodies_observer", "INSERT INTO {t}(position, body_id, observer, data, prov) VALUES (@pos, @b, @o, @d, @prov) ON CONFLICT DO NOTHING",
                     ("@pos", record.Position), ("@b", e.BodyId), ("@o", e.Observer), ("@d", Any(e)), ("@prov", prov));
+                break;
+            case ExternalRelationRecorded x:
+                writer.Execute("proj_bodies_relation", "INSERT INTO {t}(relation_id, counterpart_key, effective_date, position, data, prov) VALUES (@id, @c, @e, @pos, @d, @prov) ON CONFLICT DO NOTHING",
+                    ("@id", Tail(x.Relation)), ("@c", BodyInfo.NameKey(x.Counterpart)), ("@e", x.EffectiveDate.ToDateOnly().ToIso()), ("@pos", record.Position), ("@d", x.ToByteArray()), ("@prov", prov));
                 break;
             case SessionConvened s:
                 writer.Execute("proj_bodies_session", "INSERT INTO {t}(session_id, body_id, date, host_state, position) VALUES (@id, @b, @d, @h, @pos) ON CONFLICT DO NOTHING",

@@ -81,6 +81,11 @@ public sealed class BodiesQueries(IEventStore store, IReadModelStore readModel, 
             ORDER BY position, draft_id LIMIT @limit
             """, r => (r.GetString(0), (Position)r.GetInt32(1), r.GetInt64(2)), ct, ("@s", state), ("@after", after), ("@p", (int)position), ("@b", bodyId), ("@limit", limit));
 
+    /// <summary>Relations in date order, optionally of one counterpart.</summary>
+    public Task<IReadOnlyList<ExternalRelation>> RelationsAsync(string? counterpart, CancellationToken ct) =>
+        QueryAsync("SELECT data, prov FROM proj_bodies_relation WHERE (@c IS NULL OR counterpart_key = @c) ORDER BY effective_date, position",
+            r => Relations.Relations.ToView(ExternalRelationRecorded.Parser.ParseFrom((byte[])r.GetValue(0)), Prov(r, 1)), ct, ("@c", counterpart is null ? null : BodyInfo.NameKey(counterpart)));
+
     static Csto.Common.V1.Provenance? Prov(IDataRecord r, int i) =>
         r.GetValue(i) is byte[] { Length: > 0 } bytes ? Csto.Common.V1.Provenance.Parser.ParseFrom(bytes) : null;
 

@@ -46,6 +46,9 @@ public sealed class HistoryStep
     [JsonPropertyName("body_observer")]
     public BodyObserverStep? BodyObserver { get; set; }
 
+    /// <summary>A relation of the Organization with another organization (the UN General Assembly's observer status).</summary>
+    public RelationStep? Relation { get; set; }
+
     public MembershipStep? Membership { get; set; }
 
     public SessionStep? Session { get; set; }
@@ -58,6 +61,7 @@ public sealed class HistoryStep
         : Session is { } s ? $"{Date} {s.Body} session at {s.Place} ({s.Drafts.Count} drafts)"
         : Operation is { } o ? $"{Date} operations {string.Join(',', o.Keys)}"
         : BodyObserver is { } b ? $"{Date} {b.Body} observer {b.Observer}"
+        : Relation is { } r ? $"{Date} relation with {r.Counterpart}"
         : Date;
 }
 
@@ -92,6 +96,20 @@ public sealed class SessionStep
     /// <summary>The state the session hands the chair to (regular CSC sessions); empty: Article 13's default.</summary>
     [JsonPropertyName("chair_handed_to")]
     public string ChairHandedTo { get; set; } = "";
+}
+
+public sealed class RelationStep
+{
+    public string Id { get; set; } = "";
+
+    public string Counterpart { get; set; } = "";
+
+    /// <summary>RELATION_KIND_OBSERVER_STATUS, RELATION_KIND_JOINT_DECLARATION or RELATION_KIND_MEMORANDUM.</summary>
+    public string Kind { get; set; } = "";
+
+    public string Summary { get; set; } = "";
+
+    public string Place { get; set; } = "";
 }
 
 public sealed class BodyObserverStep

@@ -54,6 +54,15 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
                 {
                     await BodyObserverAsync(step, b, ct);
                 }
+                else if (step.Relation is { } r)
+                {
+                    _writes++;
+                    await Bodies.RecordExternalRelationAsync(new RecordExternalRelationRequest
+                    {
+                        RelationId = r.Id, Counterpart = r.Counterpart, Kind = Enum.Parse<RelationKind>(ProtoEnum(r.Kind, "RELATION_KIND_"), ignoreCase: true),
+                        EffectiveDate = ParseDate(step.Date), Summary = r.Summary, Place = r.Place, RequestId = RequestId("relation", r.Id), Provenance = _provenance,
+                    }, cancellationToken: ct);
+                }
                 else if (step.Session is { } s)
                 {
                     await SessionAsync(step, s, ct);
