@@ -59,8 +59,11 @@ public static class AccessTables
         .Allow("StartStage", Roles.Secretariat)
         .Allow("CloseStage", Roles.Secretariat)
         .AllowForState("JoinOperation", State, Roles.Reporter)
+        .AllowForState("LeaveOperation", State, Roles.Reporter)
         .AllowForState("ReportOutcome", State, Roles.Reporter)
         .AllowForState("CorrectOutcome", State, Roles.Reporter)
+        // a source's figures for the whole operation act for no one state: any reporter records them
+        .Allow("RecordPublishedTotals", Roles.Reporter)
         .Build();
 
     public static readonly IReadOnlyList<AccessTable> All = [EventLog, Membership, Bodies, Operations];
