@@ -62,8 +62,9 @@ public static class AccessTables
         .AllowForState("LeaveOperation", State, Roles.Reporter)
         .AllowForState("ReportOutcome", State, Roles.Reporter)
         .AllowForState("CorrectOutcome", State, Roles.Reporter)
-        // a source's figures for the whole operation act for no one state: any reporter records them
-        .Allow("RecordPublishedTotals", Roles.Reporter)
+        // a source's figures for the whole operation act for no one state: any reporter records them, and the
+        // Secretariat (which publishes the organization's figures; also the role a client picks when no state is named)
+        .Allow("RecordPublishedTotals", Roles.Secretariat, Roles.Reporter)
         .Build();
 
     public static readonly IReadOnlyList<AccessTable> All = [EventLog, Membership, Bodies, Operations];
