@@ -63,8 +63,12 @@ public static class AccessTables
         .Allow("StartStage", Roles.Secretariat)
         .Allow("CloseStage", Roles.Secretariat)
         .AllowForState("JoinOperation", State, Roles.Reporter)
+        .AllowForState("LeaveOperation", State, Roles.Reporter)
         .AllowForState("ReportOutcome", State, Roles.Reporter)
         .AllowForState("CorrectOutcome", State, Roles.Reporter)
+        // a source's figures for the whole operation act for no one state: any reporter records them, and the
+        // Secretariat (which publishes the organization's figures; also the role a client picks when no state is named)
+        .Allow("RecordPublishedTotals", Roles.Secretariat, Roles.Reporter)
         .Build();
 
     public static readonly IReadOnlyList<AccessTable> All = [EventLog, Membership, Bodies, Operations];

@@ -284,6 +284,36 @@ public sealed class TablingSpecs
     [Fact]
     public void Peacekeeping_outside_the_members_territory_needs_a_un_mandate() =>
         Then.Refused(Table(new() { AuthorizeOperation = new AuthorizeOperation { Name = "Blue", Kind = Csto.Common.V1.OperationKind.Peacekeeping, StartDate = D(2022, 1, 1).ToProto(), Permanent = true, OutsideMemberTerritory = true } }, D(2021, 12, 1)), "UN_MANDATE_REQUIRED");
+
+    static DecisionPayload CrisisResponse(string requestedBy, string legalBasis = "Collective Security Treaty, Article 4") => new()
+    {
+        AuthorizeOperation = new AuthorizeOperation
+        {
+            Name = "CSTO Collective Peacekeeping Forces in Kazakhstan",
+            Kind = Csto.Common.V1.OperationKind.CrisisResponse,
+            StartDate = D(2022, 1, 6).ToProto(),
+            EndDate = D(2022, 1, 19).ToProto(),
+            RequestedBy = requestedBy,
+            LegalBasis = legalBasis,
+        },
+    };
+
+    [Fact]
+    public void A_crisis_response_names_the_member_that_asked_for_help_and_the_legal_basis()
+    {
+        Then.Single<DraftTabled>(Table(CrisisResponse("KAZ"), D(2022, 1, 6)));
+        Then.Invalid(Table(CrisisResponse(""), D(2022, 1, 6)), "payload.authorize_operation.requested_by");
+        Then.Invalid(Table(CrisisResponse("Kazakhstan"), D(2022, 1, 6)), "payload.authorize_operation.requested_by");
+        Then.Invalid(Table(CrisisResponse("KAZ", " "), D(2022, 1, 6)), "payload.authorize_operation.legal_basis");
+    }
+
+    [Fact]
+    public void Only_a_member_with_a_voice_asks_for_a_crisis_response()
+    {
+        Then.Refused(Table(CrisisResponse("AZE"), D(2022, 1, 6)), "REQUESTING_STATE_NOT_A_MEMBER");
+        Then.Refused(Table(CrisisResponse("UZB"), D(2022, 1, 6), roster: Roster2024), "REQUESTING_STATE_NOT_A_MEMBER");
+        Then.Refused(Table(CrisisResponse("ARM"), D(2024, 3, 1), roster: Roster2024), "REQUESTING_STATE_NOT_A_MEMBER");
+    }
 }
 
 public sealed class SessionSpecs

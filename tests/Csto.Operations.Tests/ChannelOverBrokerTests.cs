@@ -255,4 +255,49 @@ public sealed class ChannelOverBrokerTests(RabbitMqFixture broker) : IAsyncLifet
         await RefusedAsync(() => _client.JoinOperationAsync(new JoinOperationRequest { Operation = "operations/illegal-2006", State = "KAZ", JoinDate = D("2006-06-10"), Agencies = { Agency.Police } }).ResponseAsync,
             StatusCode.FailedPrecondition, "OPERATION_CLOSED");
     }
+
+    [Fact]
+    public async Task Published_aggregates_leaving_and_periods_over_the_API()
+    {
+        await GivenMembersAsync(("KAZ", MemberStatus.Member, "1994-04-20"), ("RUS", MemberStatus.Member, "1994-04-20"));
+        await GivenChannelAuthorizedAsync();
+        await JoinAsync("KAZ", "2008-01-10");
+        await JoinAsync("RUS", "2008-01-10");
+        await ReportAsync("KAZ", "2012-06-10", new OutcomeFigures { AmmunitionRounds = 1_300, Qualifiers = { Qualified("ammunition_rounds", Qualifier.AtLeast) } });
+        await ReportAsync("RUS", "2013-03-12", new OutcomeFigures { AmmunitionRounds = 200 });
+
+        var request = new RecordPublishedTotalsRequest
+        {
+            Operation = "operations/channel", AsOf = D("2025-06-30"), Figures = PublishedTotalsSpecs.ChannelCumulative(),
+            Description = "cumulative figures reported for Channel in the source", RequestId = "published-1",
+        };
+        var first = (await _client.RecordPublishedTotalsAsync(request)).Published;
+        var head = _log.HeadPosition;
+        var retried = (await _client.RecordPublishedTotalsAsync(request)).Published;
+        Assert.Equal(head, _log.HeadPosition); // a retry appends nothing
+        Assert.Equal(first, retried);
+        Assert.NotEmpty(first.SourceEventId);
+        Assert.Equal(12_000, first.Figures.OfWhich[0].KgEquivalent);
+
+        var totals = await TotalsAsync("2025-12-31");
+        Assert.Equal(1_500, totals.Total.Counts.AmmunitionRounds);
+        Assert.Equal(Qualifier.AtLeast, Assert.Single(totals.Total.Counts.Qualifiers).Qualifier);
+        Assert.Equal(Qualifier.Exact, totals.Total.DrugsQualifier);
+        Assert.Equal(first, Assert.Single(totals.Published));
+
+        var in2013 = (await _client.GetOperationTotalsAsync(new GetOperationTotalsRequest { Operation = "operations/channel", AsOf = D("2013-12-31"), FromDate = D("2013-01-01") })).Totals;
+        Assert.Equal((200L, 1), (in2013.Total.Counts.AmmunitionRounds, in2013.Total.Reports));
+        Assert.Equal(D("2013-01-01"), in2013.FromDate);
+        await RefusedAsync(() => _client.GetOperationTotalsAsync(new GetOperationTotalsRequest { Operation = "operations/channel", AsOf = D("2013-12-31"), FromDate = D("2014-01-01") }).ResponseAsync, StatusCode.InvalidArgument, "from_date");
+        await RefusedAsync(() => _client.RecordPublishedTotalsAsync(new RecordPublishedTotalsRequest { Operation = "operations/channel", AsOf = D("2025-06-30"), Figures = new PublishedFigures() }).ResponseAsync, StatusCode.InvalidArgument, "figures");
+
+        var left = (await _client.LeaveOperationAsync(new LeaveOperationRequest { Operation = "operations/channel", State = "KAZ", LeftOn = D("2014-06-30"), Reason = "test", RequestId = "kaz-leaves" })).Participant;
+        Assert.Equal(D("2014-06-30"), left.LeftOn);
+        await RefusedAsync(() => ReportAsync("KAZ", "2014-07-01", new OutcomeFigures { Firearms = 1 }), StatusCode.FailedPrecondition, "PARTICIPANT_LEFT");
+        var listed = await _client.ListOperationsAsync(new ListOperationsRequest { State = "KAZ", AsOf = D("2015-01-01") });
+        Assert.Empty(listed.Operations);
+
+        Assert.Equal("operations/channel", Assert.Single((await _client.ListOperationsAsync(new ListOperationsRequest { DisplayName = "CHANNEL" })).Operations).Name);
+        Assert.Empty((await _client.ListOperationsAsync(new ListOperationsRequest { DisplayName = "Chan" })).Operations);
+    }
 }

@@ -56,6 +56,9 @@ static class Given
     public static ParticipantJoined Joined(string state, string day = "2008-01-10", string operation = "operations/channel") =>
         new() { Operation = operation, State = state, JoinDate = D(day), Agencies = { Agency.DrugControl, Agency.Border } };
 
+    public static ParticipantLeft Left(string state, string day, string reason = "contingent withdrawn", string operation = "operations/channel") =>
+        new() { Operation = operation, State = state, LeftOn = D(day), Reason = reason };
+
     public static ObserverAdmitted Observing(string observer, ObserverKind kind = ObserverKind.State, string day = "2008-01-10") =>
         new() { Operation = "operations/channel", Observer = observer, Kind = kind, AdmittedOn = D(day) };
 
@@ -78,7 +81,17 @@ static class Given
         Figures = Figures.WithKgEquivalents(figures, KgConversion.Default),
     };
 
-    public static Seizure Seized(Substance substance, double amount, Unit unit = Unit.Kilogram) => new() { Substance = substance, Amount = amount, Unit = unit };
+    public static Seizure Seized(Substance substance, double amount, Unit unit = Unit.Kilogram, Qualifier qualifier = Qualifier.Unspecified) =>
+        new() { Substance = substance, Amount = amount, Unit = unit, Qualifier = qualifier };
+
+    /// <summary>A figure's qualifier, e.g. Qualified("ammunition_rounds", Qualifier.AtLeast) for "more than 1,300 rounds".</summary>
+    public static FigureQualifier Qualified(string field, Qualifier qualifier) => new() { Field = field, Qualifier = qualifier };
+
+    /// <summary>Published figures recorded for Channel (or a stage of it), as the event that records them.</summary>
+    public static PublishedTotalsRecorded Published(string asOf, PublishedFigures figures, string? from = null, string stage = "", string description = "cumulative figures") => new()
+    {
+        Operation = "operations/channel", Stage = stage, AsOf = D(asOf), FromDate = from is null ? null : D(from), Figures = figures, Description = description,
+    };
 
     public static OutcomeFigures Seizures(params Seizure[] seizures)
     {

@@ -64,6 +64,9 @@ public sealed class RoleTableTests(SecureSuite suite) : IClassFixture<SecureSuit
         new("operations", "JoinOperation", ["reporter:own"], StatusCode.NotFound, (c, s) => new OperationsService.OperationsServiceClient(c).JoinOperationAsync(new() { Operation = "operations/nope", State = s }).ResponseAsync),
         new("operations", "ReportOutcome", ["reporter:own"], StatusCode.NotFound, (c, s) => new OperationsService.OperationsServiceClient(c).ReportOutcomeAsync(new() { Operation = "operations/nope", State = s }).ResponseAsync),
         new("operations", "CorrectOutcome", ["reporter:own"], StatusCode.NotFound, (c, s) => new OperationsService.OperationsServiceClient(c).CorrectOutcomeAsync(new() { Report = "operations/nope/reports/first", State = s, Reason = "typo" }).ResponseAsync),
+        new("operations", "LeaveOperation", ["reporter:own"], StatusCode.NotFound, (c, s) => new OperationsService.OperationsServiceClient(c).LeaveOperationAsync(new() { Operation = "operations/nope", State = s }).ResponseAsync),
+        // a source's figures for the whole operation act for no one state: the Secretariat or any reporter
+        new("operations", "RecordPublishedTotals", ["secretariat", "reporter:own", "reporter:other"], StatusCode.NotFound, (c, s) => new OperationsService.OperationsServiceClient(c).RecordPublishedTotalsAsync(new() { Operation = "operations/nope", Description = s }).ResponseAsync),
 
         // the event log of every service: operator only
         .. new[] { "membership", "bodies", "operations" }.SelectMany(service => new Write[]

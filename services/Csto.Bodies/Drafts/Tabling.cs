@@ -144,6 +144,34 @@ public static partial class DraftDecide
                     return new InvalidField("payload.authorize_operation.end_date", "a valid date not before the start");
                 }
 
+                if (o.Kind == OperationKind.CrisisResponse)
+                {
+                    // Article 4 of the Treaty: the collective forces are sent at the request of the state concerned
+                    if (string.IsNullOrWhiteSpace(o.RequestedBy))
+                    {
+                        return new InvalidField("payload.authorize_operation.requested_by", "a crisis response names the state that asked for help (ISO alpha-3)");
+                    }
+
+                    if (StateField(o.RequestedBy, "payload.authorize_operation.requested_by") is { } badRequester)
+                    {
+                        return badRequester;
+                    }
+
+                    if (!roster.HasVoice(o.RequestedBy, date))
+                    {
+                        return new RuleBroken("REQUESTING_STATE_NOT_A_MEMBER", $"{o.RequestedBy} is not a member with a voice on {date.ToIso()}; only a member asks for the collective forces");
+                    }
+
+                    if (string.IsNullOrWhiteSpace(o.LegalBasis))
+                    {
+                        return new InvalidField("payload.authorize_operation.legal_basis", "the legal basis of the request is required, e.g. \"Collective Security Treaty, Article 4\"");
+                    }
+                }
+                else if (o.RequestedBy.Length > 0 && StateField(o.RequestedBy, "payload.authorize_operation.requested_by") is { } badRequester)
+                {
+                    return badRequester;
+                }
+
                 return o.Kind == OperationKind.Peacekeeping && o.OutsideMemberTerritory && string.IsNullOrWhiteSpace(o.UnMandateReference)
                     ? new RuleBroken("UN_MANDATE_REQUIRED", "peacekeeping outside the members' territory needs a UN Security Council mandate")
                     : null;

@@ -6,19 +6,21 @@ using Google.Protobuf;
 
 namespace Csto.Ctl.Query;
 
-/// <summary>query totals --operation NAME [--as-of] [--stage].</summary>
+/// <summary>query totals --operation NAME [--as-of] [--from] [--stage].</summary>
 public static class OperationsQueries
 {
     static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default);
 
     public static Command Totals(CtlContext ctx)
     {
-        var command = new Command("totals", "what an operation produced as of a date: kg-equivalents by substance, by state and by stage, and counts");
+        var command = new Command("totals", "what an operation produced as of a date (or in a period): kg-equivalents by substance, by state and by stage, counts, and the aggregates sources published");
         var operation = new Option<string>("--operation") { Description = "operation name (e.g. Channel) or resource name", Required = true };
         var asOf = new Option<string?>("--as-of") { Description = "date (YYYY-MM-DD, default today)" };
+        var from = new Option<string?>("--from") { Description = "only reports dated on or after this date (YYYY-MM-DD, default: since the operation began)" };
         var stage = new Option<string?>("--stage") { Description = "only this stage (display name or resource name)" };
         command.Options.Add(operation);
         command.Options.Add(asOf);
+        command.Options.Add(from);
         command.Options.Add(stage);
         command.SetAction(async (p, ct) =>
         {
@@ -29,16 +31,21 @@ public static class OperationsQueries
             Operation? op = null;
             if (!wanted.StartsWith("operations/", StringComparison.Ordinal))
             {
-                var page = await services.CallAsync("operations", _ => client.ListOperationsAsync(new ListOperationsRequest { PageSize = 500 }, cancellationToken: ct).ResponseAsync);
-                op = page.Operations.FirstOrDefault(o => string.Equals(o.DisplayName, wanted, StringComparison.OrdinalIgnoreCase))
-                    ?? throw new CtlException(ExitCodes.NotFound, $"no operation named '{wanted}'; known: {string.Join(", ", page.Operations.Select(o => o.DisplayName))}");
+                var named = await services.CallAsync("operations", _ => client.ListOperationsAsync(new ListOperationsRequest { DisplayName = wanted, PageSize = 1 }, cancellationToken: ct).ResponseAsync);
+                if (named.Operations.Count == 0)
+                {
+                    var page = await services.CallAsync("operations", _ => client.ListOperationsAsync(new ListOperationsRequest { PageSize = 500 }, cancellationToken: ct).ResponseAsync);
+                    throw new CtlException(ExitCodes.NotFound, $"no operation named '{wanted}'; known: {string.Join(", ", page.Operations.Select(o => o.DisplayName))}");
+                }
+
+                op = named.Operations[0];
                 name = op.Name;
             }
 
-            var request = new GetOperationTotalsRequest { Operation = name, AsOf = DateArg.Parse(p.GetValue(asOf), "--as-of") };
+            var request = new GetOperationTotalsRequest { Operation = name, AsOf = DateArg.Parse(p.GetValue(asOf), "--as-of"), FromDate = p.GetValue(from) is { } f ? DateArg.Parse(f, "--from") : null };
+            op ??= (await services.CallAsync("operations", _ => client.GetOperationAsync(new GetOperationRequest { Name = name }, cancellationToken: ct).ResponseAsync)).Operation;
             if (p.GetValue(stage) is { } s)
             {
-                op ??= (await services.CallAsync("operations", _ => client.GetOperationAsync(new GetOperationRequest { Name = name }, cancellationToken: ct).ResponseAsync)).Operation;
                 request.Stage = s.Contains("/stages/", StringComparison.Ordinal) ? s
                     : op.Stages.FirstOrDefault(x => string.Equals(x.DisplayName, s, StringComparison.OrdinalIgnoreCase))?.Name
                       ?? throw new CtlException(ExitCodes.NotFound, $"{name} has no stage '{s}'");
@@ -52,23 +59,27 @@ public static class OperationsQueries
             }
 
             var o = ctx.Out;
-            await o.WriteLineAsync($"{totals.Operation} as of {DateArg.Format(totals.AsOf)}: {Kg(totals.Total.DrugsKg)} kg of drugs, {Kg(totals.Total.PrecursorsKg)} kg of precursors, {totals.Total.Reports} reports");
+            var period = totals.FromDate is null ? "" : $" from {DateArg.Format(totals.FromDate)}";
+            await o.WriteLineAsync($"{totals.Operation}{period} as of {DateArg.Format(totals.AsOf)}: {Qualified(totals.Total.DrugsQualifier, Kg(totals.Total.DrugsKg))} kg of drugs, {Qualified(totals.Total.PrecursorsQualifier, Kg(totals.Total.PrecursorsKg))} kg of precursors, {totals.Total.Reports} reports");
+            if (op.RequestedBy.Length > 0 || op.LegalBasis.Length > 0)
+            {
+                await o.WriteLineAsync(Requested(op));
+            }
+
             var bySubstance = new Table("substance", "kg-equivalent", "seizures");
             foreach (var x in totals.Total.BySubstance)
             {
-                bySubstance.Add(Name(x.Substance.ToString()), Kg(x.KgEquivalent), x.Seizures);
+                bySubstance.Add(Name(x.Substance.ToString()), Qualified(x.Qualifier, Kg(x.KgEquivalent)), x.Seizures);
             }
 
             await o.WriteLineAsync(bySubstance.ToString());
             var byState = new Table("state", "drugs kg", "precursors kg", "reports", "crimes", "detained", "firearms", "rounds", "web blocked", "personnel");
             foreach (var x in totals.ByState)
             {
-                var c = x.Totals.Counts;
-                byState.Add(x.State, Kg(x.Totals.DrugsKg), Kg(x.Totals.PrecursorsKg), x.Totals.Reports, c.CrimesDetected, c.PersonsDetained, c.Firearms, c.AmmunitionRounds, c.WebResourcesBlocked, c.PersonnelEngaged);
+                AddRow(byState, x.State, x.Totals);
             }
 
-            var t = totals.Total.Counts;
-            byState.Add("total", Kg(totals.Total.DrugsKg), Kg(totals.Total.PrecursorsKg), totals.Total.Reports, t.CrimesDetected, t.PersonsDetained, t.Firearms, t.AmmunitionRounds, t.WebResourcesBlocked, t.PersonnelEngaged);
+            AddRow(byState, "total", totals.Total);
             await o.WriteLineAsync(byState.ToString());
             if (totals.ByStage.Count > 0)
             {
@@ -81,12 +92,95 @@ public static class OperationsQueries
                 await o.WriteLineAsync(byStage.ToString());
             }
 
+            if (totals.Published.Count > 0)
+            {
+                await o.WriteLineAsync("published aggregates (as the sources report them; not added into the totals above):");
+                foreach (var x in totals.Published)
+                {
+                    await o.WriteLineAsync("  " + Published(x));
+                }
+            }
+
             return ExitCodes.Ok;
         });
         return command;
     }
 
     static string Kg(double kg) => kg.ToString("#,0.###", CultureInfo.InvariantCulture);
+
+    static string Count(long n) => n.ToString("#,0", CultureInfo.InvariantCulture);
+
+    /// <summary>"about 245,000", "more than 1,300", "at most 40"; the figure alone when exact.</summary>
+    public static string Qualified(Qualifier qualifier, string figure) => qualifier switch
+    {
+        Qualifier.About => "about " + figure,
+        Qualifier.AtLeast => "more than " + figure,
+        Qualifier.AtMost => "at most " + figure,
+        _ => figure,
+    };
+
+    static Qualifier QualifierOf(OutcomeFigures counts, string field) =>
+        counts.Qualifiers.FirstOrDefault(q => string.Equals(q.Field, field, StringComparison.Ordinal))?.Qualifier ?? Qualifier.Exact;
+
+    static string Counted(OutcomeFigures counts, string field, long value) => Qualified(QualifierOf(counts, field), Count(value));
+
+    static void AddRow(Table table, string label, Totals t)
+    {
+        var c = t.Counts;
+        table.Add(label, Qualified(t.DrugsQualifier, Kg(t.DrugsKg)), Qualified(t.PrecursorsQualifier, Kg(t.PrecursorsKg)), t.Reports,
+            Counted(c, "crimes_detected", c.CrimesDetected), Counted(c, "persons_detained", c.PersonsDetained), Counted(c, "firearms", c.Firearms),
+            Counted(c, "ammunition_rounds", c.AmmunitionRounds), Counted(c, "web_resources_blocked", c.WebResourcesBlocked), Counted(c, "personnel_engaged", c.PersonnelEngaged));
+    }
+
+    /// <summary>"requested by KAZ under Collective Security Treaty, Article 4".</summary>
+    public static string Requested(Operation op) =>
+        (op.RequestedBy.Length > 0 ? "requested by " + op.RequestedBy : "requested") + (op.LegalBasis.Length > 0 ? " under " + op.LegalBasis : "");
+
+    /// <summary>One published aggregate in words: "operation, to 2025-06-30: about 245,000 kg of drugs, of which more than 12,000 kg heroin; more than 9,300 firearms (cumulative figures)".</summary>
+    public static string Published(PublishedTotals p)
+    {
+        var f = p.Figures ?? new PublishedFigures();
+        var parts = new List<string>();
+        if (f.DrugsKg > 0 || f.OfWhich.Count > 0)
+        {
+            var drugs = Qualified(f.DrugsQualifier, Kg(f.DrugsKg)) + " kg of drugs";
+            if (f.OfWhich.Count > 0)
+            {
+                drugs += ", of which " + string.Join(", ", f.OfWhich.Select(s => Qualified(s.Qualifier, Kg(s.KgEquivalent)) + " kg " + Name(s.Substance.ToString())));
+            }
+
+            parts.Add(drugs);
+        }
+
+        if (f.PrecursorsKg > 0)
+        {
+            parts.Add(Qualified(f.PrecursorsQualifier, Kg(f.PrecursorsKg)) + " kg of precursors");
+        }
+
+        var c = f.Counts ?? new OutcomeFigures();
+        foreach (var (field, value, what) in new (string, long, string)[]
+        {
+            ("personnel_engaged", c.PersonnelEngaged, "personnel"), ("crimes_detected", c.CrimesDetected, "crimes detected"),
+            ("criminal_groups_dismantled", c.CriminalGroupsDismantled, "criminal groups dismantled"), ("persons_detained", c.PersonsDetained, "persons detained"),
+            ("wanted_persons_found", c.WantedPersonsFound, "wanted persons found"), ("firearms", c.Firearms, "firearms"), ("ammunition_rounds", c.AmmunitionRounds, "rounds"),
+            ("web_resources_blocked", c.WebResourcesBlocked, "web resources blocked"), ("migration_channels_closed", c.MigrationChannelsClosed, "migration channels closed"),
+        })
+        {
+            if (value > 0)
+            {
+                parts.Add($"{Counted(c, field, value)} {what}");
+            }
+        }
+
+        if (c.ExplosivesKg > 0)
+        {
+            parts.Add($"{Qualified(QualifierOf(c, "explosives_kg"), Kg(c.ExplosivesKg))} kg of explosives");
+        }
+
+        var scope = p.Stage.Length == 0 ? "operation" : p.StageDisplayName.Length > 0 ? p.StageDisplayName : p.Stage;
+        var period = (p.FromDate is null ? "" : DateArg.Format(p.FromDate)) + " to " + DateArg.Format(p.AsOf);
+        return $"{scope}, {period.TrimStart()}: {string.Join("; ", parts)}" + (p.Description.Length > 0 ? $" ({p.Description})" : "");
+    }
 
     static string Name(string enumName) => string.Concat(enumName.Select((c, i) => i > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }

@@ -30,6 +30,8 @@ public static class Mapping
             UnMandateReference = op.UnMandateReference,
             OutsideMemberTerritory = op.OutsideMemberTerritory,
             Closed = op.Closed,
+            RequestedBy = op.RequestedBy,
+            LegalBasis = op.LegalBasis,
         };
         result.LaterDecisions.AddRange(op.LaterDecisionsInOrder);
         result.Participants.AddRange(op.Participants.Values.OrderBy(p => p.State, StringComparer.Ordinal).Select(ToApi));
@@ -45,8 +47,9 @@ public static class Mapping
 
     public static Participant ToApi(ParticipantState p)
     {
-        var result = new Participant { State = p.State, JoinDate = p.JoinDate.ToProto() };
+        var result = new Participant { State = p.State, JoinDate = p.JoinDate.ToProto(), LeftOn = p.LeftOn.ToProto(), ReasonLeft = p.Latest.ReasonLeft };
         result.Agencies.AddRange(p.Agencies);
+        result.Periods.AddRange(p.Periods.Select(x => new ParticipationPeriod { JoinDate = x.JoinDate.ToProto(), LeftOn = x.LeftOn.ToProto(), ReasonLeft = x.ReasonLeft }));
         return result;
     }
 

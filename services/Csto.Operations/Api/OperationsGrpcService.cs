@@ -30,7 +30,8 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
         var asOf = AsOf(request.AsOf, "as_of");
         var size = PageTokens.Size(request.PageSize);
         var state = request.State.Length == 0 ? "" : StateCodes.Require(request.State, "state");
-        var query = $"operations|{asOf.ToIso()}|{(int)request.Kind}|{(int)request.Status}|{state}";
+        var displayName = request.DisplayName.Trim();
+        var query = $"operations|{asOf.ToIso()}|{(int)request.Kind}|{(int)request.Status}|{state}|{displayName.ToUpperInvariant()}";
         var after = PageTokens.After(request.PageToken, query);
         var matches = new List<OperationState>();
         foreach (var id in (await operations.OperationIdsAsync(context.CancellationToken)).Where(i => string.CompareOrdinal(i, after) > 0).Order(StringComparer.Ordinal))
@@ -38,7 +39,8 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
             var op = (await operations.LoadAsync(id, context.CancellationToken))!;
             if ((request.Kind == Common.V1.OperationKind.Unspecified || op.Kind == request.Kind)
                 && (request.Status == OperationStatus.Unspecified || Mapping.StatusOn(op, asOf) == request.Status)
-                && (request.State.Length == 0 || (op.Participants.TryGetValue(request.State, out var p) && p.JoinDate <= asOf)))
+                && (displayName.Length == 0 || string.Equals(op.DisplayName, displayName, StringComparison.OrdinalIgnoreCase))
+                && (request.State.Length == 0 || (op.Participants.TryGetValue(request.State, out var p) && p.TakesPartOn(asOf))))
             {
                 matches.Add(op);
                 if (matches.Count > size)
@@ -64,7 +66,19 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
         var roster = await RosterAsync(context);
         var command = new JoinOperation(request.State, [.. request.Agencies], request.JoinDate);
         var events = await ExecuteAsync(id, "join", request.RequestId, op => Participation.Join(op, roster, command), context);
-        return new JoinOperationResponse { Participant = Mapping.ToApi(ParticipantOf(events.OfType<ParticipantJoined>().Single())) };
+        var joined = events.OfType<ParticipantJoined>().Single();
+        var op = await LoadAsync(id, context);
+        return new JoinOperationResponse { Participant = Mapping.ToApi(op.Participants[joined.State]) };
+    }
+
+    public override async Task<LeaveOperationResponse> LeaveOperation(LeaveOperationRequest request, ServerCallContext context)
+    {
+        var id = OperationId(request.Operation, "operation");
+        var command = new LeaveOperation(request.State, request.LeftOn, request.Reason);
+        var events = await ExecuteAsync(id, "leave", request.RequestId, op => Participation.Leave(op, command), context);
+        var left = events.OfType<ParticipantLeft>().Single();
+        var op = await LoadAsync(id, context);
+        return new LeaveOperationResponse { Participant = Mapping.ToApi(op.Participants[left.State]) };
     }
 
     public override async Task<AdmitObserverResponse> AdmitObserver(AdmitObserverRequest request, ServerCallContext context)
@@ -122,6 +136,16 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
         return new CorrectOutcomeResponse { Report = Mapping.ToApi(report, report.Versions[corrected.Version - 1]) };
     }
 
+    public override async Task<RecordPublishedTotalsResponse> RecordPublishedTotals(RecordPublishedTotalsRequest request, ServerCallContext context)
+    {
+        var id = OperationId(request.Operation, "operation");
+        var command = new RecordPublishedTotals(request.Stage, request.AsOf, request.FromDate, request.Figures, request.Description);
+        var written = await WriteAsync(id, "published", request.RequestId, op => Publishing.Record(op, conversion, command), context);
+        var eventId = written.EventIds[written.Events.ToList().FindIndex(e => e is PublishedTotalsRecorded)];
+        var op = await LoadAsync(id, context);
+        return new RecordPublishedTotalsResponse { Published = TotalsCalculator.ToApi(op, op.Published.Single(p => p.EventId == eventId)) };
+    }
+
     public override async Task<GetOperationTotalsResponse> GetOperationTotals(GetOperationTotalsRequest request, ServerCallContext context)
     {
         var op = await LoadAsync(OperationId(request.Operation, "operation"), context);
@@ -131,18 +155,27 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
             throw RpcErrors.InvalidArgument("stage", $"{op.Name} has no stage '{request.Stage}'");
         }
 
-        return new GetOperationTotalsResponse { Totals = TotalsCalculator.Compute(op, asOf, request.Stage) };
+        var from = Dates.Optional(request.FromDate, "from_date");
+        if (from > asOf)
+        {
+            throw RpcErrors.InvalidArgument("from_date", $"after as_of ({asOf.ToIso()})");
+        }
+
+        return new GetOperationTotalsResponse { Totals = TotalsCalculator.Compute(op, asOf, request.Stage, from) };
     }
 
     /// <summary>An act on an existing operation through the command path; the events it appended (or, for a retry, appended first).</summary>
-    async Task<IReadOnlyList<IMessage>> ExecuteAsync(string id, string scope, string requestId, Func<OperationState, Verdict> decide, ServerCallContext context)
+    async Task<IReadOnlyList<IMessage>> ExecuteAsync(string id, string scope, string requestId, Func<OperationState, Verdict> decide, ServerCallContext context) =>
+        (await WriteAsync(id, scope, requestId, decide, context)).Events;
+
+    /// <summary>The same, with the ids of the events appended (or, for a retry, appended first).</summary>
+    async Task<Written<OperationState?>> WriteAsync(string id, string scope, string requestId, Func<OperationState, Verdict> decide, ServerCallContext context)
     {
-        var written = await commands.ExecuteAsync(
+        return await commands.ExecuteAsync(
             new Command<OperationState?>(Ids.StreamOf(id), OperationEvents.Fold, op => op is null ? Verdict.Rule("OPERATION_NOT_OPENED", $"{Ids.OperationName(id)} was never opened") : decide(op))
             {
                 Scope = scope, RequestId = requestId, Expect = StreamExpectation.Existing, Resource = Ids.OperationName(id), EffectiveDateOf = OperationEvents.EffectiveDate,
             }, context.CancellationToken);
-        return written.Events;
     }
 
     async Task<OperationState> LoadAsync(string id, ServerCallContext context) =>
@@ -150,8 +183,6 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
         ?? throw RpcErrors.NotFound(Ids.OperationName(id), $"no operation {Ids.OperationName(id)}");
 
     Task<RosterView> RosterAsync(ServerCallContext context) => roster.LoadAsync(context.CancellationToken);
-
-    static ParticipantState ParticipantOf(ParticipantJoined e) => new(e.State, [.. e.Agencies], e.JoinDate.ToDateOnly());
 
     static string OperationId(string name, string field) =>
         Ids.OperationIdOf(name) is { } id && name.Count(c => c == '/') == 1 ? id : throw RpcErrors.InvalidArgument(field, "resource name \"operations/{operation}\", e.g. operations/channel");

@@ -63,6 +63,19 @@ public static partial class Authorization
             end = e;
         }
 
+        // Bodies requires the requesting state and the legal basis of a crisis response when the draft is tabled; here they
+        // are copied as adopted (decisions adopted before these fields existed have neither, and still open their operation).
+        var requestedBy = a.RequestedBy.Trim();
+        if (requestedBy.Length > 0 && StateCodes.Problem(requestedBy, f + "requested_by") is { } badRequester)
+        {
+            return badRequester;
+        }
+
+        if (a.LegalBasis.Length > 500)
+        {
+            return Verdict.Invalid(f + "legal_basis", "at most 500 characters");
+        }
+
         if (a.Kind == OperationKind.CrisisResponse && !string.Equals(decision.BodyId, CollectiveSecurityCouncil, StringComparison.Ordinal))
         {
             return Verdict.Rule("CSC_DECISION_REQUIRED", $"a deployment of the Collective Rapid Reaction Forces needs a decision of the Collective Security Council, not of '{decision.BodyId}'");
@@ -88,6 +101,8 @@ public static partial class Authorization
             Permanent = a.Permanent,
             UnMandateReference = a.UnMandateReference.Trim(),
             OutsideMemberTerritory = a.OutsideMemberTerritory,
+            RequestedBy = requestedBy,
+            LegalBasis = a.LegalBasis.Trim(),
             Decision = decision.Decision,
             BodyId = decision.BodyId,
             EffectiveDate = decision.EffectiveDate,

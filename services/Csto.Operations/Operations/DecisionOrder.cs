@@ -13,15 +13,16 @@ public sealed record OperationStream(OperationState? Operation, ImmutableList<De
     {
         OperationState? operation = null;
         var held = ImmutableList<DecisionAdopted>.Empty;
-        foreach (var e in records.Select(OperationEvents.Parse).OfType<IMessage>())
+        foreach (var record in records)
         {
+            var e = OperationEvents.Parse(record);
             if (e is DecisionHeld h)
             {
                 held = held.Add(DecisionAdopted.Parser.ParseFrom(h.DecisionAdopted));
             }
-            else
+            else if (e is not null)
             {
-                operation = OperationState.Evolve(operation, e);
+                operation = OperationState.Evolve(operation, e, record.EventId);
             }
         }
 

@@ -12,7 +12,7 @@ public static class OperationEvents
     public static IMessage? Parse(EventRecord record) => EventTypes.Parse(record);
 
     public static OperationState? Fold(IReadOnlyList<EventRecord> records) =>
-        OperationState.Fold(records.Select(r => Parse(r) ?? new Google.Protobuf.WellKnownTypes.Empty()));
+        records.Aggregate((OperationState?)null, (state, r) => OperationState.Evolve(state, Parse(r) ?? new Google.Protobuf.WellKnownTypes.Empty(), r.EventId));
 
     /// <summary>When the event happened in the world (for metadata.effective_time).</summary>
     public static DateOnly? EffectiveDate(IMessage e) => e switch
@@ -21,6 +21,8 @@ public static class OperationEvents
         OperationExtended x => x.EffectiveDate?.ToDateOnly(),
         OperationClosed c => c.EndDate?.ToDateOnly(),
         ParticipantJoined p => p.JoinDate?.ToDateOnly(),
+        ParticipantLeft l => l.LeftOn?.ToDateOnly(),
+        PublishedTotalsRecorded t => t.AsOf?.ToDateOnly(),
         ObserverAdmitted a => a.AdmittedOn?.ToDateOnly(),
         StageStarted s => s.StartDate?.ToDateOnly(),
         StageClosed s => s.EndDate?.ToDateOnly(),

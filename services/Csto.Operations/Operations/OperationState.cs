@@ -6,7 +6,43 @@ using Google.Protobuf;
 
 namespace Csto.Operations.Operations;
 
-public sealed record ParticipantState(string State, ImmutableArray<Agency> Agencies, DateOnly JoinDate);
+/// <summary>One period of a state's participation: from its joining to its last day (open while it takes part).</summary>
+public sealed record ParticipantPeriod(DateOnly JoinDate, DateOnly? LeftOn, string ReasonLeft)
+{
+    public bool Covers(DateOnly day) => day >= JoinDate && (LeftOn is null || day <= LeftOn);
+}
+
+/// <summary>
+/// A participating state and its periods of participation, oldest first: joining opens a period, leaving closes it,
+/// joining again (from a day after it left) opens the next one with the agencies it names then.
+/// </summary>
+public sealed record ParticipantState(string State, ImmutableArray<Agency> Agencies, ImmutableList<ParticipantPeriod> Periods)
+{
+    public ParticipantState(string state, ImmutableArray<Agency> agencies, DateOnly joinDate)
+        : this(state, agencies, [new ParticipantPeriod(joinDate, null, "")])
+    {
+    }
+
+    public ParticipantPeriod Latest => Periods[^1];
+
+    /// <summary>Its latest joining.</summary>
+    public DateOnly JoinDate => Latest.JoinDate;
+
+    /// <summary>The last day of its latest period; null while it takes part.</summary>
+    public DateOnly? LeftOn => Latest.LeftOn;
+
+    public bool HasLeft => Latest.LeftOn is not null;
+
+    /// <summary>It takes part on the day (whatever its voice on it).</summary>
+    public bool TakesPartOn(DateOnly day) => Periods.Any(p => p.Covers(day));
+
+    public ParticipantState Rejoined(ImmutableArray<Agency> agencies, DateOnly day) => this with { Agencies = agencies, Periods = Periods.Add(new ParticipantPeriod(day, null, "")) };
+
+    public ParticipantState Left(DateOnly day, string reason) => this with { Periods = Periods.SetItem(Periods.Count - 1, Latest with { LeftOn = day, ReasonLeft = reason }) };
+}
+
+/// <summary>Figures a source reported as a whole (never added into the reports' totals); <paramref name="EventId"/> recorded them.</summary>
+public sealed record PublishedState(string EventId, string Stage, DateOnly? From, DateOnly AsOf, PublishedFigures Figures, string Description);
 
 public sealed record ObserverState(string Observer, ObserverKind Kind, DateOnly AdmittedOn, string Stage);
 
@@ -38,6 +74,8 @@ public sealed record OperationState(
     string BodyId,
     string UnMandateReference,
     bool OutsideMemberTerritory,
+    string RequestedBy,
+    string LegalBasis,
     ImmutableArray<string> PlannedStages,
     ImmutableList<LaterDecision> LaterDecisions,
     bool Closed,
@@ -45,6 +83,7 @@ public sealed record OperationState(
     ImmutableDictionary<string, ObserverState> Observers,
     ImmutableDictionary<string, StageState> Stages,
     ImmutableDictionary<string, ReportState> Reports,
+    ImmutableList<PublishedState> Published,
     long Version)
 {
     public string Name => Ids.OperationName(Id);
@@ -57,7 +96,10 @@ public sealed record OperationState(
     /// <summary>The later decisions in the order of their effective dates (then names): the same whatever the order they arrived in.</summary>
     public IEnumerable<string> LaterDecisionsInOrder => LaterDecisions.OrderBy(d => d.EffectiveDate).ThenBy(d => d.Decision, StringComparer.Ordinal).Select(d => d.Decision);
 
-    public static OperationState? Evolve(OperationState? state, IMessage e)
+    public static OperationState? Evolve(OperationState? state, IMessage e) => Evolve(state, e, "");
+
+    /// <summary>The state after the event whose record has <paramref name="eventId"/> (kept where the view cites its source).</summary>
+    public static OperationState? Evolve(OperationState? state, IMessage e, string eventId)
     {
         if (e is DecisionHeld)
         {
@@ -69,11 +111,12 @@ public sealed record OperationState(
             OperationOpened o => new OperationState(
                 Ids.OperationIdOf(o.Operation) ?? throw new ArgumentException("bad operation name", nameof(e)),
                 o.DisplayName, o.Kind, o.StartDate.ToDateOnly(), o.EndDate?.ToDateOnly(), o.Permanent, o.Decision, o.BodyId,
-                o.UnMandateReference, o.OutsideMemberTerritory, [.. o.PlannedStageNames], [], false,
+                o.UnMandateReference, o.OutsideMemberTerritory, o.RequestedBy, o.LegalBasis, [.. o.PlannedStageNames], [], false,
                 ImmutableDictionary.Create<string, ParticipantState>(StringComparer.Ordinal),
                 ImmutableDictionary.Create<string, ObserverState>(StringComparer.Ordinal),
                 ImmutableDictionary.Create<string, StageState>(StringComparer.Ordinal),
                 ImmutableDictionary.Create<string, ReportState>(StringComparer.Ordinal),
+                [],
                 0),
             _ when state is null => throw new InvalidOperationException($"{e.Descriptor.Name} before OperationOpened"),
             OperationExtended x => state with { End = x.NewEndDate?.ToDateOnly(), Permanent = x.Permanent, LaterDecisions = state.LaterDecisions.Add(new(x.Decision, x.EffectiveDate.ToDateOnly())) },
@@ -85,7 +128,13 @@ public sealed record OperationState(
                 Permanent = false,
                 LaterDecisions = c.Decision.Length > 0 ? state.LaterDecisions.Add(new(c.Decision, (c.DecisionEffectiveDate ?? c.EndDate).ToDateOnly())) : state.LaterDecisions,
             },
-            ParticipantJoined p => state with { Participants = state.Participants.SetItem(p.State, new ParticipantState(p.State, [.. p.Agencies], p.JoinDate.ToDateOnly())) },
+            ParticipantJoined p => state with
+            {
+                Participants = state.Participants.SetItem(p.State, state.Participants.TryGetValue(p.State, out var before)
+                    ? before.Rejoined([.. p.Agencies], p.JoinDate.ToDateOnly())
+                    : new ParticipantState(p.State, [.. p.Agencies], p.JoinDate.ToDateOnly())),
+            },
+            ParticipantLeft l => state with { Participants = state.Participants.SetItem(l.State, state.Participants[l.State].Left(l.LeftOn.ToDateOnly(), l.Reason)) },
             ObserverAdmitted a => state with { Observers = state.Observers.SetItem(a.Observer, new ObserverState(a.Observer, a.Kind, a.AdmittedOn.ToDateOnly(), a.Stage)) },
             StageStarted s => state with
             {
@@ -104,6 +153,10 @@ public sealed record OperationState(
                 {
                     Versions = state.Reports[c.Report].Versions.Add(new ReportVersion(c.Version, c.CorrectedOn.ToDateOnly(), c.Figures, c.Reason)),
                 }),
+            },
+            PublishedTotalsRecorded t => state with
+            {
+                Published = state.Published.Add(new PublishedState(eventId, t.Stage, t.FromDate?.ToDateOnly(), t.AsOf.ToDateOnly(), t.Figures, t.Description)),
             },
             _ => state, // summaries and unknown future events do not change the state
         };

@@ -11,8 +11,8 @@ public sealed record ReportOutcome(string ReportId, string State, string Stage, 
 public sealed record CorrectOutcome(string Report, string State, Date? CorrectedOn, string Reason, OutcomeFigures? Figures);
 
 /// <summary>
-/// Outcome reports: only a participating state with a voice on the report's date, within the operation's
-/// (and the stage's) dates, reports. A report is never edited: a correction is a new version of it.
+/// Outcome reports: only a state taking part on the report's date (joined, not left) with a voice on it, within
+/// the operation's (and the stage's) dates, reports. A report is never edited: a correction is a new version of it.
 /// </summary>
 public static class Reporting
 {
@@ -69,11 +69,18 @@ public static class Reporting
             return Verdict.Rule("OBSERVER_CANNOT_REPORT", $"{state} observes {operation.Name}; observers do not report outcomes");
         }
 
-        if (!operation.Participants.TryGetValue(state, out var participant) || participant.JoinDate > day)
+        if (!operation.Participants.TryGetValue(state, out var participant) || participant.Periods[0].JoinDate > day)
         {
             return Verdict.Rule("NOT_A_PARTICIPANT", $"{state} does not take part in {operation.Name} on {day.ToIso()}");
         }
 
+        if (!participant.TakesPartOn(day))
+        {
+            return Verdict.Rule("PARTICIPANT_LEFT", $"{state} left {operation.Name} on {participant.Periods.Last(p => p.LeftOn < day).LeftOn?.ToIso()}; it reports nothing dated after it left until it joins again");
+        }
+
+        // a participant whose membership is suspended or frozen on the day has no voice: its participation pauses
+        // (nothing dated then is reported) and resumes once its voice is restored, without joining again
         if (!roster.HasVoice(state, day))
         {
             return Verdict.Rule("STATE_HAS_NO_VOICE", $"{state} is not a member with a voice on {day.ToIso()} (status {roster.StatusOn(state, day)})");

@@ -10,11 +10,14 @@ namespace Csto.Operations.Participants;
 
 public sealed record JoinOperation(string State, IReadOnlyList<Agency> Agencies, Date? JoinDate);
 
+public sealed record LeaveOperation(string State, Date? LeftOn, string Reason);
+
 public sealed record AdmitObserver(string Observer, ObserverKind Kind, Date? AdmittedOn, string Stage);
 
 /// <summary>
-/// Who takes part: member states with a voice on the day they join, with their agencies; observers (non-member
-/// states and international organizations) who follow the work and never report.
+/// Who takes part: member states with a voice on the day they join, with their agencies, until the last day they
+/// take part when they leave (and again from a later day when they join again); observers (non-member states and
+/// international organizations) who follow the work and never report.
 /// </summary>
 public static partial class Participation
 {
@@ -56,9 +59,17 @@ public static partial class Participation
             return Verdict.Rule("DATE_OUTSIDE_OPERATION", $"{operation.Name} starts on {operation.Start.ToIso()}");
         }
 
-        if (operation.Participants.ContainsKey(command.State!))
+        if (operation.Participants.TryGetValue(command.State!, out var participant))
         {
-            return Verdict.Rule("ALREADY_PARTICIPANT", $"{command.State} takes part since {operation.Participants[command.State!].JoinDate.ToIso()}");
+            if (!participant.HasLeft)
+            {
+                return Verdict.Rule("ALREADY_PARTICIPANT", $"{command.State} takes part since {participant.JoinDate.ToIso()}");
+            }
+
+            if (day <= participant.LeftOn)
+            {
+                return Verdict.Rule("REJOINING_BEFORE_LEAVING", $"{command.State} took part until {participant.LeftOn?.ToIso()}; it joins again from a later day");
+            }
         }
 
         if (operation.Observers.ContainsKey(command.State!))
@@ -74,6 +85,53 @@ public static partial class Participation
         var joined = new ParticipantJoined { Operation = operation.Name, State = command.State, JoinDate = day.ToProto() };
         joined.Agencies.AddRange(command.Agencies.Distinct());
         return Verdict.Accept(joined);
+    }
+
+    public static Verdict Leave(OperationState operation, LeaveOperation command)
+    {
+        if (StateCodes.Problem(command.State, "state") is { } badState)
+        {
+            return badState;
+        }
+
+        if (!Dates.TryGet(command.LeftOn, out var day))
+        {
+            return Verdict.Invalid("left_on", "a valid date is required");
+        }
+
+        var reason = (command.Reason ?? "").Trim();
+        if (reason.Length > 1000)
+        {
+            return Verdict.Invalid("reason", "at most 1,000 characters");
+        }
+
+        if (!operation.Participants.TryGetValue(command.State!, out var participant))
+        {
+            return Verdict.Rule("NOT_A_PARTICIPANT", $"{command.State} does not take part in {operation.Name}");
+        }
+
+        if (participant.HasLeft)
+        {
+            return Verdict.Rule("ALREADY_LEFT", $"{command.State} left {operation.Name} on {participant.LeftOn?.ToIso()}");
+        }
+
+        if (day < participant.JoinDate)
+        {
+            return Verdict.Rule("LEAVING_BEFORE_JOINING", $"{command.State} joined {operation.Name} on {participant.JoinDate.ToIso()}");
+        }
+
+        if (operation.Closed || day > operation.End)
+        {
+            return Verdict.Rule("OPERATION_CLOSED", $"{operation.Name} ended on {operation.End?.ToIso()}; its participation ended with it");
+        }
+
+        var late = operation.Reports.Values.Where(r => r.State == command.State && r.ReportDate > day).OrderBy(r => r.ReportDate).ToList();
+        if (late.Count > 0)
+        {
+            return Verdict.Rule("REPORTS_AFTER_LEAVING", $"{late.Count} report(s) of {command.State} are dated after {day.ToIso()}, e.g. {late[0].Name}");
+        }
+
+        return Verdict.Accept(new ParticipantLeft { Operation = operation.Name, State = command.State, LeftOn = day.ToProto(), Reason = reason });
     }
 
     public static Verdict Admit(OperationState operation, RosterView roster, AdmitObserver command)
@@ -117,7 +175,7 @@ public static partial class Participation
             return Verdict.Rule("OBSERVER_IS_MEMBER", $"{code} is a member on {day.ToIso()}; members take part as participants");
         }
 
-        if (operation.Participants.ContainsKey(code))
+        if (operation.Participants.TryGetValue(code, out var participant) && !participant.HasLeft)
         {
             return Verdict.Rule("ALREADY_PARTICIPANT", $"{code} takes part in {operation.Name}");
         }
