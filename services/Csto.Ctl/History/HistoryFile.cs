@@ -53,7 +53,7 @@ public sealed class HistoryStep
 
     public SessionStep? Session { get; set; }
 
-    /// <summary>One operations request: join, observer, stage, close_stage, report, correct (JSON mapping of the request).</summary>
+    /// <summary>One operations request: join, leave, observer, stage, close_stage, report, published_totals (JSON mapping of the request).</summary>
     public Dictionary<string, JsonElement>? Operation { get; set; }
 
     public string Describe() =>

@@ -70,8 +70,14 @@ public sealed partial class HistoryLoader
             case "report":
                 await client.ReportOutcomeAsync(Parser.Parse<ReportOutcomeRequest>(text), cancellationToken: ct);
                 break;
+            case "leave":
+                await client.LeaveOperationAsync(Parser.Parse<LeaveOperationRequest>(text), cancellationToken: ct);
+                break;
+            case "published_totals":
+                await client.RecordPublishedTotalsAsync(Parser.Parse<RecordPublishedTotalsRequest>(text), cancellationToken: ct);
+                break;
             default:
-                throw new CtlException(ExitCodes.Usage, $"{step.Date}: unknown operations action '{action}' (join, observer, stage, close_stage, report)");
+                throw new CtlException(ExitCodes.Usage, $"{step.Date}: unknown operations action '{action}' (join, leave, observer, stage, close_stage, report, published_totals)");
         }
     }
 

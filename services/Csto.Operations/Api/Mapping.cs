@@ -18,6 +18,7 @@ public static class Mapping
     {
         var result = new Operation
         {
+            Provenance = op.Provenance,
             Name = op.Name,
             DisplayName = op.DisplayName,
             Kind = op.Kind,
@@ -75,6 +76,7 @@ public static class Mapping
             VersionDate = v.Date.ToProto(),
             Figures = v.Figures,
             CorrectionReason = v.Reason,
+            Provenance = v.Provenance,
         };
     }
 }

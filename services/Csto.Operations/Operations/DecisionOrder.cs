@@ -22,7 +22,7 @@ public sealed record OperationStream(OperationState? Operation, ImmutableList<De
             }
             else if (e is not null)
             {
-                operation = OperationState.Evolve(operation, e, record.EventId);
+                operation = OperationState.Evolve(operation, e, record.EventId, record.Metadata?.Provenance);
             }
         }
 

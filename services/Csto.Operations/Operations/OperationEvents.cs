@@ -12,7 +12,7 @@ public static class OperationEvents
     public static IMessage? Parse(EventRecord record) => EventTypes.Parse(record);
 
     public static OperationState? Fold(IReadOnlyList<EventRecord> records) =>
-        records.Aggregate((OperationState?)null, (state, r) => OperationState.Evolve(state, Parse(r) ?? new Google.Protobuf.WellKnownTypes.Empty(), r.EventId));
+        records.Aggregate((OperationState?)null, (state, r) => OperationState.Evolve(state, Parse(r) ?? new Google.Protobuf.WellKnownTypes.Empty(), r.EventId, r.Metadata?.Provenance));
 
     /// <summary>When the event happened in the world (for metadata.effective_time).</summary>
     public static DateOnly? EffectiveDate(IMessage e) => e switch

@@ -42,14 +42,14 @@ public sealed record ParticipantState(string State, ImmutableArray<Agency> Agenc
 }
 
 /// <summary>Figures a source reported as a whole (never added into the reports' totals); <paramref name="EventId"/> recorded them.</summary>
-public sealed record PublishedState(string EventId, string Stage, DateOnly? From, DateOnly AsOf, PublishedFigures Figures, string Description);
+public sealed record PublishedState(string EventId, string Stage, DateOnly? From, DateOnly AsOf, PublishedFigures Figures, string Description, Provenance? Provenance = null);
 
 public sealed record ObserverState(string Observer, ObserverKind Kind, DateOnly AdmittedOn, string Stage);
 
 public sealed record StageState(string Id, string Name, string DisplayName, DateOnly Start, DateOnly End, bool Closed);
 
 /// <summary>One version of a report: the original (version 1, dated the report date) or a correction.</summary>
-public sealed record ReportVersion(int Version, DateOnly Date, OutcomeFigures Figures, string Reason);
+public sealed record ReportVersion(int Version, DateOnly Date, OutcomeFigures Figures, string Reason, Provenance? Provenance = null);
 
 public sealed record ReportState(string Id, string Name, string State, string Stage, DateOnly ReportDate, ImmutableList<ReportVersion> Versions)
 {
@@ -86,6 +86,9 @@ public sealed record OperationState(
     ImmutableList<PublishedState> Published,
     long Version)
 {
+    /// <summary>Where the operation's record comes from: the provenance of its OperationOpened (the authorizing decision's).</summary>
+    public Provenance? Provenance { get; init; }
+
     public string Name => Ids.OperationName(Id);
 
     /// <summary>The day lies within the operation's dates (start to end, or open-ended when permanent).</summary>
@@ -99,7 +102,10 @@ public sealed record OperationState(
     public static OperationState? Evolve(OperationState? state, IMessage e) => Evolve(state, e, "");
 
     /// <summary>The state after the event whose record has <paramref name="eventId"/> (kept where the view cites its source).</summary>
-    public static OperationState? Evolve(OperationState? state, IMessage e, string eventId)
+    public static OperationState? Evolve(OperationState? state, IMessage e, string eventId) => Evolve(state, e, eventId, null);
+
+    /// <summary>As above, with the provenance of the record's write (kept where the view shows where a fact comes from).</summary>
+    public static OperationState? Evolve(OperationState? state, IMessage e, string eventId, Provenance? provenance)
     {
         if (e is DecisionHeld)
         {
@@ -117,7 +123,7 @@ public sealed record OperationState(
                 ImmutableDictionary.Create<string, StageState>(StringComparer.Ordinal),
                 ImmutableDictionary.Create<string, ReportState>(StringComparer.Ordinal),
                 [],
-                0),
+                0) { Provenance = provenance },
             _ when state is null => throw new InvalidOperationException($"{e.Descriptor.Name} before OperationOpened"),
             OperationExtended x => state with { End = x.NewEndDate?.ToDateOnly(), Permanent = x.Permanent, LaterDecisions = state.LaterDecisions.Add(new(x.Decision, x.EffectiveDate.ToDateOnly())) },
             DecisionSuperseded x => state with { LaterDecisions = state.LaterDecisions.Add(new(x.Decision, x.EffectiveDate.ToDateOnly())) },
@@ -145,18 +151,18 @@ public sealed record OperationState(
             {
                 Reports = state.Reports.SetItem(r.Report, new ReportState(
                     Ids.ChildOf(r.Report, "reports")!.Value.Child, r.Report, r.State, r.Stage, r.ReportDate.ToDateOnly(),
-                    [new ReportVersion(1, r.ReportDate.ToDateOnly(), r.Figures, "")])),
+                    [new ReportVersion(1, r.ReportDate.ToDateOnly(), r.Figures, "", provenance)])),
             },
             OutcomeCorrected c => state with
             {
                 Reports = state.Reports.SetItem(c.Report, state.Reports[c.Report] with
                 {
-                    Versions = state.Reports[c.Report].Versions.Add(new ReportVersion(c.Version, c.CorrectedOn.ToDateOnly(), c.Figures, c.Reason)),
+                    Versions = state.Reports[c.Report].Versions.Add(new ReportVersion(c.Version, c.CorrectedOn.ToDateOnly(), c.Figures, c.Reason, provenance)),
                 }),
             },
             PublishedTotalsRecorded t => state with
             {
-                Published = state.Published.Add(new PublishedState(eventId, t.Stage, t.FromDate?.ToDateOnly(), t.AsOf.ToDateOnly(), t.Figures, t.Description)),
+                Published = state.Published.Add(new PublishedState(eventId, t.Stage, t.FromDate?.ToDateOnly(), t.AsOf.ToDateOnly(), t.Figures, t.Description, provenance)),
             },
             _ => state, // summaries and unknown future events do not change the state
         };

@@ -44,6 +44,7 @@ public static class TotalsCalculator
         Figures = p.Figures,
         Description = p.Description,
         SourceEventId = p.EventId,
+        Provenance = p.Provenance,
     };
 
     public static Totals Sum(IEnumerable<OutcomeFigures> reports)
