@@ -222,6 +222,71 @@ public sealed class RecordTests(SuiteFixture suite)
         Assert.Equal(["decisions/sg-tasmagambetov"], atYerevan.Select(d => d.Name));
     }
 
+    Csto.Operations.V1.OperationsService.OperationsServiceClient Operations => new(suite.Operations.Channel);
+
+    [Fact]
+    public async Task The_january_2022_deployment_is_a_crisis_response_at_kazakhstans_request_under_article_4()
+    {
+        var operation = Assert.Single((await Operations.ListOperationsAsync(new Csto.Operations.V1.ListOperationsRequest { DisplayName = "Kazakhstan 2022" })).Operations);
+
+        Assert.Equal((OperationKind.CrisisResponse, "KAZ", "Collective Security Treaty, Article 4"), (operation.Kind, operation.RequestedBy, operation.LegalBasis));
+        Assert.Equal((D(2022, 1, 6), D(2022, 1, 19)), (operation.StartDate, operation.EndDate));
+        Assert.Equal(["ARM", "BLR", "KGZ", "RUS", "TJK"], operation.Participants.Select(p => p.State).Order());
+        Assert.Equal("decisions/kazakhstan-2022", operation.Decision);
+        Assert.Equal(Basis.Sourced, operation.Provenance.Basis);
+        Assert.Contains(operation.Stages, s => s.DisplayName == "Withdrawal" && s.StartDate.Equals(D(2022, 1, 13)) && s.EndDate.Equals(D(2022, 1, 19)));
+
+        var decision = (await Bodies.GetDecisionAsync(new GetDecisionRequest { Name = "decisions/kazakhstan-2022" })).Decision;
+        Assert.Equal(("sessions/csc-2022-01-06-video", DecisionRule.Consensus), (decision.Session, decision.Rule));
+        Assert.Equal("ARM", (await Bodies.GetChairAsync(new GetChairRequest { AsOf = D(2022, 1, 6) })).State); // chaired by Armenia
+
+        var totals = (await Operations.GetOperationTotalsAsync(new Csto.Operations.V1.GetOperationTotalsRequest { Operation = operation.Name, AsOf = D(2022, 12, 31) })).Totals;
+        var troops = Assert.Single(totals.Published);
+        Assert.Equal(2000, troops.Figures.Counts.PersonnelEngaged);
+        Assert.Contains(troops.Figures.Counts.Qualifiers, q => q.Field == "personnel_engaged" && q.Qualifier == Csto.Operations.V1.Qualifier.About);
+        Assert.Equal(0, totals.Total.Counts.PersonnelEngaged); // no itemized report: the published figure is not a report
+    }
+
+    [Fact]
+    public async Task Channels_published_cumulative_figures_keep_their_qualifiers_and_are_never_added_to_the_reports()
+    {
+        var totals = (await Operations.GetOperationTotalsAsync(new Csto.Operations.V1.GetOperationTotalsRequest { Operation = "operations/channel", AsOf = D(2025, 12, 31) })).Totals;
+
+        Assert.Equal(1742, totals.Total.DrugsKg, 3); // the itemized reports only
+        var cumulative = totals.Published.Single(p => p.Stage.Length == 0);
+        Assert.Equal((245000, Csto.Operations.V1.Qualifier.About), (cumulative.Figures.DrugsKg, cumulative.Figures.DrugsQualifier));
+        var heroin = cumulative.Figures.OfWhich.Single(x => x.Substance == Csto.Operations.V1.Substance.Heroin);
+        Assert.Equal((12000, Csto.Operations.V1.Qualifier.AtLeast), (heroin.KgEquivalent, heroin.Qualifier));
+        Assert.Equal((9300L, 300000L), (cumulative.Figures.Counts.Firearms, cumulative.Figures.Counts.AmmunitionRounds));
+        Assert.Contains(cumulative.Figures.Counts.Qualifiers, q => q.Field == "firearms" && q.Qualifier == Csto.Operations.V1.Qualifier.AtLeast);
+        Assert.Equal(Basis.Chosen, cumulative.Provenance.Basis); // the figures are sourced, their date is not
+        var stage = totals.Published.Single(p => p.StageDisplayName == "Channel-Mountain Outpost");
+        Assert.Equal((17000L, 1742.0), (stage.Figures.Counts.PersonnelEngaged, stage.Figures.DrugsKg));
+
+        // "more than 17,000 officers": the approximate parts keep the sum approximate
+        Assert.Equal(17000, totals.Total.Counts.PersonnelEngaged);
+        Assert.Contains(totals.Total.Counts.Qualifiers, q => q.Field == "personnel_engaged" && q.Qualifier == Csto.Operations.V1.Qualifier.AtLeast);
+        Assert.Contains(totals.Total.Counts.Qualifiers, q => q.Field == "ammunition_rounds" && q.Qualifier == Csto.Operations.V1.Qualifier.AtLeast);
+        var anyReport = (await Operations.GetOperationAsync(new Csto.Operations.V1.GetOperationRequest { Name = "operations/channel" })).Operation.Reports.First();
+        Assert.Equal(Basis.Illustrative, anyReport.Provenance.Basis); // the split among states is not in the source
+
+        var (code, output, error) = await suite.CtlAsync("query", "totals", "--operation", "Channel");
+        Assert.True(code == 0, error);
+        Assert.Contains("about 245,000 kg", output, StringComparison.Ordinal);
+        Assert.Contains("more than 9,300", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_trace_of_the_2022_deployment_shows_where_each_fact_comes_from()
+    {
+        var (code, output, error) = await suite.CtlAsync("trace", "decisions/kazakhstan-2022");
+
+        Assert.True(code == 0, error);
+        Assert.Contains("operations/operation-kazakhstan-2022", output, StringComparison.Ordinal);
+        Assert.Contains("provenance: sourced: shared/domain.md, Treaty and organization: 2022-01-05/06", output, StringComparison.Ordinal);
+        Assert.Contains("provenance: chosen:", output, StringComparison.Ordinal); // the positions
+    }
+
     [Fact]
     public async Task Every_event_the_history_recorded_says_where_it_comes_from()
     {

@@ -27,6 +27,11 @@ public static class WireHeaders
     public const string ActorState = "csto-actor-state";
     public const string TraceParent = "traceparent";
     public const string TraceState = "tracestate";
+    public const string ProvenanceBasis = "csto-provenance-basis";
+    public const string ProvenanceSource = "csto-provenance-source";
+    public const string ProvenanceReason = "csto-provenance-reason";
+
+    static readonly Google.Protobuf.Reflection.EnumDescriptor BasisType = Csto.Common.V1.Provenance.Descriptor.File.FindTypeByName<Google.Protobuf.Reflection.EnumDescriptor>("Basis");
 
     /// <summary>Exchange of an event type: the protobuf full name, fanout, durable.</summary>
     public static string ExchangeFor(string type) => type;
@@ -55,6 +60,8 @@ public static class WireHeaders
                  {
                      (CorrelationId, m.CorrelationId), (CausationId, m.CausationId), (TraceParent, m.Traceparent), (TraceState, m.Tracestate),
                      (ActorSubject, m.Actor?.Subject), (ActorRole, m.Actor?.Role), (ActorState, m.Actor?.State),
+                     (ProvenanceBasis, m.Provenance is { Basis: not Csto.Common.V1.Basis.Unspecified } p ? BasisType.FindValueByNumber((int)p.Basis)?.Name : null),
+                     (ProvenanceSource, m.Provenance?.Source), (ProvenanceReason, m.Provenance?.Reason),
                  })
         {
             if (!string.IsNullOrEmpty(value))
@@ -103,6 +110,12 @@ public static class WireHeaders
         if (header(ActorSubject) is not null || header(ActorRole) is not null || header(ActorState) is not null)
         {
             record.Metadata.Actor = new Actor { Subject = header(ActorSubject) ?? "", Role = header(ActorRole) ?? "", State = header(ActorState) ?? "" };
+        }
+
+        // the fact's provenance travels with it, so that what another service records because of it says the same
+        if (header(ProvenanceBasis) is { } basis && BasisType.FindValueByName(basis) is { } value)
+        {
+            record.Metadata.Provenance = new Csto.Common.V1.Provenance { Basis = (Csto.Common.V1.Basis)value.Number, Source = header(ProvenanceSource) ?? "", Reason = header(ProvenanceReason) ?? "" };
         }
 
         return record;
