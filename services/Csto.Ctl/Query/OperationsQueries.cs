@@ -98,6 +98,7 @@ public static class OperationsQueries
                 foreach (var x in totals.Published)
                 {
                     await o.WriteLineAsync("  " + Published(x));
+                    await o.WriteLineAsync("    provenance: " + Provenances.Describe(x.Provenance));
                 }
             }
 
