@@ -165,7 +165,7 @@ public sealed class OutcomeSpecs
         Assert.Equal(DecisionRule.LimitedFormat, adopted.Rule);
         Assert.DoesNotContain("ARM", adopted.BoundStates);
         Assert.Contains(adopted.Positions, p => p.State == "ARM" && p.Position == Position.NotParticipating);
-        Assert.Contains("Not participating, not bound: ARM", adopted.Reason, StringComparison.Ordinal);
+        Assert.Contains("Not participating, not bound: ARM (participation frozen: takes no part).", adopted.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

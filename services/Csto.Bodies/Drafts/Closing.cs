@@ -69,7 +69,7 @@ public static partial class DraftDecide
                 : counts.Support == 0
                     ? $"{head}: no state with a voice supported the draft; returned for revision."
                     : string.Create(CultureInfo.InvariantCulture, $"{head}: {counts.Support} supported, none objected; adopted.")
-                        + (limited ? $" Not participating, not bound: {string.Join(", ", tally.With(Position.NotParticipating))}." : "")
+                        + (limited ? $" Not participating, not bound: {string.Join(", ", tally.With(Position.NotParticipating).Select(x => tally.Frozen.Contains(x) ? x + " (participation frozen: takes no part)" : x))}." : "")
                         + (counts.Absent > 0 ? $" Absent, may join: {string.Join(", ", tally.With(Position.Absent))}." : "");
             reason += excludedText;
             bound = [.. tally.With(Position.Support)];

@@ -10,6 +10,9 @@ public static partial class DraftDecide
     /// <summary>Every position that counts, and the states without a voice, on the session date.</summary>
     public sealed record Tally(IReadOnlyList<StatePosition> Positions, IReadOnlyList<string> Excluded)
     {
+        /// <summary>Members whose participation is frozen: counted as not participating whatever they recorded.</summary>
+        public IReadOnlySet<string> Frozen { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
         public PositionCounts Counts => new()
         {
             Support = Positions.Count(p => p.Position == Position.Support),
@@ -30,6 +33,7 @@ public static partial class DraftDecide
         var date = draft.SessionDate;
         var concerned = DecisionKinds.StateConcerned(draft.Tabled.Payload);
         var positions = new List<StatePosition>();
+        var frozen = new HashSet<string>(StringComparer.Ordinal);
         var excluded = new SortedSet<string>(StringComparer.Ordinal);
         if (!string.IsNullOrEmpty(concerned))
         {
@@ -50,6 +54,7 @@ public static partial class DraftDecide
                     positions.Add(new StatePosition { State = state, Position = recorded == Position.Unspecified ? Position.Absent : recorded });
                     break;
                 case Participation.Frozen:
+                    frozen.Add(state);
                     positions.Add(new StatePosition { State = state, Position = recorded is Position.Absent ? Position.Absent : Position.NotParticipating });
                     break;
                 default:
@@ -62,6 +67,6 @@ public static partial class DraftDecide
             }
         }
 
-        return new Tally(positions, [.. excluded]);
+        return new Tally(positions, [.. excluded]) { Frozen = frozen };
     }
 }
