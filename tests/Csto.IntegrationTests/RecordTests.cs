@@ -364,3 +364,29 @@ public sealed class ProvenanceContractTests
         Assert.Equal(field, problem?.Field);
     }
 }
+
+/// <summary>cstoctl reaches the instances of a service given as several addresses (deploy/cluster.sh prints them so).</summary>
+[Collection("suite")]
+public sealed class SeveralAddressesTests(SuiteFixture suite)
+{
+    [Fact]
+    public async Task Cstoctl_spreads_calls_over_several_addresses_of_a_service_and_skips_one_that_does_not_answer()
+    {
+        // a port nobody listens on, beside the real instance
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var dead = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        Environment.SetEnvironmentVariable("CSTO_TOKEN", null);
+        var code = await Csto.Ctl.Cli.RunAsync(
+            ["query", "chair", "--as-of", "2024-06-01", "--token", Csto.Testing.TestTokens.For("reader"),
+             "--membership-url", suite.Membership.Address, "--bodies-url", $"http://127.0.0.1:{dead},{suite.Bodies.Address}", "--operations-url", suite.Operations.Address],
+            stdout, stderr);
+
+        Assert.True(code == 0, stderr.ToString());
+        Assert.Contains("KAZ", stdout.ToString(), StringComparison.Ordinal);
+    }
+}

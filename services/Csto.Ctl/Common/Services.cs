@@ -43,12 +43,41 @@ public sealed class ServiceDirectory(IReadOnlyDictionary<string, string> address
     {
         if (!_channels.TryGetValue(service, out var channel))
         {
-            _channels[service] = channel = GrpcChannel.ForAddress(Address(service), new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+            _channels[service] = channel = ChannelFor(service, Address(service));
         }
 
         return Token is not null ? channel.WithToken(Token)
             : _minting is not null ? channel.Intercept(_minting)
             : channel.CreateCallInvoker();
+    }
+
+    /// <summary>
+    /// One address, or several separated by commas (the instances of one service, e.g. from deploy/cluster.sh): then the
+    /// calls are spread over them by gRPC's client-side round robin, and an instance that stops answering is skipped.
+    /// </summary>
+    static GrpcChannel ChannelFor(string service, string address)
+    {
+        var options = new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 };
+        var parts = address.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length <= 1)
+        {
+            return GrpcChannel.ForAddress(address, options);
+        }
+
+        var uris = parts.Select(p => Uri.TryCreate(p, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u
+            : throw new CtlException(ExitCodes.Usage, $"{service}: '{p}' is not an http(s) address")).ToList();
+        if (uris.Select(u => u.Scheme).Distinct().Count() > 1)
+        {
+            throw new CtlException(ExitCodes.Usage, $"{service}: the addresses mix http and https");
+        }
+
+        var resolver = new Grpc.Net.Client.Balancer.StaticResolverFactory(_ => uris.Select(u => new Grpc.Net.Client.Balancer.BalancerAddress(u.Host, u.Port)));
+        var provider = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<Grpc.Net.Client.Balancer.ResolverFactory>(provider, resolver);
+        options.ServiceProvider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(provider);
+        options.Credentials = uris[0].Scheme == "https" ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure;
+        options.ServiceConfig = new Grpc.Net.Client.Configuration.ServiceConfig { LoadBalancingConfigs = { new Grpc.Net.Client.Configuration.RoundRobinConfig() } };
+        return GrpcChannel.ForAddress("static:///" + service, options);
     }
 
     /// <summary>"all" expands to the three services.</summary>
