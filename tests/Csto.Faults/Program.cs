@@ -76,7 +76,7 @@ sealed class Suite
         {
             var url = Environment.GetEnvironmentVariable($"CSTO_{service.ToUpperInvariant()}_URL")
                       ?? service switch { "membership" => "http://127.0.0.1:5101", "bodies" => "http://127.0.0.1:5102", _ => "http://127.0.0.1:5103" };
-            _channels[service] = channel = GrpcChannel.ForAddress(url, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+            _channels[service] = channel = Csto.Kernel.Channels.For(url, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
         }
 
         return channel.Intercept(_minting);

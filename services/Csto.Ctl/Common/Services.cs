@@ -51,33 +51,17 @@ public sealed class ServiceDirectory(IReadOnlyDictionary<string, string> address
             : channel.CreateCallInvoker();
     }
 
-    /// <summary>
-    /// One address, or several separated by commas (the instances of one service, e.g. from deploy/cluster.sh): then the
-    /// calls are spread over them by gRPC's client-side round robin, and an instance that stops answering is skipped.
-    /// </summary>
+    /// <summary>One address, or several separated by commas (round robin over the instances: <see cref="Kernel.Channels"/>).</summary>
     static GrpcChannel ChannelFor(string service, string address)
     {
-        var options = new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 };
-        var parts = address.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (parts.Length <= 1)
+        try
         {
-            return GrpcChannel.ForAddress(address, options);
+            return Kernel.Channels.For(address, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
         }
-
-        var uris = parts.Select(p => Uri.TryCreate(p, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" ? u
-            : throw new CtlException(ExitCodes.Usage, $"{service}: '{p}' is not an http(s) address")).ToList();
-        if (uris.Select(u => u.Scheme).Distinct().Count() > 1)
+        catch (ArgumentException ex)
         {
-            throw new CtlException(ExitCodes.Usage, $"{service}: the addresses mix http and https");
+            throw new CtlException(ExitCodes.Usage, $"{service}: {ex.Message}");
         }
-
-        var resolver = new Grpc.Net.Client.Balancer.StaticResolverFactory(_ => uris.Select(u => new Grpc.Net.Client.Balancer.BalancerAddress(u.Host, u.Port)));
-        var provider = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
-        Microsoft.Extensions.DependencyInjection.ServiceCollectionServiceExtensions.AddSingleton<Grpc.Net.Client.Balancer.ResolverFactory>(provider, resolver);
-        options.ServiceProvider = Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(provider);
-        options.Credentials = uris[0].Scheme == "https" ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure;
-        options.ServiceConfig = new Grpc.Net.Client.Configuration.ServiceConfig { LoadBalancingConfigs = { new Grpc.Net.Client.Configuration.RoundRobinConfig() } };
-        return GrpcChannel.ForAddress("static:///" + service, options);
     }
 
     /// <summary>"all" expands to the three services.</summary>
