@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Local RabbitMQ broker for CstoServices development, CI and integration tests.
 #
-# Usage: deploy/rabbitmq.sh install|start|stop|status
+# Usage: deploy/rabbitmq.sh install|start|stop|status|url|ctl|cluster ...
 #
 #   install  install the Debian/Ubuntu package "rabbitmq-server" (no start; used by CI)
 #   start    install if needed, start a private broker (native, current user, own data dir),
@@ -11,6 +11,15 @@
 #   url [S]  the amqp URL of service S's own user (membership, bodies, operations), or of the suite user
 #   ctl ...  run the package's rabbitmqctl against this instance (same env/cookie), e.g.
 #            deploy/rabbitmq.sh ctl list_queues -p csto
+#   cluster start        three nodes (<cluster>/node1..3, nodes csto-1..3@localhost, AMQP 5772-5774):
+#                        start the nodes, join 2 and 3 to 1 (stop_app, join_cluster, start_app), the
+#                        same vhost/users/permissions as "start", print CSTO_RABBITMQ_CLUSTER_URLS=...;
+#                        after a kill or a stop it brings the missing nodes back into the cluster
+#   cluster stop         stop the three nodes (idempotent)
+#   cluster status       which nodes run, and rabbitmqctl cluster_status; exit 0 only if all three run
+#   cluster kill N       kill -9 node N's beam process (a hard failure, for tests); data folder kept
+#   cluster url [S]      the three amqp URLs (comma-separated) of service S's user, or of the suite user
+#   cluster ctl N ...    rabbitmqctl against node N, e.g. deploy/rabbitmq.sh cluster ctl 1 list_queues -p csto name type
 #
 # The broker is NOT the system service: it runs the package's own
 # /usr/lib/rabbitmq/bin/rabbitmq-server (not the /usr/sbin wrappers, which switch to
@@ -32,6 +41,14 @@
 #   CSTO_RABBITMQ_START_TIMEOUT seconds to wait for readiness (default 90)
 #   CSTO_RABBITMQ_LOG_LEVEL    broker file log level (default info)
 #   RABBITMQ_CTL_DIST_PORT_MIN/MAX  CLI tools' own dist ports (package default 35672..35682)
+# For "cluster" (node N at base + N - 1 for each kind of port; the single-node settings above
+# other than USER, PASSWORD, BIND, VHOST and the timeouts do not apply to it):
+#   CSTO_RABBITMQ_CLUSTER_DIR          the cluster's folder (default <data dir>/cluster; nodes in node1..3)
+#   CSTO_RABBITMQ_CLUSTER_PORT         AMQP port of node 1 (default 5772)
+#   CSTO_RABBITMQ_CLUSTER_MGMT_PORT    management port of node 1 (default AMQP + 10000)
+#   CSTO_RABBITMQ_CLUSTER_DIST_PORT    Erlang dist port of node 1 (default AMQP + 20000)
+#   CSTO_RABBITMQ_CLUSTER_STREAM_PORT  stream port of node 1 (default AMQP - 120)
+#   CSTO_RABBITMQ_CLUSTER_NODE         node name prefix (default csto: csto-1@localhost, ...)
 #
 # For a test harness: pick free values for PORT, DIST_PORT, MGMT_PORT, STREAM_PORT, a
 # temporary CSTO_RABBITMQ_DIR and a unique RABBITMQ_NODENAME (e.g. rabbit-test1@localhost),
@@ -408,22 +425,17 @@ print_summary() {
     echo "CSTO_RABBITMQ_URL=$(amqp_url)"
 }
 
-cmd_start() {
-    validate_ports
-    is_installed || cmd_install
-    setup_env
-    lock_instance
-
+# Start this instance's node (setup_env and lock_instance done) and wait until it has booted; no
+# accounts. Sets NODE_WAS_RUNNING=yes when the node was up already (AMQP open), else no. Used by
+# "start" and, once per node, by "cluster start".
+NODE_WAS_RUNNING=no
+start_node() {
+    NODE_WAS_RUNNING=no
     local pid
     if pid="$(broker_pid)"; then
         if tcp_open "$PORT"; then
             log "already running (pid $pid, node $NODENAME) on port $PORT"
-            # Re-apply vhost/user only if user/password/vhost in the env changed since last time.
-            if [ "$(cat "$DATA_DIR/connection.env" 2>/dev/null)" != "CSTO_RABBITMQ_URL=$(amqp_url)" ]; then
-                log "suite account settings changed - updating user/vhost"
-                setup_suite_account
-            fi
-            print_summary
+            NODE_WAS_RUNNING=yes
             return 0
         fi
         # Node up but AMQP closed: still booting, or the app was stopped (rabbitmqctl stop_app).
@@ -435,8 +447,6 @@ cmd_start() {
             log "broker process $pid exists but port $PORT not open yet - waiting"
         fi
         wait_ready "$pid" "$(date +%s)"
-        setup_suite_account
-        print_summary
         return 0
     fi
 
@@ -474,8 +484,26 @@ cmd_start() {
     done
     log "pid file after $(since "$t0ms") (pid $pid)"
     wait_ready "$pid" "$t0" "$t0ms"
-    setup_suite_account
-    log "ready (vhost/user set up) after $(since "$t0ms")"
+}
+
+cmd_start() {
+    validate_ports
+    is_installed || cmd_install
+    setup_env
+    lock_instance
+
+    local t0ms; t0ms="$(now_ms)"
+    start_node
+    if [ "$NODE_WAS_RUNNING" = yes ]; then
+        # Re-apply vhost/user only if user/password/vhost in the env changed since last time.
+        if [ "$(cat "$DATA_DIR/connection.env" 2>/dev/null)" != "CSTO_RABBITMQ_URL=$(amqp_url)" ]; then
+            log "suite account settings changed - updating user/vhost"
+            setup_suite_account
+        fi
+    else
+        setup_suite_account
+        log "ready (vhost/user set up) after $(since "$t0ms")"
+    fi
     print_summary
 }
 
@@ -550,14 +578,159 @@ cmd_status() {
     return 1
 }
 
+# ---------------------------------------------------------------- cluster ---------
+
+# Three nodes of the same package on this machine, each an instance like the one above (own node
+# name, ports, data folder), sharing one Erlang cookie and one password file: the functions above
+# run once per node after cluster_node has pointed the globals at that node.
+CLUSTER_DIR="${CSTO_RABBITMQ_CLUSTER_DIR:-$DATA_DIR/cluster}"
+CLUSTER_PORT="${CSTO_RABBITMQ_CLUSTER_PORT:-5772}"
+CLUSTER_MGMT_PORT="${CSTO_RABBITMQ_CLUSTER_MGMT_PORT:-$((CLUSTER_PORT + 10000))}"
+CLUSTER_DIST_PORT="${CSTO_RABBITMQ_CLUSTER_DIST_PORT:-$((CLUSTER_PORT + 20000))}"
+CLUSTER_STREAM_PORT="${CSTO_RABBITMQ_CLUSTER_STREAM_PORT:-$((CLUSTER_PORT - 120))}"
+CLUSTER_NODE="${CSTO_RABBITMQ_CLUSTER_NODE:-csto}"
+CLUSTER_NODES=(1 2 3)
+
+cluster_node() {  # cluster_node N: every global of the single instance now names node N
+    [[ "$1" =~ ^[123]$ ]] || die "cluster node is 1, 2 or 3 (got '$1')"
+    local i=$(( $1 - 1 ))
+    DATA_DIR="$CLUSTER_DIR/node$1"
+    PORT=$((CLUSTER_PORT + i)); MGMT_PORT=$((CLUSTER_MGMT_PORT + i))
+    DIST_PORT=$((CLUSTER_DIST_PORT + i)); STREAM_PORT=$((CLUSTER_STREAM_PORT + i))
+    NODENAME="$CLUSTER_NODE-$1@localhost"
+    PASSWORD_FILE="$CLUSTER_DIR/passwords"          # users are cluster-wide: one password each
+    PID_FILE="$DATA_DIR/rabbitmq.pid"; LOG_DIR="$DATA_DIR/log"
+    BOOT_LOG="$LOG_DIR/boot-stdout.log"; SESSION_FILE="$DATA_DIR/session.pid"
+    validate_ports
+}
+
+# One cookie for the three nodes (and their CLI calls): generated once in the cluster folder,
+# copied into each node's folder before prepare_data_dir would make a node its own.
+cluster_cookie() {
+    local shared="$CLUSTER_DIR/.erlang.cookie" n
+    mkdir -p "$CLUSTER_DIR"; chmod 700 "$CLUSTER_DIR"
+    if [ ! -s "$shared" ]; then
+        (umask 077; head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr 'a-f' 'A-F' > "$shared")
+    fi
+    chmod 400 "$shared"
+    for n in "${CLUSTER_NODES[@]}"; do
+        mkdir -p "$CLUSTER_DIR/node$n"; chmod 700 "$CLUSTER_DIR/node$n"
+        cmp -s "$shared" "$CLUSTER_DIR/node$n/.erlang.cookie" || install -m 400 "$shared" "$CLUSTER_DIR/node$n/.erlang.cookie"
+    done
+}
+
+cluster_urls() {  # cluster_urls [SERVICE]: the amqp URLs of the three nodes, comma-separated
+    local n sep=""
+    for n in "${CLUSTER_NODES[@]}"; do
+        cluster_node "$n"
+        printf '%s%s' "$sep" "$(if [ -n "${1:-}" ]; then service_url "$1"; else amqp_url; fi)"
+        sep=","
+    done
+}
+
+node_running() { broker_pid >/dev/null && tcp_open "$PORT"; }
+
+# Joins node N to node 1 (stop_app, join_cluster, start_app) unless it is a member already; the
+# marker file records a finished join, so a node restarted after a kill just boots and rejoins
+# (its data folder remembers the cluster) and "start" stays idempotent.
+cluster_join() {
+    local n="$1" first="$CLUSTER_NODE-1@localhost"
+    cluster_node "$n"; setup_env
+    if [ "$(cat "$DATA_DIR/joined" 2>/dev/null)" = "$first" ]; then return 0; fi
+    log "joining $NODENAME to $first"
+    ctl -q stop_app >/dev/null || die "rabbitmqctl stop_app failed on $NODENAME"
+    # join_cluster resets the new node first; on a member already it says so and succeeds
+    ctl -q join_cluster "$first" >/dev/null || die "rabbitmqctl join_cluster $first failed on $NODENAME (logs in $LOG_DIR)"
+    ctl -q start_app >/dev/null || die "rabbitmqctl start_app failed on $NODENAME"
+    ctl -q await_startup --timeout "$START_TIMEOUT" >/dev/null 2>&1 || fail_start "$NODENAME did not boot after joining $first"
+    echo "$first" > "$DATA_DIR/joined"
+}
+
+cmd_cluster_start() {
+    is_installed || cmd_install
+    cluster_cookie
+    local n pids=() failed=0 t0ms; t0ms="$(now_ms)"
+    # All nodes boot at once: a node that was a member waits at boot for the others' tables, so
+    # after a full stop (or a kill) no start order is right for every case except "together".
+    for n in "${CLUSTER_NODES[@]}"; do
+        ( cluster_node "$n"; setup_env; lock_instance; start_node ) &
+        pids+=($!)
+    done
+    for n in "${pids[@]}"; do wait "$n" || failed=1; done
+    [ "$failed" -eq 0 ] || die "a cluster node did not start (logs in $CLUSTER_DIR/node*/log)"
+    cluster_join 2
+    cluster_join 3
+    # vhost, users and permissions are cluster-wide: set once, through node 1
+    cluster_node 1; setup_env
+    setup_suite_account
+    (umask 077; printf 'CSTO_RABBITMQ_CLUSTER_URLS=%s\n' "$(cluster_urls)" > "$CLUSTER_DIR/connection.env")
+    log "cluster ready after $(since "$t0ms"): nodes ${CLUSTER_NODE}-{1,2,3}@localhost, AMQP $CLUSTER_PORT-$((CLUSTER_PORT + 2)), management $CLUSTER_MGMT_PORT-$((CLUSTER_MGMT_PORT + 2)), dir $CLUSTER_DIR"
+    echo "CSTO_RABBITMQ_CLUSTER_URLS=$(cluster_urls)"
+}
+
+cmd_cluster_stop() {
+    local n
+    for n in 3 2 1; do
+        cluster_node "$n"
+        cmd_stop
+    done
+}
+
+cmd_cluster_status() {
+    is_installed || { echo "not running (rabbitmq-server not installed)"; return 1; }
+    local n running=0 first=""
+    for n in "${CLUSTER_NODES[@]}"; do
+        cluster_node "$n"; setup_env
+        if node_running; then
+            echo "node $n: running $NODENAME on port $PORT (pid $(broker_pid), mgmt $MGMT_PORT)"
+            running=$((running + 1)); [ -n "$first" ] || first="$n"
+        else
+            echo "node $n: not running ($NODENAME, port $PORT)"
+        fi
+    done
+    if [ -n "$first" ]; then
+        cluster_node "$first"; setup_env
+        ctl cluster_status 2>&1 || true
+    fi
+    [ "$running" -eq "${#CLUSTER_NODES[@]}" ]
+}
+
+# A hard failure of one node for tests: kill -9 of its beam process, then what is left of its
+# session (the launcher); its data folder stays, so "cluster start" brings it back into the cluster.
+cmd_cluster_kill() {
+    cluster_node "${1:-}"; setup_env
+    local pid
+    pid="$(broker_pid)" || die "node $1 ($NODENAME) is not running"
+    log "kill -9 $NODENAME (beam pid $pid)"
+    kill -9 "$pid"
+    local i
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill_session_leftovers
+    rm -f "$PID_FILE"
+}
+
+cmd_cluster() {
+    case "${1:-}" in
+        start)  cmd_cluster_start ;;
+        stop)   cmd_cluster_stop ;;
+        status) cmd_cluster_status ;;
+        kill)   cmd_cluster_kill "${2:-}" ;;
+        url)    case "${2:-}" in membership|bodies|operations|"") cluster_urls "${2:-}"; echo ;;
+                    *) die "cluster url: membership, bodies or operations (or nothing for the suite user)" ;; esac ;;
+        ctl)    cluster_node "${2:-}"; shift 2; setup_env; ctl "$@" ;;
+        *) echo "usage: $0 cluster start|stop|status|kill NODE|url [SERVICE]|ctl NODE <rabbitmqctl args>" >&2; exit 2 ;;
+    esac
+}
+
 case "${1:-}" in
     install) cmd_install ;;
     start)   cmd_start ;;
     stop)    cmd_stop ;;
     status)  cmd_status ;;
     ctl)     shift; validate_ports; setup_env; ctl "$@" ;;          # rabbitmqctl with this instance's env
+    cluster) shift; cmd_cluster "$@" ;;                          # three nodes: see "cluster" above
     permissions) suite_permissions; echo ;;                      # the users' permissions (JSON), for review
     url)     case "${2:-}" in membership|bodies|operations) service_url "$2"; echo ;; "") amqp_url; echo ;;
                  *) die "url: membership, bodies or operations (or nothing for the suite user)" ;; esac ;;
-    *) echo "usage: $0 install|start|stop|status|url [SERVICE]|ctl <rabbitmqctl args>" >&2; exit 2 ;;
+    *) echo "usage: $0 install|start|stop|status|url [SERVICE]|ctl <rabbitmqctl args>|cluster start|stop|status|kill NODE|url [SERVICE]" >&2; exit 2 ;;
 esac

@@ -4,7 +4,9 @@
 #   deploy/test.sh [extra dotnet test arguments]
 #
 # Without CSTO_RABBITMQ_URL it starts one private broker for the run (deploy/rabbitmq.sh, own ports
-# and data folder) and stops it afterwards; tests that stop a broker start their own.
+# and data folder) and stops it afterwards; tests that stop a broker start their own. Without
+# CSTO_RABBITMQ_CLUSTER_URLS it also starts a private three-node cluster (deploy/rabbitmq.sh cluster,
+# other node names and ports) for the cluster tests, which kill and restart its nodes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -19,10 +21,15 @@ broker_env() {
     RABBITMQ_NODENAME="csto-test-$AMQP_PORT@localhost" "$@"
 }
 started_broker=""
+started_cluster=""
 cleanup() {
     if [ -n "$started_broker" ]; then
         broker_env deploy/rabbitmq.sh stop >/dev/null 2>&1 || true
         rm -rf "$started_broker"
+    fi
+    if [ -n "$started_cluster" ]; then
+        deploy/rabbitmq.sh cluster stop >/dev/null 2>&1 || true
+        rm -rf "$started_cluster"
     fi
     rm -rf "$results"
 }
@@ -40,6 +47,23 @@ if [ -z "${CSTO_RABBITMQ_URL:-}" ]; then
     # guest is an administrator on loopback: the harness creates one virtual host per test class
     export CSTO_RABBITMQ_URL="amqp://guest:guest@localhost:$AMQP_PORT/"
     export CSTO_RABBITMQ_MGMT_URL="http://localhost:$((AMQP_PORT + 10000))/"
+fi
+
+if [ -z "${CSTO_RABBITMQ_CLUSTER_URLS:-}" ]; then
+    started_cluster="$(mktemp -d /tmp/csto-ci-rabbit-cluster.XXXXXX)"
+    # three nodes at base, base+1, base+2 (each with management +10000, distribution +20000, streams -120):
+    # the first free block from 5692 (the single broker above already holds its ports)
+    base=5692
+    cluster_busy() { local i; for i in 0 1 2; do
+        port_busy "$(($1 + i))" || port_busy "$(($1 + 10000 + i))" || port_busy "$(($1 + 20000 + i))" || port_busy "$(($1 - 120 + i))" || continue
+        return 0; done; return 1; }
+    while cluster_busy "$base"; do base=$((base + 3)); done
+    # the fixture's "cluster kill N" and "cluster start" reach this cluster through the same settings
+    export CSTO_RABBITMQ_CLUSTER_DIR="$started_cluster" CSTO_RABBITMQ_CLUSTER_PORT="$base" CSTO_RABBITMQ_CLUSTER_NODE="csto-ctest-$base"
+    deploy/rabbitmq.sh cluster start >/dev/null
+    # guest is an administrator on loopback (users are cluster-wide): one virtual host per test
+    export CSTO_RABBITMQ_CLUSTER_URLS="amqp://guest:guest@localhost:$base/,amqp://guest:guest@localhost:$((base + 1))/,amqp://guest:guest@localhost:$((base + 2))/"
+    export CSTO_RABBITMQ_CLUSTER_MGMT_URLS="http://localhost:$((base + 10000))/,http://localhost:$((base + 10001))/,http://localhost:$((base + 10002))/"
 fi
 
 set +e

@@ -27,10 +27,20 @@ public sealed class EventLogOptions
     public string DatabasePath { get; set; } = "";
 
     /// <summary>
-    /// amqp://user:password@host:port/vhost of this service's own broker user. Configuration key <c>EventLog:RabbitMqUrl</c>
-    /// or <c>CSTO_RABBITMQ_URL</c>; required (there is no default password: <c>deploy/rabbitmq.sh url &lt;service&gt;</c> prints it).
+    /// amqp://user:password@host:port/vhost of this service's own broker user, or the URLs of a cluster's nodes separated by
+    /// commas (<see cref="BrokerAddresses"/>). Configuration key <c>EventLog:RabbitMqUrl</c> or <c>CSTO_RABBITMQ_URL</c>;
+    /// required (there is no default password: <c>deploy/rabbitmq.sh url &lt;service&gt;</c> prints it, and
+    /// <c>deploy/rabbitmq.sh cluster url &lt;service&gt;</c> the list).
     /// </summary>
     public string RabbitMqUrl { get; set; } = "";
+
+    /// <summary><see cref="RabbitMqUrl"/> parsed and checked at start.</summary>
+    public BrokerAddresses Broker { get; private set; } = null!;
+
+    /// <summary>The type of the consumers' and error queues (<c>EventLog:QueueType</c>: classic, the default, or quorum on a cluster).</summary>
+    public QueueType QueueType { get; set; }
+
+    internal void Validate() => Broker = BrokerAddresses.Parse(RabbitMqUrl);
 
     /// <summary>
     /// The broker user that publishes each service's events (<c>EventLog:Publishers:&lt;service&gt;</c>); a consumer applies an
@@ -56,6 +66,7 @@ public static class EventLogHosting
             ServiceName = serviceName,
             DatabasePath = config["EventLog:DatabasePath"] ?? Path.Combine(dataDir, serviceName + ".db"),
             RabbitMqUrl = config["EventLog:RabbitMqUrl"] ?? config["CSTO_RABBITMQ_URL"] ?? "",
+            QueueType = QueueTypes.Parse(config[QueueTypes.Setting]),
         };
         foreach (var publisher in config.GetSection("EventLog:Publishers").GetChildren())
         {
@@ -67,6 +78,8 @@ public static class EventLogHosting
         {
             throw new InvalidOperationException("EventLog:RabbitMqUrl (or CSTO_RABBITMQ_URL) is required: amqp://user:password@host:port/vhost of this service's broker user (deploy/rabbitmq.sh url " + serviceName + ")");
         }
+
+        options.Validate();
 
         var services = builder.Services;
         services.AddSingleton(options);
@@ -122,16 +135,26 @@ public static class EventLogHosting
             x.AddConsumer<EventRecordConsumer>();
             x.UsingRabbitMq((context, cfg) =>
             {
-                var url = new Uri(options.RabbitMqUrl);
-                var vhost = Uri.UnescapeDataString(url.AbsolutePath.TrimStart('/'));
-                var user = url.UserInfo.Split(':', 2);
-                cfg.Host(url.Host, (ushort)(url.Port > 0 ? url.Port : 5672), vhost.Length == 0 ? "/" : vhost, h =>
+                var broker = options.Broker;
+                var (host, port) = broker.Nodes[0];
+                cfg.Host(host, (ushort)port, broker.VirtualHost, h =>
                 {
-                    // no silent fallback to guest: the URL names the service's user
-                    h.Username(Uri.UnescapeDataString(user[0].Length > 0 ? user[0] : throw new InvalidOperationException($"EventLog:RabbitMqUrl '{url.GetLeftPart(UriPartial.Authority)}' names no user (amqp://user:password@host:port/vhost)")));
-                    h.Password(Uri.UnescapeDataString(user.Length > 1 ? user[1] : ""));
+                    // the URL names the service's user (checked by BrokerAddresses: no silent fallback to guest)
+                    h.Username(broker.User);
+                    h.Password(broker.Password);
                     h.PublisherConfirmation = true;
                     h.Heartbeat(TimeSpan.FromSeconds(10));
+                    if (broker.Nodes.Count > 1)
+                    {
+                        // a cluster: (re)connect to any node that answers, not only to the first
+                        h.UseCluster(c =>
+                        {
+                            foreach (var (nodeHost, nodePort) in broker.Nodes)
+                            {
+                                c.Node(nodeHost + ":" + nodePort.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                            }
+                        });
+                    }
                 });
                 cfg.AddDeserializer(ProtobufEventSerializer.Instance);
                 var handled = context.GetRequiredService<EventInbox>().EventTypes;
@@ -151,6 +174,12 @@ public static class EventLogHosting
                         e.PublishFaults = false;
                         e.Durable = true;
                         e.AutoDelete = false;
+                        if (options.QueueType == QueueType.Quorum)
+                        {
+                            // replicated on the cluster's nodes; producers declare it with the same type (TopologyDeclarer)
+                            e.SetQuorumQueue();
+                        }
+
                         e.PrefetchCount = 64;
                         foreach (var type in types)
                         {

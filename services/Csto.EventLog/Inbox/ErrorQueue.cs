@@ -55,11 +55,11 @@ public sealed class ErrorQueue(EventLogOptions options, BrokerChannel broker)
             return true;
         }, cancellationToken);
 
-    /// <summary>The error queue and the exchange of the same name in front of it (MassTransit's layout).</summary>
+    /// <summary>The error queue (of <c>EventLog:QueueType</c>, replicated like the service's queue on a cluster) and the exchange of the same name in front of it (MassTransit's layout).</summary>
     async Task DeclareAsync(IChannel channel, CancellationToken cancellationToken)
     {
         await channel.ExchangeDeclareAsync(Name, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
-        await channel.QueueDeclareAsync(Name, durable: true, exclusive: false, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await QueueDeclaration.DeclareAsync(channel, Name, options.QueueType, cancellationToken).ConfigureAwait(false);
         await channel.QueueBindAsync(Name, Name, "", cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 

@@ -6,7 +6,8 @@ namespace Csto.EventLog.Relay;
 /// <summary>
 /// One plain AMQP channel of the service's own broker user, beside MassTransit's: for what MassTransit does not do
 /// (declaring the consumers' topology, reading the error queue, probing the broker). Calls are serialized; a failed
-/// call throws the channel away and the next one reconnects.
+/// call throws the channel away and the next one reconnects, to any node of <c>EventLog:RabbitMqUrl</c> that answers (a
+/// cluster's node that died is not waited for).
 /// </summary>
 public sealed class BrokerChannel(EventLogOptions options) : IAsyncDisposable
 {
@@ -17,7 +18,7 @@ public sealed class BrokerChannel(EventLogOptions options) : IAsyncDisposable
     long _lastSuccessTicks;
 
     /// <summary>The broker user of this service (the AMQP user_id its messages carry).</summary>
-    public string User { get; } = Uri.UnescapeDataString(new Uri(options.RabbitMqUrl).UserInfo.Split(':')[0]);
+    public string User { get; } = options.Broker.User;
 
     public string LastError => _lastError;
 
@@ -57,12 +58,14 @@ public sealed class BrokerChannel(EventLogOptions options) : IAsyncDisposable
         await ResetAsync().ConfigureAwait(false);
         var factory = new ConnectionFactory
         {
-            Uri = new Uri(options.RabbitMqUrl),
+            Uri = options.Broker.First,
             ClientProvidedName = $"csto-{options.ServiceName}-admin",
             AutomaticRecoveryEnabled = false,
             RequestedConnectionTimeout = TimeSpan.FromSeconds(5),
         };
-        _connection = await factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // user, password and virtual host from the first URL; the nodes in turn (shuffled by the client) until one accepts
+        var endpoints = options.Broker.Nodes.Select(n => new AmqpTcpEndpoint(n.Host, n.Port, factory.Ssl)).ToList();
+        _connection = await factory.CreateConnectionAsync(endpoints, cancellationToken).ConfigureAwait(false);
         _channel = await _connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken).ConfigureAwait(false);
         return _channel;
     }
