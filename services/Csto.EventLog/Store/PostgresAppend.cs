@@ -133,7 +133,7 @@ public sealed partial class PostgresEventStore
         await using var checks = new NpgsqlBatch(connection, tx);
         checks.BatchCommands.Add(Command("SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2",
             request.Inbox?.Consumer ?? "", request.Inbox?.SourceEventId ?? ""));
-        checks.BatchCommands.Add(Command("SELECT event_id, position, stream_id, stream_version FROM events WHERE event_id = ANY($1)", ids));
+        checks.BatchCommands.Add(Command("SELECT event_id, position, stream_id, stream_version FROM events WHERE event_id = ANY($1)", (object)ids));
         checks.BatchCommands.Add(Command("SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = $1", request.StreamId));
         bool duplicateInbox;
         var existing = new Dictionary<string, (long Position, string Stream, long Version)>(StringComparer.Ordinal);
