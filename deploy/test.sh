@@ -5,6 +5,9 @@
 #
 # Without CSTO_RABBITMQ_URL it starts one private broker for the run (deploy/rabbitmq.sh, own ports
 # and data folder) and stops it afterwards; tests that stop a broker start their own.
+# Without CSTO_POSTGRES_CONNECTION it starts one private PostgreSQL the same way (deploy/postgres.sh, the
+# first free port from 5632, a temporary data folder) for the PostgreSQL store's tests; tests that stop
+# the server start their own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -19,7 +22,13 @@ broker_env() {
     RABBITMQ_NODENAME="csto-test-$AMQP_PORT@localhost" "$@"
 }
 started_broker=""
+started_postgres=""
+postgres_env() { CSTO_POSTGRES_DIR="$started_postgres/pg" CSTO_POSTGRES_PORT="$PG_PORT" "$@"; }
 cleanup() {
+    if [ -n "$started_postgres" ]; then
+        postgres_env deploy/postgres.sh stop >/dev/null 2>&1 || true
+        rm -rf "$started_postgres"
+    fi
     if [ -n "$started_broker" ]; then
         broker_env deploy/rabbitmq.sh stop >/dev/null 2>&1 || true
         rm -rf "$started_broker"
@@ -40,6 +49,15 @@ if [ -z "${CSTO_RABBITMQ_URL:-}" ]; then
     # guest is an administrator on loopback: the harness creates one virtual host per test class
     export CSTO_RABBITMQ_URL="amqp://guest:guest@localhost:$AMQP_PORT/"
     export CSTO_RABBITMQ_MGMT_URL="http://localhost:$((AMQP_PORT + 10000))/"
+fi
+
+if [ -z "${CSTO_POSTGRES_CONNECTION:-}" ]; then
+    started_postgres="$(mktemp -d /tmp/csto-ci-postgres.XXXXXX)"
+    chmod 0755 "$started_postgres" # the server runs as the user postgres
+    PG_PORT=5632
+    while port_busy "$PG_PORT"; do PG_PORT=$((PG_PORT + 1)); done
+    CSTO_POSTGRES_CONNECTION="$(postgres_env deploy/postgres.sh start)"
+    export CSTO_POSTGRES_CONNECTION
 fi
 
 set +e

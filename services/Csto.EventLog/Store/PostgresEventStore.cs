@@ -54,16 +54,24 @@ public sealed partial class PostgresEventStore : IEventStore, IAsyncDisposable
     public static PostgresEventStore Open(string connectionString, string serviceName)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(serviceName);
-        var schema = PostgresSchema.For(serviceName);
         NpgsqlConnectionStringBuilder builder;
         try
         {
-            builder = new NpgsqlConnectionStringBuilder(connectionString) { SearchPath = schema };
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
         }
         catch (ArgumentException ex)
         {
             throw new InvalidOperationException($"ConnectionStrings:EventLog is not a valid PostgreSQL connection string: {ex.Message}", ex);
         }
+
+        // the service's own schema, unless the connection string names one (Search Path=…): two deployments in one database
+        var schema = string.IsNullOrEmpty(builder.SearchPath) ? PostgresSchema.For(serviceName) : builder.SearchPath;
+        if (!PostgresSchema.IsPlainName(schema))
+        {
+            throw new InvalidOperationException($"ConnectionStrings:EventLog: Search Path '{schema}' must be one schema name (lower-case letters, digits, _)");
+        }
+
+        builder.SearchPath = schema;
 
         // health answers within 3 s: a dead server must not hold a caller for Npgsql's default 15 s
         if (builder.Timeout == 15)
@@ -236,8 +244,16 @@ public sealed partial class PostgresEventStore : IEventStore, IAsyncDisposable
         }
     }
 
+    int _disposed;
+
+    /// <summary>Idempotent: the container disposes the store once per service type it is registered under.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _queue.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);

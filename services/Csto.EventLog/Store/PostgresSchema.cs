@@ -15,6 +15,11 @@ static partial class PostgresSchema
         return "csto_" + safe;
     }
 
+    public static bool IsPlainName(string schema) => PlainName().IsMatch(schema);
+
+    [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
+    private static partial Regex PlainName();
+
     /// <summary>
     /// Tables of the log. <c>head</c> is one row per log: the append transaction locks it (<c>FOR UPDATE</c>) to number
     /// its events, so writers (of every instance) commit one after another in position order and a reader can never
