@@ -52,44 +52,65 @@ public sealed partial class PostgresEventStore
         }
     }
 
+    /// <summary>
+    /// Three round trips per batch, whatever its size: (1) lock the head row and read, for every append, its inbox entry,
+    /// its event ids and its stream's version; (2) insert every row of the batch (one unnest INSERT for the events, one
+    /// for the inbox), move the head and notify; (3) commit. Between (1) and (2) the appends are decided in memory, each
+    /// seeing the ones before it in the batch (<see cref="BatchState"/>), as SQLite's writer does in its transaction.
+    /// </summary>
     async Task CommitBatchAsync(List<AppendItem> batch)
     {
         var results = new AppendResult?[batch.Count];
         var errors = new Exception?[batch.Count];
-        long head;
+        BatchState state;
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
             await using var tx = await connection.BeginTransactionAsync().ConfigureAwait(false);
-            await using (var lockHead = new NpgsqlCommand("SELECT position FROM head WHERE id = 1 FOR UPDATE", connection, tx))
+            await using (var checks = new NpgsqlBatch(connection, tx))
             {
-                head = (long)(await lockHead.ExecuteScalarAsync().ConfigureAwait(false))!;
-            }
-
-            var start = head;
-            var micros = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
-            for (var i = 0; i < batch.Count; i++)
-            {
-                try
+                checks.BatchCommands.Add(new NpgsqlBatchCommand("SELECT position FROM head WHERE id = 1 FOR UPDATE"));
+                foreach (var item in batch)
                 {
-                    results[i] = await AppendOneAsync(connection, tx, batch[i].Request, head, micros).ConfigureAwait(false);
-                    if (results[i]!.Outcome == AppendOutcome.Appended && results[i]!.LastPosition > 0)
+                    var request = item.Request;
+                    checks.BatchCommands.Add(Command("SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2", request.Inbox?.Consumer ?? "", request.Inbox?.SourceEventId ?? ""));
+                    checks.BatchCommands.Add(Command("SELECT event_id, position, stream_id, stream_version FROM events WHERE event_id = ANY($1)", (object)request.Events.Select(e => e.EventId).ToArray()));
+                    checks.BatchCommands.Add(Command("SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = $1", request.StreamId));
+                }
+
+                await using var reader = await checks.ExecuteReaderAsync().ConfigureAwait(false);
+                await reader.ReadAsync().ConfigureAwait(false);
+                state = new BatchState(reader.GetInt64(0));
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    var found = new Found();
+                    await reader.NextResultAsync().ConfigureAwait(false);
+                    await reader.ReadAsync().ConfigureAwait(false);
+                    found.InboxExists = reader.GetInt64(0) > 0;
+                    await reader.NextResultAsync().ConfigureAwait(false);
+                    while (await reader.ReadAsync().ConfigureAwait(false))
                     {
-                        head = results[i]!.LastPosition;
+                        found.Events[reader.GetString(0)] = (reader.GetInt64(1), reader.GetString(2), reader.GetInt64(3));
+                    }
+
+                    await reader.NextResultAsync().ConfigureAwait(false);
+                    await reader.ReadAsync().ConfigureAwait(false);
+                    found.Version = reader.GetInt64(0);
+                    try
+                    {
+                        results[i] = state.Decide(batch[i].Request, found);
+                    }
+                    catch (Exception ex) when (ex is WrongExpectedVersionException or InvalidAppendException)
+                    {
+                        errors[i] = ex;
                     }
                 }
-                catch (Exception ex) when (ex is WrongExpectedVersionException or InvalidAppendException)
-                {
-                    errors[i] = ex;
-                }
             }
 
-            if (head != start)
+            if (state.HasWrites)
             {
-                await using var move = new NpgsqlCommand("UPDATE head SET position = @h WHERE id = 1; SELECT pg_notify(@c, @h::text)", connection, tx);
-                move.Parameters.AddWithValue("h", head);
-                move.Parameters.AddWithValue("c", _channel);
-                await move.ExecuteNonQueryAsync().ConfigureAwait(false);
+                await using var writes = state.Writes(connection, tx, _channel, (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10);
+                await writes.ExecuteNonQueryAsync().ConfigureAwait(false);
             }
 
             await tx.CommitAsync().ConfigureAwait(false);
@@ -109,7 +130,7 @@ public sealed partial class PostgresEventStore
         }
 
         _writeError = null;
-        AdvanceHead(head);
+        AdvanceHead(state.Head);
         for (var i = 0; i < batch.Count; i++)
         {
             if (errors[i] is { } error)
@@ -123,90 +144,8 @@ public sealed partial class PostgresEventStore
         }
     }
 
-    /// <summary>
-    /// One append: inbox, event ids and the stream's version in one round trip, then the rows in a second. The head row
-    /// is locked by this transaction, so the version read here cannot change before the commit.
-    /// </summary>
-    static async Task<AppendResult> AppendOneAsync(NpgsqlConnection connection, NpgsqlTransaction tx, AppendRequest request, long head, long micros)
-    {
-        var ids = request.Events.Select(e => e.EventId).ToArray();
-        await using var checks = new NpgsqlBatch(connection, tx);
-        checks.BatchCommands.Add(Command("SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2",
-            request.Inbox?.Consumer ?? "", request.Inbox?.SourceEventId ?? ""));
-        checks.BatchCommands.Add(Command("SELECT event_id, position, stream_id, stream_version FROM events WHERE event_id = ANY($1)", (object)ids));
-        checks.BatchCommands.Add(Command("SELECT COALESCE(MAX(stream_version), 0) FROM events WHERE stream_id = $1", request.StreamId));
-        bool duplicateInbox;
-        var existing = new Dictionary<string, (long Position, string Stream, long Version)>(StringComparer.Ordinal);
-        long current;
-        await using (var reader = await checks.ExecuteReaderAsync().ConfigureAwait(false))
-        {
-            await reader.ReadAsync().ConfigureAwait(false);
-            duplicateInbox = request.Inbox is not null && reader.GetInt64(0) > 0;
-            await reader.NextResultAsync().ConfigureAwait(false);
-            while (await reader.ReadAsync().ConfigureAwait(false))
-            {
-                existing[reader.GetString(0)] = (reader.GetInt64(1), reader.GetString(2), reader.GetInt64(3));
-            }
-
-            await reader.NextResultAsync().ConfigureAwait(false);
-            await reader.ReadAsync().ConfigureAwait(false);
-            current = reader.GetInt64(0);
-        }
-
-        if (duplicateInbox)
-        {
-            return new AppendResult(AppendOutcome.DuplicateInbox, current, 0, 0);
-        }
-
-        AppendResult result;
-        if (existing.Count > 0)
-        {
-            result = Existing(request, existing);
-        }
-        else
-        {
-            if (request.ExpectedVersion != ExpectedVersion.Any && request.ExpectedVersion != current)
-            {
-                throw new WrongExpectedVersionException(request.StreamId, request.ExpectedVersion, current);
-            }
-
-            result = new AppendResult(AppendOutcome.Appended, current + request.Events.Count,
-                request.Events.Count == 0 ? 0 : head + 1, request.Events.Count == 0 ? 0 : head + request.Events.Count);
-        }
-
-        await using var writes = new NpgsqlBatch(connection, tx);
-        if (result.Outcome == AppendOutcome.Appended && request.Events.Count > 0)
-        {
-            var n = request.Events.Count;
-            writes.BatchCommands.Add(Command(
-                "INSERT INTO events(position, stream_id, stream_version, event_id, type, data, recorded_at, metadata) " +
-                "SELECT p, $2, v, id, t, d, $7, m FROM unnest($1::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bytea[], $8::bytea[]) AS x(p, v, id, t, d, m)",
-                Enumerable.Range(1, n).Select(i => head + i).ToArray(),
-                request.StreamId,
-                Enumerable.Range(1, n).Select(i => current + i).ToArray(),
-                ids,
-                request.Events.Select(e => e.Type).ToArray(),
-                request.Events.Select(e => e.Data.ToByteArray()).ToArray(),
-                micros,
-                request.Events.Select(e => (e.Metadata ?? new EventMetadata()).ToByteArray()).ToArray()));
-        }
-
-        if (request.Inbox is { } entry)
-        {
-            writes.BatchCommands.Add(Command("INSERT INTO inbox(consumer, event_id, source_service, source_position, processed_at) VALUES ($1, $2, $3, $4, $5)",
-                entry.Consumer, entry.SourceEventId, entry.SourceService, entry.SourcePosition, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
-        }
-
-        if (writes.BatchCommands.Count > 0)
-        {
-            await writes.ExecuteNonQueryAsync().ConfigureAwait(false);
-        }
-
-        return result;
-    }
-
     /// <summary>An append whose event ids are all in the log already is a retry: answer with the original positions.</summary>
-    static AppendResult Existing(AppendRequest request, Dictionary<string, (long Position, string Stream, long Version)> existing)
+    internal static AppendResult Existing(AppendRequest request, Dictionary<string, (long Position, string Stream, long Version)> existing)
     {
         foreach (var e in request.Events)
         {
