@@ -36,6 +36,8 @@ public sealed partial class PostgresEventStore
         return item.Completion.Task;
     }
 
+    NpgsqlConnection? _writerConnection;
+
     async Task WriterLoopAsync()
     {
         var batch = new List<AppendItem>(MaxBatch);
@@ -49,6 +51,11 @@ public sealed partial class PostgresEventStore
             }
 
             await CommitBatchAsync(batch).ConfigureAwait(false);
+        }
+
+        if (_writerConnection is { } connection)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -65,7 +72,8 @@ public sealed partial class PostgresEventStore
         BatchState state;
         try
         {
-            await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
+            // the writer keeps its connection between batches (no pool round trip per batch); a failure drops it below
+            var connection = _writerConnection ??= await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
             await using var tx = await connection.BeginTransactionAsync().ConfigureAwait(false);
             await using (var checks = new NpgsqlBatch(connection, tx))
             {
@@ -120,6 +128,12 @@ public sealed partial class PostgresEventStore
 #pragma warning restore CA1031
         {
             _writeError = ex.Message;
+            if (_writerConnection is { } broken)
+            {
+                _writerConnection = null;
+                await broken.DisposeAsync().ConfigureAwait(false);
+            }
+
             var error = IsUnavailable(ex) ? new StoreUnavailableException("the log cannot write now: " + ex.Message, ex) : ex;
             foreach (var item in batch)
             {
