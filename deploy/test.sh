@@ -7,6 +7,9 @@
 # and data folder) and stops it afterwards; tests that stop a broker start their own. Without
 # CSTO_RABBITMQ_CLUSTER_URLS it also starts a private three-node cluster (deploy/rabbitmq.sh cluster,
 # other node names and ports) for the cluster tests, which kill and restart its nodes.
+# Without CSTO_POSTGRES_CONNECTION it starts one private PostgreSQL the same way (deploy/postgres.sh, the
+# first free port from 5632, a temporary data folder) for the PostgreSQL store's tests; tests that stop
+# the server start their own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -22,7 +25,13 @@ broker_env() {
 }
 started_broker=""
 started_cluster=""
+started_postgres=""
+postgres_env() { CSTO_POSTGRES_DIR="$started_postgres/pg" CSTO_POSTGRES_PORT="$PG_PORT" "$@"; }
 cleanup() {
+    if [ -n "$started_postgres" ]; then
+        postgres_env deploy/postgres.sh stop >/dev/null 2>&1 || true
+        rm -rf "$started_postgres"
+    fi
     if [ -n "$started_broker" ]; then
         broker_env deploy/rabbitmq.sh stop >/dev/null 2>&1 || true
         rm -rf "$started_broker"
@@ -64,6 +73,14 @@ if [ -z "${CSTO_RABBITMQ_CLUSTER_URLS:-}" ]; then
     # guest is an administrator on loopback (users are cluster-wide): one virtual host per test
     export CSTO_RABBITMQ_CLUSTER_URLS="amqp://guest:guest@localhost:$base/,amqp://guest:guest@localhost:$((base + 1))/,amqp://guest:guest@localhost:$((base + 2))/"
     export CSTO_RABBITMQ_CLUSTER_MGMT_URLS="http://localhost:$((base + 10000))/,http://localhost:$((base + 10001))/,http://localhost:$((base + 10002))/"
+fi
+if [ -z "${CSTO_POSTGRES_CONNECTION:-}" ]; then
+    started_postgres="$(mktemp -d /tmp/csto-ci-postgres.XXXXXX)"
+    chmod 0755 "$started_postgres" # the server runs as the user postgres
+    PG_PORT=5632
+    while port_busy "$PG_PORT"; do PG_PORT=$((PG_PORT + 1)); done
+    CSTO_POSTGRES_CONNECTION="$(postgres_env deploy/postgres.sh start)"
+    export CSTO_POSTGRES_CONNECTION
 fi
 
 set +e

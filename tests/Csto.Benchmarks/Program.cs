@@ -16,7 +16,8 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using RabbitMQ.Client;
 
-// Usage: dotnet run -c Release --project tests/Csto.Benchmarks [-- --quick] [-- --only appends,read,stream,relay]
+// Usage: dotnet run -c Release --project tests/Csto.Benchmarks [-- --quick] [-- --only appends,read,stream,relay,postgres]
+// (postgres is not in the default set: it needs Debian's postgresql, or CSTO_POSTGRES_CONNECTION)
 // A plain Stopwatch harness: one warm-up run per scenario, then `repeats` measured runs, median reported.
 var quick = args.Contains("--quick");
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',') ?? ["appends", "read", "stream", "relay"];
@@ -38,6 +39,11 @@ if (only.Contains("read") || only.Contains("stream"))
 if (only.Contains("relay"))
 {
     await RelayBench.RunAsync(cfg, table, log);
+}
+
+if (only.Contains("postgres"))
+{
+    await PostgresBench.RunAsync(cfg, table, log);
 }
 
 Console.WriteLine();

@@ -5,21 +5,42 @@ using Xunit;
 
 namespace Csto.EventLog.Tests;
 
-public sealed class StoreTests : IAsyncLifetime
+/// <summary>
+/// The store contract, run against every store: SQLite (<see cref="SqliteStoreTests"/>) and PostgreSQL
+/// (<see cref="PostgresStoreTests"/>). A store is both the log and the read model.
+/// </summary>
+public abstract partial class StoreContract : IAsyncLifetime
 {
-    readonly TempDir _dir = new();
-    SqliteEventStore _store = null!;
+    IEventStore _store = null!;
+
+    /// <summary>Opens the store under test (again after <see cref="CloseAsync"/>: the same file or schema).</summary>
+    protected abstract IEventStore Open();
+
+    /// <summary>Another instance on the same database, where the engine allows several (PostgreSQL); else null.</summary>
+    protected virtual IEventStore? OpenAnotherInstance() => null;
+
+    protected abstract Task CleanUpAsync();
+
+    protected IReadModelStore ReadModel => (IReadModelStore)_store;
 
     public Task InitializeAsync()
     {
-        _store = new SqliteEventStore(Path.Combine(_dir.Path, "log.db"), "test");
+        _store = Open();
         return Task.CompletedTask;
     }
 
     public async Task DisposeAsync()
     {
-        await _store.DisposeAsync();
-        _dir.Dispose();
+        await CloseAsync();
+        await CleanUpAsync();
+    }
+
+    async Task CloseAsync()
+    {
+        if (_store is IAsyncDisposable d)
+        {
+            await d.DisposeAsync();
+        }
     }
 
     [Fact]
@@ -137,19 +158,58 @@ public sealed class StoreTests : IAsyncLifetime
         Assert.Equal([2L, 3L], dates.Records.Select(r => r.Position));
         Assert.Empty(none.Records);
         Assert.Equal(3, none.ScannedTo);
-        Assert.All(members.Records, r => Assert.Equal("test", r.SourceService));
+        Assert.All(members.Records, r => Assert.Equal(_store.ServiceName, r.SourceService));
     }
 
     [Fact]
     public async Task The_log_reopens_with_its_head_and_stream_versions()
     {
         await _store.AppendAsync(new AppendRequest("member-KGZ", ExpectedVersion.Any, [Events.Status("KGZ", MemberStatus.Signatory, 1), Events.Status("KGZ", MemberStatus.Member, 2)]));
-        await _store.DisposeAsync();
-        _store = new SqliteEventStore(Path.Combine(_dir.Path, "log.db"), "test");
+        await CloseAsync();
+        _store = Open();
 
         Assert.Equal(2, _store.HeadPosition);
         await Assert.ThrowsAsync<WrongExpectedVersionException>(() => _store.AppendAsync(new AppendRequest("member-KGZ", 1, [Events.Any(0)])));
         var ok = await _store.AppendAsync(new AppendRequest("member-KGZ", 2, [Events.Any(0)]));
         Assert.Equal(3, ok.StreamVersion);
+    }
+}
+
+public sealed class SqliteStoreTests : StoreContract
+{
+    readonly TempDir _dir = new();
+
+    protected override IEventStore Open() => new SqliteEventStore(Path.Combine(_dir.Path, "log.db"), "test");
+
+    protected override Task CleanUpAsync()
+    {
+        _dir.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+public sealed class PostgresStoreTests : StoreContract
+{
+    // the records say "test" as their source in both fixtures: the schema name is the part that differs per test
+    readonly string _service = TestPostgres.NewServiceName();
+    readonly List<IEventStore> _others = [];
+
+    protected override IEventStore Open() => PostgresEventStore.Open(TestPostgres.ConnectionString, _service);
+
+    protected override IEventStore? OpenAnotherInstance()
+    {
+        var store = Open();
+        _others.Add(store);
+        return store;
+    }
+
+    protected override async Task CleanUpAsync()
+    {
+        foreach (var other in _others)
+        {
+            await ((IAsyncDisposable)other).DisposeAsync();
+        }
+
+        await TestPostgres.DropAsync(_service);
     }
 }

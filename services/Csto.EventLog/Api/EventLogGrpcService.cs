@@ -156,7 +156,7 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
             Service = store.ServiceName,
             HeadPosition = head,
             EventCount = head, // positions are gap-free from 1
-            Relay = new RelayInfo { Checkpoint = relay.Checkpoint, Lag = head - relay.Checkpoint, Running = relay.Running, LastError = relay.LastError },
+            Relay = new RelayInfo { Checkpoint = relay.Checkpoint, Lag = head - relay.Checkpoint, Running = relay.Running, LastError = relay.LastError, HoldsLease = relay.HoldsLease },
             StoreWritable = store.WriteError is null,
             StoreError = store.WriteError ?? "",
         };

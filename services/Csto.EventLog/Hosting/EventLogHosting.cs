@@ -90,9 +90,7 @@ public static class EventLogHosting
             builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
         }
 
-        services.AddSingleton(_ => new SqliteEventStore(options.DatabasePath, options.ServiceName));
-        services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
-        services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<SqliteEventStore>());
+        AddStore(services, config, options);
         services.AddSingleton<EventPublisher>();
         services.AddSingleton<BrokerChannel>();
         services.AddSingleton<TopologyDeclarer>();
@@ -211,6 +209,37 @@ public static class EventLogHosting
         }
 
         return options;
+    }
+
+    /// <summary>
+    /// The store named by <c>EventLog:Store</c>: <c>sqlite</c> (default, one file per service) or <c>postgres</c> (several
+    /// instances against one database, <c>ConnectionStrings:EventLog</c>). A missing or unknown setting, and a PostgreSQL
+    /// that cannot be reached at start, stop the service with a message naming the setting: never a silent SQLite.
+    /// </summary>
+    static void AddStore(IServiceCollection services, IConfiguration config, EventLogOptions options)
+    {
+        var store = config["EventLog:Store"] is { Length: > 0 } name ? name.Trim().ToLowerInvariant() : "sqlite";
+        switch (store)
+        {
+            case "sqlite":
+                services.AddSingleton(_ => new SqliteEventStore(options.DatabasePath, options.ServiceName));
+                services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
+                services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<SqliteEventStore>());
+                break;
+            case "postgres" or "postgresql":
+                var connectionString = config.GetConnectionString("EventLog");
+                if (string.IsNullOrWhiteSpace(connectionString))
+                {
+                    throw new InvalidOperationException("EventLog:Store=postgres needs ConnectionStrings:EventLog (env ConnectionStrings__EventLog), e.g. the output of deploy/postgres.sh url");
+                }
+
+                services.AddSingleton(_ => PostgresEventStore.Open(connectionString, options.ServiceName));
+                services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<PostgresEventStore>());
+                services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<PostgresEventStore>());
+                break;
+            default:
+                throw new InvalidOperationException($"EventLog:Store '{config["EventLog:Store"]}' is unknown: sqlite (default) or postgres");
+        }
     }
 
     /// <summary>Maps the replay API, reflection and health (the last two without a token).</summary>

@@ -6,7 +6,8 @@ namespace Csto.EventLog.Projections;
 
 /// <summary>
 /// Feeds the log to the projections, each with its own checkpoint written in the same transaction as
-/// its rows. A rebuild replays the log into fresh tables, hashes them and the live ones at the same
+/// its rows; several instances sharing a PostgreSQL database feed the same tables, and the store's check-and-advance
+/// of the checkpoint makes each range applied once (an instance that finds it moved resumes from there). A rebuild replays the log into fresh tables, hashes them and the live ones at the same
 /// position, and swaps the fresh tables in with a rename while queries go on reading.
 /// </summary>
 public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore readModel, IEnumerable<IProjection> projections, ILogger<ProjectionRunner> logger) : BackgroundService
@@ -51,14 +52,8 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
 
         foreach (var projection in _projections)
         {
-            var checkpoint = await store.GetCheckpointAsync(CheckpointName(projection), cancellationToken).ConfigureAwait(false);
-            if (checkpoint == 0)
-            {
-                // new, or its tables changed shape in this release: start from empty tables of the current shape
-                await readModel.DropTablesAsync(projection.Tables, "", cancellationToken).ConfigureAwait(false);
-            }
-
-            await readModel.CreateTablesAsync(projection.Tables, "", cancellationToken).ConfigureAwait(false);
+            // new, or its tables changed shape in this release (checkpoint 0): start from empty tables of the current shape
+            var checkpoint = await readModel.PrepareTablesAsync(projection.Tables, CheckpointName(projection), cancellationToken).ConfigureAwait(false);
             SetCheckpoint(projection.Name, checkpoint);
         }
 
@@ -152,17 +147,18 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
         {
             var slice = await store.ReadAllAsync(checkpoint + 1, target, ReadFilter.All, BatchSize, cancellationToken).ConfigureAwait(false);
             var reached = slice.ScannedTo;
-            await readModel.ApplyAsync(suffix, writer =>
+            var stored = await readModel.ApplyAsync(suffix, writer =>
             {
                 foreach (var record in slice.Records)
                 {
                     projection.Apply(record, writer);
                 }
-            }, checkpointName is null ? null : (checkpointName, reached), cancellationToken).ConfigureAwait(false);
-            checkpoint = reached;
+            }, checkpointName is null ? null : new ProjectionCheckpoint(checkpointName, checkpoint, reached), cancellationToken).ConfigureAwait(false);
+            // another instance sharing the database applied this range (or more): go on from where it got
+            checkpoint = checkpointName is null ? reached : stored;
             if (checkpointName is not null)
             {
-                SetCheckpoint(projection.Name, reached); // committed with its rows: a later failure must not apply this slice again
+                SetCheckpoint(projection.Name, checkpoint); // committed with its rows: a later failure must not apply this slice again
             }
         }
 

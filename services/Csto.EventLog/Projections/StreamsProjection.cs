@@ -18,12 +18,12 @@ public sealed class StreamsProjection : IProjection
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(writer);
         writer.Execute("proj_streams", """
-            INSERT INTO {t}(stream_id, version, last_type, last_position, event_count) VALUES ($s, $v, $ty, $p, 1)
+            INSERT INTO {t}(stream_id, version, last_type, last_position, event_count) VALUES (@s, @v, @ty, @p, 1)
             ON CONFLICT(stream_id) DO UPDATE SET version = excluded.version, last_type = excluded.last_type,
-                last_position = excluded.last_position, event_count = event_count + 1
-            """, ("$s", record.StreamId), ("$v", record.StreamVersion), ("$ty", record.Type), ("$p", record.Position));
+                last_position = excluded.last_position, event_count = {t}.event_count + 1
+            """, ("@s", record.StreamId), ("@v", record.StreamVersion), ("@ty", record.Type), ("@p", record.Position));
         writer.Execute("proj_event_types", """
-            INSERT INTO {t}(type, event_count) VALUES ($ty, 1) ON CONFLICT(type) DO UPDATE SET event_count = event_count + 1
-            """, ("$ty", record.Type));
+            INSERT INTO {t}(type, event_count) VALUES (@ty, 1) ON CONFLICT(type) DO UPDATE SET event_count = {t}.event_count + 1
+            """, ("@ty", record.Type));
     }
 }

@@ -8,7 +8,8 @@ namespace Csto.EventLog.Relay;
 /// The log is the outbox: follows the log from a persisted checkpoint, publishes each record (many
 /// confirms in flight, sent in position order), and moves the checkpoint only over the prefix the broker
 /// confirmed. After a broker outage or a restart it resumes from the checkpoint; a record may then be
-/// published twice, never lost (consumers de-duplicate by event id).
+/// published twice, never lost (consumers de-duplicate by event id). Only the holder of the relay lease publishes
+/// (<see cref="RelayLease"/>): several instances of a service share one PostgreSQL log, one relays.
 /// </summary>
 public sealed partial class EventRelay(IEventStore store, EventPublisher publisher, TopologyDeclarer topology, ILogger<EventRelay> logger) : BackgroundService
 {
@@ -16,16 +17,21 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
     const int BatchSize = 1000;
     static readonly TimeSpan ConfirmTimeout = TimeSpan.FromSeconds(30);
 
+    readonly RelayLease _lease = new(store);
     volatile string _lastError = "";
     volatile bool _running;
+    volatile bool _standby;
     long _checkpoint;
 
     long _lastConfirmedTicks = DateTimeOffset.UtcNow.UtcTicks;
 
     /// <summary>Healthy: the loop runs, and the broker confirmed a publish within the last 30 s or there is nothing to send.</summary>
-    public bool Running => _running && (Checkpoint >= store.HeadPosition || DateTimeOffset.UtcNow.UtcTicks - Interlocked.Read(ref _lastConfirmedTicks) < TimeSpan.FromSeconds(30).Ticks);
+    public bool Running => (_standby && !_lease.Held) || _running && (Checkpoint >= store.HeadPosition || DateTimeOffset.UtcNow.UtcTicks - Interlocked.Read(ref _lastConfirmedTicks) < TimeSpan.FromSeconds(30).Ticks);
 
     public string LastError => _lastError;
+
+    /// <summary>Whether this instance holds the relay lease and so is the one that publishes.</summary>
+    public bool HoldsLease => _lease.Held;
 
     public long Checkpoint => Interlocked.Read(ref _checkpoint);
 
@@ -41,29 +47,28 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
         {
             try
             {
-                Interlocked.Exchange(ref _checkpoint, await store.GetCheckpointAsync(CheckpointName, stoppingToken).ConfigureAwait(false));
-                await topology.EnsureAsync(stoppingToken).ConfigureAwait(false);
-                _running = true;
-                while (!stoppingToken.IsCancellationRequested)
+                // one relay per service: instances sharing a PostgreSQL log wait here while another holds the lease
+                await _lease.AcquireAsync(stoppingToken, StandByAsync).ConfigureAwait(false);
+                _standby = false;
+                LogLeaseTaken(_lease.Holder);
+                using var held = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                var keeper = _lease.KeepAsync(held.Token).ContinueWith(_ => held.Cancel(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+                try
                 {
-                    var head = store.HeadPosition;
-                    var checkpoint = Checkpoint;
-                    if (checkpoint >= head)
-                    {
-                        await store.WaitForAppendAsync(head, stoppingToken).ConfigureAwait(false);
-                        continue;
-                    }
-
-                    // the consumers' queues exist before anything is published (again before every batch: one may have been deleted)
-                    await topology.EnsureAsync(stoppingToken).ConfigureAwait(false);
-                    var slice = await store.ReadAllAsync(checkpoint + 1, head, ReadFilter.All, BatchSize, stoppingToken).ConfigureAwait(false);
-                    var confirmed = await PublishInOrderAsync(slice.Records, stoppingToken).ConfigureAwait(false);
-                    await store.SetCheckpointAsync(CheckpointName, confirmed, stoppingToken).ConfigureAwait(false);
-                    Interlocked.Exchange(ref _checkpoint, confirmed);
-                    Interlocked.Exchange(ref _lastConfirmedTicks, DateTimeOffset.UtcNow.UtcTicks);
-                    _lastError = "";
-                    delay = TimeSpan.FromMilliseconds(200);
+                    await RelayWhileHeldAsync(held.Token).ConfigureAwait(false);
                 }
+                catch (OperationCanceledException) when (held.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+                {
+                    _running = false;
+                    LogLeaseLost(_lease.Holder);
+                }
+                finally
+                {
+                    await held.CancelAsync().ConfigureAwait(false);
+                    await keeper.ConfigureAwait(false);
+                }
+
+                delay = TimeSpan.FromMilliseconds(200);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -82,6 +87,50 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
         }
 
         _running = false;
+        await _lease.ReleaseAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>While another instance relays: healthy, and the checkpoint shown is the holder's (GetLogInfo's lag stays true).</summary>
+    async Task StandByAsync()
+    {
+        _running = false;
+        _standby = true;
+        try
+        {
+            Interlocked.Exchange(ref _checkpoint, await store.GetCheckpointAsync(CheckpointName).ConfigureAwait(false));
+        }
+        catch (StoreUnavailableException)
+        {
+            _standby = false;
+        }
+    }
+
+    /// <summary>Publishes from the persisted checkpoint until <paramref name="held"/> is cancelled (lease lost, shutdown) or a failure.</summary>
+    async Task RelayWhileHeldAsync(CancellationToken held)
+    {
+        Interlocked.Exchange(ref _checkpoint, await store.GetCheckpointAsync(CheckpointName, held).ConfigureAwait(false));
+        await topology.EnsureAsync(held).ConfigureAwait(false);
+        _running = true;
+        while (true)
+        {
+            held.ThrowIfCancellationRequested();
+            var head = store.HeadPosition;
+            var checkpoint = Checkpoint;
+            if (checkpoint >= head)
+            {
+                await store.WaitForAppendAsync(head, held).ConfigureAwait(false);
+                continue;
+            }
+
+            // the consumers' queues exist before anything is published (again before every batch: one may have been deleted)
+            await topology.EnsureAsync(held).ConfigureAwait(false);
+            var slice = await store.ReadAllAsync(checkpoint + 1, head, ReadFilter.All, BatchSize, held).ConfigureAwait(false);
+            var confirmed = await PublishInOrderAsync(slice.Records, held).ConfigureAwait(false);
+            await store.SetCheckpointAsync(CheckpointName, confirmed, held).ConfigureAwait(false);
+            Interlocked.Exchange(ref _checkpoint, confirmed);
+            Interlocked.Exchange(ref _lastConfirmedTicks, DateTimeOffset.UtcNow.UtcTicks);
+            _lastError = "";
+        }
     }
 
     /// <summary>
@@ -144,6 +193,12 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
 
         return count;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "relay: lease taken by {Holder}, publishing from the checkpoint")]
+    partial void LogLeaseTaken(string holder);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "relay: lease of {Holder} lost, stopped publishing")]
+    partial void LogLeaseLost(string holder);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "relay: publishing failed, retrying from the checkpoint in {Seconds} s")]
     partial void LogRetry(Exception exception, double seconds);

@@ -45,4 +45,14 @@ public interface IEventStore
 
     /// <summary>Completes once the log can commit a transaction now (health's probe); throws when it cannot.</summary>
     Task ProbeWriteAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Takes or renews the lease <paramref name="name"/> for <paramref name="holder"/> until <paramref name="ttl"/> from now;
+    /// false while another holder's lease has not expired. Several instances of a service share one PostgreSQL log, and
+    /// only the holder of "relay" publishes; a holder that dies stops renewing and another takes over after the ttl.
+    /// </summary>
+    Task<bool> TryAcquireLeaseAsync(string name, string holder, TimeSpan ttl, CancellationToken cancellationToken = default);
+
+    /// <summary>Gives the lease up (when <paramref name="holder"/> holds it), so another instance takes over at once.</summary>
+    Task ReleaseLeaseAsync(string name, string holder, CancellationToken cancellationToken = default);
 }

@@ -13,8 +13,21 @@ public interface IReadModelStore
     /// <summary>Runs a query over projection tables; parameters are named <c>@name</c>.</summary>
     Task<IReadOnlyList<T>> QueryAsync<T>(string sql, Func<IDataRecord, T> map, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters);
 
-    /// <summary>Runs <paramref name="work"/> in one write transaction, with <paramref name="checkpoint"/> moved in the same transaction when given.</summary>
-    Task ApplyAsync(string suffix, Action<ProjectionWriter> work, (string Name, long Position)? checkpoint, CancellationToken cancellationToken);
+    /// <summary>
+    /// Runs <paramref name="work"/> in one write transaction that also moves <paramref name="checkpoint"/> from its
+    /// <c>From</c> to its <c>To</c>, and returns the checkpoint afterwards. When the stored checkpoint is not at <c>From</c>
+    /// (another instance sharing the database applied that range), nothing runs and the stored checkpoint is returned,
+    /// so a range is applied once however many instances feed the projection. Without a checkpoint (fresh tables of a
+    /// rebuild) the work just runs; 0 is returned.
+    /// </summary>
+    Task<long> ApplyAsync(string suffix, Action<ProjectionWriter> work, ProjectionCheckpoint? checkpoint, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// At start: in one transaction with the checkpoint locked, drops and recreates the live tables when the checkpoint
+    /// is 0 (new, or a release changed their shape), else creates the missing ones; returns the checkpoint. One step, so
+    /// that an instance starting beside another never drops tables the other has already filled.
+    /// </summary>
+    Task<long> PrepareTablesAsync(IReadOnlyList<ProjectionTable> tables, string checkpointName, CancellationToken cancellationToken);
 
     /// <summary>Creates the tables (with <paramref name="suffix"/>) that do not exist yet, with their indexes.</summary>
     Task CreateTablesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, CancellationToken cancellationToken);
@@ -30,3 +43,6 @@ public interface IReadModelStore
     /// <summary>Throws when the store cannot answer a read.</summary>
     Task PingAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>A projection's checkpoint moved from <paramref name="From"/> to <paramref name="To"/> with the rows of that range.</summary>
+public sealed record ProjectionCheckpoint(string Name, long From, long To);

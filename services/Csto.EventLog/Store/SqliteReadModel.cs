@@ -32,19 +32,78 @@ public sealed partial class SqliteEventStore : IReadModelStore
         return list;
     }
 
-    public Task ApplyAsync(string suffix, Action<ProjectionWriter> work, (string Name, long Position)? checkpoint, CancellationToken cancellationToken)
+    public Task<long> ApplyAsync(string suffix, Action<ProjectionWriter> work, ProjectionCheckpoint? checkpoint, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);
         return ExecuteWriteAsync((c, t) =>
         {
-            work(new ProjectionWriter(c, t, suffix));
-            if (checkpoint is var (name, position))
+            if (checkpoint is null)
             {
-                WriteCheckpoint(c, t, name, position);
+                work(new ProjectionWriter(c, t, suffix));
+                return 0L;
             }
 
-            return true;
+            // one writer owns the file, so the check cannot race; it keeps the contract the PostgreSQL store needs
+            var stored = ReadCheckpoint(c, t, checkpoint.Name);
+            if (stored != checkpoint.From)
+            {
+                return stored;
+            }
+
+            work(new ProjectionWriter(c, t, suffix));
+            WriteCheckpoint(c, t, checkpoint.Name, checkpoint.To);
+            return checkpoint.To;
         }, cancellationToken);
+    }
+
+    public Task<long> PrepareTablesAsync(IReadOnlyList<ProjectionTable> tables, string checkpointName, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        return ExecuteWriteAsync((c, t) =>
+        {
+            var checkpoint = ReadCheckpoint(c, t, checkpointName);
+            foreach (var table in tables)
+            {
+                if (checkpoint == 0)
+                {
+                    Run(c, t, $"DROP TABLE IF EXISTS \"{table.Name}\"");
+                }
+
+                CreateTable(c, t, table, "", "");
+            }
+
+            return checkpoint;
+        }, cancellationToken);
+    }
+
+    static long ReadCheckpoint(SqliteConnection connection, SqliteTransaction transaction, string name)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.Transaction = transaction;
+        cmd.CommandText = "SELECT position FROM checkpoints WHERE name = $n";
+        cmd.Parameters.AddWithValue("$n", name);
+        return cmd.ExecuteScalar() is long p ? p : 0;
+    }
+
+    static void CreateTable(SqliteConnection c, SqliteTransaction t, ProjectionTable table, string suffix, string generation)
+    {
+        var physical = table.Name + suffix;
+        using (var exists = c.CreateCommand())
+        {
+            exists.Transaction = t;
+            exists.CommandText = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $n";
+            exists.Parameters.AddWithValue("$n", physical);
+            if (exists.ExecuteScalar() is not null)
+            {
+                return;
+            }
+        }
+
+        Run(c, t, $"CREATE TABLE \"{physical}\" ({table.Columns})");
+        for (var i = 0; i < table.Indexes.Length; i++)
+        {
+            Run(c, t, $"CREATE INDEX \"ix_{table.Name}_{i}{generation}\" ON \"{physical}\" ({table.Indexes[i]})");
+        }
     }
 
     public Task CreateTablesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, CancellationToken cancellationToken)
@@ -56,23 +115,7 @@ public sealed partial class SqliteEventStore : IReadModelStore
         {
             foreach (var table in tables)
             {
-                var physical = table.Name + suffix;
-                using (var exists = c.CreateCommand())
-                {
-                    exists.Transaction = t;
-                    exists.CommandText = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $n";
-                    exists.Parameters.AddWithValue("$n", physical);
-                    if (exists.ExecuteScalar() is not null)
-                    {
-                        continue;
-                    }
-                }
-
-                Run(c, t, $"CREATE TABLE \"{physical}\" ({table.Columns})");
-                for (var i = 0; i < table.Indexes.Length; i++)
-                {
-                    Run(c, t, $"CREATE INDEX \"ix_{table.Name}_{i}{generation}\" ON \"{physical}\" ({table.Indexes[i]})");
-                }
+                CreateTable(c, t, table, suffix, generation);
             }
 
             return true;
