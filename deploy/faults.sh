@@ -6,6 +6,7 @@
 # producer missing from a consumer, and "applied twice" counts changes a consumer recorded twice.
 #
 #   deploy/faults.sh [--quick] [scenario ...]
+#   deploy/faults.sh --cluster [--quick] [scenario ...]
 #
 # Scenarios (default: all, in this order):
 #   producer-kill   kill -9 of membership mid-burst, restart, retry with the same request ids
@@ -17,13 +18,22 @@
 #   reversed        bodies adopts an extension before the authorization it extends
 #   forged          a MemberStatusChanged claiming to come from membership, published by another broker user
 #   db-lock         bodies.db write-locked by another process for 70 s (--quick 15 s) during a burst
+# With --cluster it brings up deploy/cluster.sh instead (PostgreSQL, three broker nodes, two instances of each
+# service, reached by client-side round robin) on its own ports, and runs:
+#   instance-kill     kill -9 of the membership instance that holds the relay lease mid-burst; the other instance
+#                     keeps accepting writes and takes the lease over; the burst is retried with the same request ids
+#   broker-node-kill  kill -9 of a broker node mid-burst (quorum queues keep their messages), then it rejoins
+#   postgres-restart  PostgreSQL stopped mid-burst for 10 s: writes fail UNAVAILABLE, then succeed; retried
 # --quick uses small bursts and short outages (what .ci/run runs). Exit status 1 when a scenario did not recover.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 QUICK=0
+CLUSTER=0
+if [ "${1:-}" = --cluster ]; then CLUSTER=1; shift; fi
 if [ "${1:-}" = --quick ]; then QUICK=1; shift; fi
 ALL=(producer-kill consumer-kill broker-outage queue-deleted poison duplicates reversed forged db-lock)
+[ "$CLUSTER" = 1 ] && ALL=(instance-kill broker-node-kill postgres-restart)
 SCENARIOS=("$@")
 [ ${#SCENARIOS[@]} -gt 0 ] || SCENARIOS=("${ALL[@]}")
 size() { if [ "$QUICK" = 1 ]; then echo "$2"; else echo "$1"; fi; }
@@ -39,11 +49,23 @@ export CSTO_MEMBERSHIP_URL=http://127.0.0.1:5201 CSTO_BODIES_URL=http://127.0.0.
 unset CSTO_RABBITMQ_URL CSTO_TOKEN
 
 say() { echo "[faults] $*"; }
+if [ "$CLUSTER" = 1 ]; then
+    # the cluster's own ports: instances 5311.., PostgreSQL 5632, broker nodes 5872-5874
+    export CSTO_CLUSTER_PORT="${CSTO_FAULTS_CLUSTER_PORT:-5311}" CSTO_POSTGRES_PORT="${CSTO_FAULTS_POSTGRES_PORT:-5632}"
+    export CSTO_RABBITMQ_CLUSTER_PORT="${CSTO_FAULTS_CLUSTER_AMQP_PORT:-5872}" CSTO_RABBITMQ_CLUSTER_NODE=csto-faults
+    urls() { echo "http://127.0.0.1:$(($1)),http://127.0.0.1:$(($1 + 1))"; }
+    export CSTO_MEMBERSHIP_URL="$(urls "$CSTO_CLUSTER_PORT")" CSTO_BODIES_URL="$(urls "$CSTO_CLUSTER_PORT + 10")" CSTO_OPERATIONS_URL="$(urls "$CSTO_CLUSTER_PORT + 20")"
+    cleanup() { deploy/cluster.sh down >/dev/null 2>&1 || true; }
+    trap cleanup EXIT
+    say "data in $CSTO_DATA; cluster: instances from $CSTO_CLUSTER_PORT, PostgreSQL on $CSTO_POSTGRES_PORT, broker nodes from $CSTO_RABBITMQ_CLUSTER_PORT"
+    deploy/cluster.sh up > "$CSTO_DATA/up.log" 2>&1 || { tail -n 30 "$CSTO_DATA/up.log"; exit 1; }
+else
 cleanup() { deploy/down.sh >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
 say "data in $CSTO_DATA; broker on $CSTO_RABBITMQ_PORT; services on 5201-5203"
 deploy/up.sh > "$CSTO_DATA/up.log" 2>&1 || { tail -n 30 "$CSTO_DATA/up.log"; exit 1; }
+fi
 dotnet build tests/Csto.Faults -c Release -v quiet -nologo -clp:ErrorsOnly > "$CSTO_DATA/faults-build.log" 2>&1 || { cat "$CSTO_DATA/faults-build.log"; exit 1; }
 faults() { dotnet "$ROOT/tests/Csto.Faults/bin/Release/net10.0/csto-faults.dll" "$@"; }
 ctl() { dotnet "$ROOT/services/Csto.Ctl/bin/Release/net10.0/cstoctl.dll" "$@"; }
@@ -136,6 +158,43 @@ for scenario in "${SCENARIOS[@]}"; do
             burst dl "$n"
             CSTO_TOKEN="$(ctl token issue --role operator 2>/dev/null)" ctl health || true
             wait "$l"
+            next "$n"; check "$scenario" ;;
+        instance-kill)
+            n=$(size 1500 400)
+            holder="$(faults lease --service membership --wait 30)"
+            burst ik "$n" & b=$!
+            sleep "$(size 2.5 1)"
+            say "kill -9 membership#$holder (it holds the relay lease) in the middle of the burst"
+            deploy/cluster.sh kill "membership#$holder"
+            wait "$b" || true
+            say "the lease is now held by membership#$(faults lease --service membership --wait 10)"
+            deploy/cluster.sh start "membership#$holder" >/dev/null
+            say "retrying the burst with the same request ids"
+            burst ik "$n"
+            sort -u -o "$ACKED" "$ACKED"
+            next "$n"; check "$scenario" ;;
+        broker-node-kill)
+            n=$(size 1500 400)
+            burst bk "$n" & b=$!
+            sleep "$(size 2.5 1)"
+            say "kill -9 broker node 1 in the middle of the burst"
+            deploy/cluster.sh kill-broker-node 1
+            wait "$b" || true
+            deploy/cluster.sh start-broker-node 1
+            deploy/rabbitmq.sh cluster status 2>/dev/null | head -n 3 || true
+            next "$n"; check "$scenario" ;;
+        postgres-restart)
+            n=$(size 1500 400)
+            burst pr "$n" & b=$!
+            sleep "$(size 2.5 1)"
+            say "PostgreSQL stopped for 10 s in the middle of the burst"
+            deploy/postgres.sh stop >/dev/null
+            sleep 10
+            deploy/postgres.sh start >/dev/null
+            wait "$b" || true
+            say "retrying the burst with the same request ids"
+            burst pr "$n"
+            sort -u -o "$ACKED" "$ACKED"
             next "$n"; check "$scenario" ;;
         *) echo "unknown scenario '$scenario' (one of: ${ALL[*]})" >&2; exit 2 ;;
     esac

@@ -19,6 +19,8 @@ using RabbitMQ.Client;
 //   copy     --amqp URL        a raw copy of the last MemberStatusChanged of the membership log (a duplicate delivery)
 //   reversed --scenario NAME   bodies adopts an extension, then the authorization it extends; operations must end on the extension's date
 //   purge                      deletes the error queues (after a poison or forged scenario)
+//   head     --service S       the head position of a service's log
+//   lease    --service S [--wait SECONDS]   which of the service's instances (1-based, in CSTO_S_URL order) holds the relay lease
 var arguments = Args.Parse(args);
 var suite = new Suite();
 return arguments.Command switch
@@ -31,6 +33,7 @@ return arguments.Command switch
     "reversed" => await suite.ReversedDecisionsAsync(arguments.Get("scenario")),
     "purge" => await suite.PurgeAsync(),
     "head" => await suite.HeadAsync(arguments.Get("service")),
+    "lease" => await suite.LeaseAsync(arguments.Get("service"), arguments.Int("wait", 0)),
     _ => Args.Usage(),
 };
 
@@ -245,6 +248,44 @@ sealed class Suite
     {
         Console.WriteLine((await new EventLogService.EventLogServiceClient(Operator(service)).GetLogInfoAsync(new GetLogInfoRequest())).HeadPosition);
         return 0;
+    }
+
+    /// <summary>Asks each instance of the service on its own (not through the round robin) whether it holds the relay lease.</summary>
+    public async Task<int> LeaseAsync(string service, int waitSeconds)
+    {
+        var urls = (Environment.GetEnvironmentVariable($"CSTO_{service.ToUpperInvariant()}_URL") ?? throw new InvalidOperationException($"CSTO_{service.ToUpperInvariant()}_URL is not set"))
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var signing = new SigningSettings(Environment.GetEnvironmentVariable(SigningSettings.KeyVariable) is { Length: > 0 } key ? key : SigningSettings.DevelopmentKey);
+        var token = TokenIssuer.Issue(signing, "csto-faults", Roles.Operator, null, TimeSpan.FromHours(1));
+        var until = DateTime.UtcNow.AddSeconds(waitSeconds);
+        while (true)
+        {
+            for (var i = 0; i < urls.Length; i++)
+            {
+                try
+                {
+                    using var channel = GrpcChannel.ForAddress(urls[i]);
+                    var info = await new EventLogService.EventLogServiceClient(channel.WithToken(token)).GetLogInfoAsync(new GetLogInfoRequest(), deadline: DateTime.UtcNow.AddSeconds(3));
+                    if (info.Relay.HoldsLease)
+                    {
+                        Console.WriteLine(i + 1);
+                        return 0;
+                    }
+                }
+                catch (RpcException)
+                {
+                    // a dead instance holds nothing
+                }
+            }
+
+            if (DateTime.UtcNow >= until)
+            {
+                Console.WriteLine("none");
+                return 1;
+            }
+
+            await Task.Delay(200);
+        }
     }
 
     public async Task<int> PurgeAsync()

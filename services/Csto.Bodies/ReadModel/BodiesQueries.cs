@@ -110,7 +110,7 @@ public sealed class BodiesQueries(IEventStore store, IReadModelStore readModel, 
 
     async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, Func<IDataRecord, T> map, CancellationToken ct, params (string Name, object? Value)[] parameters)
     {
-        await runner.WaitForPositionAsync(store.HeadPosition, ct);
+        await runner.WaitForPositionAsync(await store.ReadHeadAsync(ct), ct);
         return await readModel.QueryAsync(sql, map, ct, parameters);
     }
 }

@@ -124,7 +124,7 @@ public static class LogCommands
                     continue;
                 }
 
-                summary.Add(name, info.HeadPosition, info.EventCount, info.Relay.Checkpoint, info.Relay.Lag, info.Relay.Running ? "running" : "stopped: " + info.Relay.LastError,
+                summary.Add(name, info.HeadPosition, info.EventCount, info.Relay.Checkpoint, info.Relay.Lag, !info.Relay.HoldsLease ? "standby (another instance holds the relay lease)" : info.Relay.Running ? "running" : "stopped: " + info.Relay.LastError,
                     string.Join(", ", info.Consumers.Select(c => $"{c.Name} ({c.ProcessedCount})")),
                     string.Join(", ", info.Projections.Select(x => $"{x.Name} ({x.Checkpoint})")));
                 var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);

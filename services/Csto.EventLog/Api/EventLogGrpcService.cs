@@ -125,7 +125,7 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
             from = DecodeToken(request.PageToken, fingerprint);
         }
 
-        var head = store.HeadPosition;
+        var head = await store.ReadHeadAsync(context.CancellationToken).ConfigureAwait(false);
         var response = new ListEventsResponse { HeadPosition = head };
         var end = Math.Min(to, head);
         var position = from;

@@ -102,7 +102,7 @@ public sealed class RosterQueries(IEventStore store, IReadModelStore readModel, 
 {
     public async Task<RosterView> LoadAsync(CancellationToken cancellationToken)
     {
-        await projections.WaitForPositionAsync(store.HeadPosition, cancellationToken).ConfigureAwait(false);
+        await projections.WaitForPositionAsync(await store.ReadHeadAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         var rows = await readModel.QueryAsync(
             $"SELECT state, source_version, effective_date, status FROM {RosterProjection.Table}",
             r => new RosterEntry(r.GetString(0), (MemberStatus)r.GetInt32(3), Dates.ParseIso(r.GetString(2)) ?? DateOnly.MinValue, r.GetInt64(1)),

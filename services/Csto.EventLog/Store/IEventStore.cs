@@ -29,6 +29,13 @@ public interface IEventStore
     /// </summary>
     Task<ReadSlice> ReadAllAsync(long fromPosition, long toPosition, ReadFilter filter, int maxRecords, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The committed head as the database knows it now. With one instance (SQLite) that is <see cref="HeadPosition"/>;
+    /// with several instances sharing a database it also counts what the others committed a moment ago, so that a
+    /// caller who wrote through one instance reads its write through the next one it asks (queries wait for this).
+    /// </summary>
+    Task<long> ReadHeadAsync(CancellationToken cancellationToken) => Task.FromResult(HeadPosition);
+
     /// <summary>Completes when the head moves past <paramref name="knownHead"/>.</summary>
     Task WaitForAppendAsync(long knownHead, CancellationToken cancellationToken);
 

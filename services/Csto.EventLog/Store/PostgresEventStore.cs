@@ -186,6 +186,23 @@ public sealed partial class PostgresEventStore : IEventStore, IAsyncDisposable
         Interlocked.Exchange(ref _appended, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
     }
 
+    /// <summary>Reads the head row (what every instance committed) and moves the known head to it.</summary>
+    public async Task<long> ReadHeadAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var read = new NpgsqlCommand("SELECT position FROM head WHERE id = 1", connection);
+            AdvanceHead((long)(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            throw new StoreUnavailableException("the database does not answer: " + ex.Message, ex);
+        }
+
+        return HeadPosition;
+    }
+
     public async Task WaitForAppendAsync(long knownHead, CancellationToken cancellationToken)
     {
         while (HeadPosition <= knownHead)

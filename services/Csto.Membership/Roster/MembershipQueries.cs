@@ -15,7 +15,7 @@ public sealed class MembershipQueries(IEventStore store, IReadModelStore readMod
     /// <summary>The status of every party with a status row on or before <paramref name="asOf"/>, ordered by code.</summary>
     public async Task<IReadOnlyList<MemberStatusAsOf>> StatusesAsync(DateOnly asOf, IReadOnlyCollection<MemberStatus> statuses, string after, int limit, CancellationToken cancellationToken)
     {
-        var head = store.HeadPosition;
+        var head = await store.ReadHeadAsync(cancellationToken);
         if (head == 0)
         {
             return [];

@@ -14,9 +14,10 @@ public sealed class OperationQueries(IEventStore store)
         var ids = new List<string>();
         var from = 1L;
         var filter = new ReadFilter("operation-", [V1.OperationOpened.Descriptor.FullName]);
-        while (from <= store.HeadPosition)
+        var head = await store.ReadHeadAsync(cancellationToken); // what every instance committed
+        while (from <= head)
         {
-            var slice = await store.ReadAllAsync(from, store.HeadPosition, filter, 1000, cancellationToken);
+            var slice = await store.ReadAllAsync(from, head, filter, 1000, cancellationToken);
             ids.AddRange(slice.Records.Select(r => r.StreamId["operation-".Length..]));
             from = slice.ScannedTo + 1;
         }
