@@ -26,6 +26,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 export CSTO_DATA="${CSTO_DATA:-$ROOT/.data/cluster}"
 mkdir -p "$CSTO_DATA/run" "$CSTO_DATA/logs"
+chmod 0755 "$CSTO_DATA" # PostgreSQL runs as the user postgres and keeps its data folder in here
 BASE="${CSTO_CLUSTER_PORT:-5111}"
 SERVICES=(membership bodies operations)
 declare -A PROJECTS=([membership]=Csto.Membership [bodies]=Csto.Bodies [operations]=Csto.Operations)
@@ -117,7 +118,7 @@ cmd_status() {
     echo "== PostgreSQL"
     deploy/postgres.sh status || true
     echo "== RabbitMQ cluster"
-    deploy/rabbitmq.sh cluster status 2>/dev/null | head -n 5 || true
+    deploy/rabbitmq.sh cluster status 2>/dev/null | head -n 3 || true
     echo "== instances"
     for service in "${SERVICES[@]}"; do
         for n in 1 2; do
