@@ -61,6 +61,8 @@ static class InstancesBench
         try
         {
             log.WriteLine($"  broker: {broker.Kind}");
+            // what one commit costs on this server right now: one INSERT per transaction, back to back, one connection
+            var perRow = await Machine.MedianOfAsync(cfg, log, "raw Npgsql INSERT, one transaction per row", () => PostgresBench.RawAsync(connection, 300, copy: false));
             var logInfo = await MedianAsync(cfg, log, "GetLogInfo, 1 instance", () => RunOnceAsync(broker, connection, cfg.InstanceSeconds, instances: 1, Call.LogInfo, log));
             var ceiling = await MedianAsync(cfg, log, "GetMemberState, 1 instance (ceiling)", () => RunOnceAsync(broker, connection, cfg.InstanceSeconds, instances: 1, Call.MemberState, log));
             var one = await MedianAsync(cfg, log, "Grant/EndObserverStatus, 1 instance", () => RunOnceAsync(broker, connection, cfg.InstanceSeconds, instances: 1, Call.Command, log));
@@ -68,6 +70,7 @@ static class InstancesBench
             table.Add(new Row($"commands/s, 1 instance, {Callers} callers (PostgreSQL)", Machine.Rate(one.Rate) + Latency(one), "GetMemberState, 1 instance " + Machine.Rate(ceiling.Rate) + Latency(ceiling), Machine.Pct(one.Rate / ceiling.Rate) + " of ceiling", "-", "-"));
             table.Add(new Row($"commands/s, 2 instances, round robin", Machine.Rate(two.Rate) + Latency(two), "same", Machine.Pct(two.Rate / ceiling.Rate) + " of ceiling", "-", "-"));
             table.Add(new Row("  two / one", "", "", (two.Rate / one.Rate).ToString("0.00", CultureInfo.InvariantCulture) + "x", "-", "-"));
+            table.Add(new Row("  one commit on this server (raw Npgsql tx/row)", Machine.Rate(perRow), "", string.Create(CultureInfo.InvariantCulture, $"{1000 / perRow:0.0} ms each"), "", ""));
             table.Add(new Row("  (GetLogInfo, 1 instance: not trivial)", Machine.Rate(logInfo.Rate) + Latency(logInfo), "", "", "", ""));
             foreach (var (name, r) in new[] { ("GetMemberState", ceiling), ("1 instance", one), ("2 instances", two), ("GetLogInfo", logInfo) })
             {
