@@ -97,7 +97,7 @@ static class PostgresBench
     }
 
     /// <summary>The floor under the store: the table the store created, rows prepared in advance, no checks, no head row.</summary>
-    static Task<double> RawAsync(string connectionString, int rows, bool copy) => WithSchemaAsync(connectionString, async service =>
+    public static Task<double> RawAsync(string connectionString, int rows, bool copy) => WithSchemaAsync(connectionString, async service =>
     {
         await PostgresEventStore.Open(connectionString, service).DisposeAsync();
         var prepared = Enumerable.Range(0, rows).Select(i =>

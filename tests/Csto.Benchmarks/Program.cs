@@ -16,8 +16,9 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using RabbitMQ.Client;
 
-// Usage: dotnet run -c Release --project tests/Csto.Benchmarks [-- --quick] [-- --only appends,read,stream,relay,postgres]
-// (postgres is not in the default set: it needs Debian's postgresql, or CSTO_POSTGRES_CONNECTION)
+// Usage: dotnet run -c Release --project tests/Csto.Benchmarks [-- --quick] [-- --only appends,read,stream,relay,postgres,instances,relay-cluster]
+// (postgres and instances are not in the default set: they need Debian's postgresql, or CSTO_POSTGRES_CONNECTION;
+// relay-cluster is not either: it starts a three-node RabbitMQ cluster, or uses CSTO_RABBITMQ_CLUSTER_URLS)
 // A plain Stopwatch harness: one warm-up run per scenario, then `repeats` measured runs, median reported.
 var quick = args.Contains("--quick");
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',') ?? ["appends", "read", "stream", "relay"];
@@ -46,6 +47,16 @@ if (only.Contains("postgres"))
     await PostgresBench.RunAsync(cfg, table, log);
 }
 
+if (only.Contains("instances"))
+{
+    await InstancesBench.RunAsync(cfg, table, log);
+}
+
+if (only.Contains("relay-cluster"))
+{
+    await RelayClusterBench.RunAsync(cfg, table, log);
+}
+
 Console.WriteLine();
 Console.WriteLine($"CstoServices event log benchmarks — {(quick ? "QUICK (smaller sizes, 1 run: smoke only)" : $"median of {cfg.Repeats} runs after a warm-up")}");
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}; load at end: {Machine.Uptime()}");
@@ -53,10 +64,10 @@ Console.WriteLine(Row.Render(table));
 
 namespace Csto.Benchmarks
 {
-    sealed record Config(int Repeats, double AppendSeconds, int RawPerRowRows, int RawBatchRows, int LogEvents, int RelayEvents)
+    sealed record Config(int Repeats, double AppendSeconds, int RawPerRowRows, int RawBatchRows, int LogEvents, int RelayEvents, double InstanceSeconds, int ClusterRelayEvents)
     {
-        public static readonly Config Full = new(3, 3.0, 1500, 200_000, 1_000_000, 50_000);
-        public static readonly Config Quick = new(1, 1.0, 300, 50_000, 200_000, 50_000);
+        public static readonly Config Full = new(3, 3.0, 1500, 200_000, 1_000_000, 50_000, 5.0, 20_000);
+        public static readonly Config Quick = new(1, 1.0, 300, 50_000, 200_000, 50_000, 2.0, 5_000);
     }
 
     /// <summary>One line of the table: the log's figure, its baseline from the same run, the ratio and the target.</summary>
@@ -460,18 +471,9 @@ namespace Csto.Benchmarks
                 log.WriteLine($"  broker: {broker.Kind}");
                 using var dir = new TempDir();
                 var name = "bench";
-                var template = Path.Combine(dir.Path, "template.db");
-                List<EventRecord> records;
-                await using (var store = new SqliteEventStore(template, name))
-                {
-                    await Sample.FillAsync(store, cfg.RelayEvents);
-                    await store.SetCheckpointAsync(ProjectionRunner.CheckpointName(new StreamsProjection()), store.HeadPosition);
-                    records = [.. (await store.ReadAllAsync(1, long.MaxValue, ReadFilter.All, int.MaxValue)).Records];
-                }
-
-                SqliteConnection.ClearAllPools();
+                var (template, records) = await PrepareAsync(dir.Path, name, cfg.RelayEvents);
                 var run = 0;
-                var relay = await Machine.MedianOfAsync(cfg, log, $"EventRelay (MassTransit), events/s for {records.Count:#,0}", () => RelayAsync(broker, dir.Path, template, name, records.Count, ++run, log));
+                var relay = await Machine.MedianOfAsync(cfg, log, $"EventRelay (MassTransit), events/s for {records.Count:#,0}", () => RelayAsync(broker.NewVirtualHostUrlAsync, dir.Path, template, name, records.Count, ++run, log));
                 var raw = await Machine.MedianOfAsync(cfg, log, "raw RabbitMQ.Client 7, confirms, 1000 in flight, events/s", () => RawAsync(broker, records));
                 table.Add(new Row($"relay events/s to RabbitMQ ({records.Count:#,0}, incl. host start)", Machine.Rate(relay), "raw RabbitMQ.Client 7 " + Machine.Rate(raw), Machine.Pct(relay / raw), ">= 50 %", relay / raw >= 0.50 ? "yes" : "NO"));
             }
@@ -481,28 +483,50 @@ namespace Csto.Benchmarks
             }
         }
 
-        static async Task DeclareAsync(IChannel channel, string exchange)
+        /// <summary>A log of <paramref name="count"/> events (projections parked at the head), the template each run copies.</summary>
+        public static async Task<(string Template, List<EventRecord> Records)> PrepareAsync(string root, string name, int count)
+        {
+            var template = Path.Combine(root, "template.db");
+            List<EventRecord> records;
+            await using (var store = new SqliteEventStore(template, name))
+            {
+                await Sample.FillAsync(store, count);
+                await store.SetCheckpointAsync(ProjectionRunner.CheckpointName(new StreamsProjection()), store.HeadPosition);
+                records = [.. (await store.ReadAllAsync(1, long.MaxValue, ReadFilter.All, int.MaxValue)).Records];
+            }
+
+            SqliteConnection.ClearAllPools();
+            return (template, records);
+        }
+
+        static async Task DeclareAsync(IChannel channel, string exchange, QueueType queueType = QueueType.Classic)
         {
             await channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true, autoDelete: false);
-            await channel.QueueDeclareAsync(Queue, durable: true, exclusive: false, autoDelete: false);
+            await channel.QueueDeclareAsync(Queue, durable: true, exclusive: false, autoDelete: false, arguments: queueType.Arguments());
             await channel.QueueBindAsync(Queue, exchange, "");
         }
 
         static async Task<uint> QueueDepthAsync(IChannel channel) => (await channel.QueueDeclarePassiveAsync(Queue)).MessageCount;
 
         /// <summary>A copy of the prepared log (relay checkpoint 0) in a fresh vhost; timed from host start until the checkpoint reaches the head.</summary>
-        static async Task<double> RelayAsync(RabbitMqFixture broker, string root, string template, string name, int count, int run, TextWriter log)
+        /// <remarks>
+        /// <paramref name="newVirtualHost"/> gives one amqp URL, or a cluster's several comma-separated (the host gets them
+        /// all as EventLog:RabbitMqUrl; the bench queue is declared through the first); a quorum <paramref name="queueType"/>
+        /// declares the bench queue as a quorum queue and sets EventLog:QueueType=quorum for the host.
+        /// </remarks>
+        public static async Task<double> RelayAsync(Func<Task<string>> newVirtualHost, string root, string template, string name, int count, int run, TextWriter log, QueueType queueType = QueueType.Classic)
         {
-            var url = await broker.NewVirtualHostUrlAsync();
-            var factory = new ConnectionFactory { Uri = new Uri(url) };
+            var url = await newVirtualHost();
+            var factory = new ConnectionFactory { Uri = new Uri(url.Split(',')[0]) };
             await using var connection = await factory.CreateConnectionAsync();
             await using var channel = await connection.CreateChannelAsync();
-            await DeclareAsync(channel, MemberStatusChanged.Descriptor.FullName);
+            await DeclareAsync(channel, MemberStatusChanged.Descriptor.FullName, queueType);
             var dataDir = Path.Combine(root, "run" + run.ToString(CultureInfo.InvariantCulture));
             Directory.CreateDirectory(dataDir);
             File.Copy(template, Path.Combine(dataDir, name + ".db"));
             var sw = Stopwatch.StartNew();
-            await using (var host = await ServiceHost.StartAsync(name, url, dataDir, b => b.AddEventLog(name), app => app.MapEventLog()))
+            var settings = new Dictionary<string, string?> { [QueueTypes.Setting] = queueType.Name() };
+            await using (var host = await ServiceHost.StartAsync(name, url, dataDir, b => b.AddEventLog(name), app => app.MapEventLog(), settings))
             {
                 var started = sw.Elapsed;
                 var relay = host.Services.GetRequiredService<EventRelay>();
