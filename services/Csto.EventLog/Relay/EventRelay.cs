@@ -152,9 +152,11 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
         {
             try
             {
-                await sends[i].ConfigureAwait(false);
+                // a send whose connection died (a broker node killed) may never see its confirm, whatever token it was
+                // given: stop waiting at the timeout, and publish again from the confirmed prefix (the inbox drops copies)
+                await sends[i].WaitAsync(timeout.Token).ConfigureAwait(false);
             }
-            catch
+            catch (Exception ex)
             {
                 if (confirmed > Checkpoint)
                 {
@@ -162,7 +164,13 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
                     Interlocked.Exchange(ref _checkpoint, confirmed);
                 }
 
-                await Task.WhenAll(sends).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                // let the other sends settle for a moment, never for ever
+                await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                if (ex is OperationCanceledException && timeout.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+                {
+                    throw new TimeoutException($"no publisher confirm within {ConfirmTimeout.TotalSeconds:0} s for position {records[i].Position}; publishing again from {confirmed}", ex);
+                }
+
                 throw;
             }
 
