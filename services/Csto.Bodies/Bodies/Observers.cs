@@ -42,9 +42,6 @@ public sealed record EndBodyObserver(string Observer, Csto.Common.V1.Date? Ended
 /// </summary>
 public static partial class Observers
 {
-    [GeneratedRegex("^[A-Z][A-Z0-9-]{1,15}$")]
-    private static partial Regex OrganizationCode();
-
     public static Verdict Admit(BodyInfo body, IReadOnlyList<BodyObserver> observers, Csto.EventLog.Roster.RosterView roster, AdmitBodyObserver command)
     {
         if (command.Kind is not (ObserverKind.State or ObserverKind.Organization))
@@ -57,7 +54,7 @@ public static partial class Observers
             return badState;
         }
 
-        if (command.Kind == ObserverKind.Organization && !OrganizationCode().IsMatch(command.Observer ?? ""))
+        if (command.Kind == ObserverKind.Organization && !ObserverCodes.IsOrganization(command.Observer))
         {
             return Verdict.Invalid("observer", "an organization's code: upper-case letters, digits and '-', 2 to 16");
         }

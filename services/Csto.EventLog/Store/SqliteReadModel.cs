@@ -169,28 +169,11 @@ public sealed partial class SqliteEventStore : IReadModelStore
                 columns = Convert.ToInt32(await info.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
             }
 
-            sha.AppendData(Encoding.UTF8.GetBytes($"table:{table.Name}:{columns}\n"));
+            TableHash.AppendHeader(sha, table.Name, columns);
             await using var cmd = connection.CreateCommand();
             cmd.CommandText = $"SELECT * FROM \"{physical}\" ORDER BY {string.Join(", ", Enumerable.Range(1, columns))}";
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                for (var i = 0; i < columns; i++)
-                {
-                    var text = reader.GetValue(i) switch
-                    {
-                        DBNull => "N",
-                        byte[] bytes => "B" + Convert.ToHexString(bytes),
-                        string s => "S" + s.Length.ToString(CultureInfo.InvariantCulture) + ":" + s,
-                        double d => "R" + d.ToString("R", CultureInfo.InvariantCulture),
-                        var value => "I" + Convert.ToString(value, CultureInfo.InvariantCulture),
-                    };
-                    sha.AppendData(Encoding.UTF8.GetBytes(text));
-                    sha.AppendData("|"u8);
-                }
-
-                sha.AppendData("\n"u8);
-            }
+            await TableHash.AppendRowsAsync(sha, reader, columns, cancellationToken).ConfigureAwait(false);
         }
 
         return Convert.ToHexStringLower(sha.GetHashAndReset());

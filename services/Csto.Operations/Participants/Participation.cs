@@ -21,9 +21,6 @@ public sealed record AdmitObserver(string Observer, ObserverKind Kind, Date? Adm
 /// </summary>
 public static partial class Participation
 {
-    [GeneratedRegex("^[A-Z][A-Z0-9-]{1,15}$")]
-    private static partial Regex OrganizationCode();
-
     public static Verdict Join(OperationState operation, RosterView roster, JoinOperation command)
     {
         if (StateCodes.Problem(command.State, "state") is { } badState)
@@ -141,7 +138,7 @@ public static partial class Participation
         {
             case ObserverKind.State when StateCodes.Problem(code, "observer") is { } badState:
                 return badState;
-            case ObserverKind.Organization when !OrganizationCode().IsMatch(code):
+            case ObserverKind.Organization when !ObserverCodes.IsOrganization(code):
                 return Verdict.Invalid("observer", "code of an organization in capitals, e.g. UNODC, INTERPOL, OSCE, EUROPOL");
             case ObserverKind.State or ObserverKind.Organization:
                 break;
