@@ -16,7 +16,8 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using RabbitMQ.Client;
 
-// Usage: dotnet run -c Release --project tests/Csto.Benchmarks [-- --quick] [-- --only appends,read,stream,relay,postgres,instances,relay-cluster]
+// Usage: dotnet run -c Release --project tests/Csto.Benchmarks [-- --quick] [-- --only appends,read,stream,relay,postgres,instances,relay-cluster,suite]
+// (suite: the deployed suite as separate processes, deploy/bench.sh; its parts alone: suite:commands, suite:crossing, suite:volume)
 // (postgres and instances are not in the default set: they need Debian's postgresql, or CSTO_POSTGRES_CONNECTION;
 // relay-cluster is not either: it starts a three-node RabbitMQ cluster, or uses CSTO_RABBITMQ_CLUSTER_URLS)
 // A plain Stopwatch harness: one warm-up run per scenario, then `repeats` measured runs, median reported.
@@ -52,6 +53,13 @@ if (only.Contains("instances"))
     await InstancesBench.RunAsync(cfg, table, log);
 }
 
+if (only.Contains("suite") || only.Any(o => o.StartsWith("suite:", StringComparison.Ordinal)))
+{
+    // suite = every part; suite:commands,suite:crossing,suite:volume = some
+    string[] parts = only.Contains("suite") ? ["commands", "crossing", "volume"] : [.. only.Where(o => o.StartsWith("suite:", StringComparison.Ordinal)).Select(o => o[6..])];
+    await SuiteBench.RunAsync(cfg, table, log, parts);
+}
+
 if (only.Contains("relay-cluster"))
 {
     await RelayClusterBench.RunAsync(cfg, table, log);
@@ -64,10 +72,11 @@ Console.WriteLine(Row.Render(table));
 
 namespace Csto.Benchmarks
 {
-    sealed record Config(int Repeats, double AppendSeconds, int RawPerRowRows, int RawBatchRows, int LogEvents, int RelayEvents, double InstanceSeconds, int ClusterRelayEvents)
+    sealed record Config(int Repeats, double AppendSeconds, int RawPerRowRows, int RawBatchRows, int LogEvents, int RelayEvents, double InstanceSeconds, int ClusterRelayEvents,
+        double SuiteSeconds, double CrossingSeconds, int[] VolumeSizes)
     {
-        public static readonly Config Full = new(3, 3.0, 1500, 200_000, 1_000_000, 50_000, 5.0, 20_000);
-        public static readonly Config Quick = new(1, 1.0, 300, 50_000, 200_000, 50_000, 2.0, 5_000);
+        public static readonly Config Full = new(3, 3.0, 1500, 200_000, 1_000_000, 50_000, 5.0, 20_000, 3.0, 5.0, [10_000, 100_000, 1_000_000, 10_000_000]);
+        public static readonly Config Quick = new(1, 1.0, 300, 50_000, 200_000, 50_000, 2.0, 5_000, 1.0, 2.0, [10_000, 100_000]);
     }
 
     /// <summary>One line of the table: the log's figure, its baseline from the same run, the ratio and the target.</summary>

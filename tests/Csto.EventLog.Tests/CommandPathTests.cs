@@ -34,7 +34,7 @@ public sealed class CommandPathTests : IAsyncLifetime
             },
         };
         http.HttpContext.Request.Headers["x-correlation-id"] = "corr-1";
-        _commands = new CommandPath(_store, _projections, http);
+        _commands = new CommandPath(_store, http);
     }
 
     public async Task DisposeAsync()

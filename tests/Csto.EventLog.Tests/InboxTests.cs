@@ -47,7 +47,7 @@ public sealed class InboxTests
     {
         using var dir = new TempDir();
         await using var store = new SqliteEventStore(Path.Combine(dir.Path, "bodies.db"), "bodies");
-        var commands = new CommandPath(store, new ProjectionRunner(store, store, [], NullLogger<ProjectionRunner>.Instance), new HttpContextAccessor());
+        var commands = new CommandPath(store, new HttpContextAccessor());
         var inbox = new EventInbox(store, commands, [new RosterHandler(store)]);
         foreach (var record in deliveries)
         {

@@ -133,7 +133,7 @@ public sealed class DeliveryOrderTests(ITestOutputHelper output)
     {
         using var dir = new TempDir();
         await using var store = new SqliteEventStore(Path.Combine(dir.Path, service + ".db"), service);
-        var commands = new CommandPath(store, new ProjectionRunner(store, store, [], NullLogger<ProjectionRunner>.Instance), new HttpContextAccessor());
+        var commands = new CommandPath(store, new HttpContextAccessor());
         var inbox = new EventInbox(store, commands, handlers.Select(h => h ?? new RosterHandler(store)));
         await seed(store, commands);
         foreach (var record in deliveries)

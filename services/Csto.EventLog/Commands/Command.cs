@@ -69,4 +69,4 @@ public interface IWritten
 public sealed record Written<TState>(TState State, IReadOnlyList<EventRecord> Records, IReadOnlyList<string> EventIds, IReadOnlyList<IMessage> Events, bool Retried) : IWritten;
 
 /// <summary>Who writes and why: how event ids are derived, the metadata every event gets, and the inbox entry of a consumer.</summary>
-public sealed record WriteContext(string Key, EventMetadata Metadata, InboxEntry? Inbox, bool Derived, bool ReadYourWrite);
+public sealed record WriteContext(string Key, EventMetadata Metadata, InboxEntry? Inbox, bool Derived);

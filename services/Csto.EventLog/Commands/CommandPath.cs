@@ -14,8 +14,11 @@ namespace Csto.EventLog.Commands;
 /// a conflict, load and decide again (bounded, then ABORTED); build the metadata the same way everywhere. A rule's
 /// refusal becomes FAILED_PRECONDITION with ErrorInfo.reason, bad input INVALID_ARGUMENT with BadRequest (see
 /// <see cref="Api.EventLogErrorInterceptor"/>).
+/// A write does not wait for the projections: every query waits until they have applied the log's head before it reads
+/// (<see cref="ProjectionRunner.WaitForPositionAsync"/> after <see cref="IEventStore.ReadHeadAsync"/>), so a caller still
+/// reads its own write, on any instance, and a write pays for its own commit only.
 /// </summary>
-public sealed class CommandPath(IEventStore store, ProjectionRunner projections, IHttpContextAccessor http)
+public sealed class CommandPath(IEventStore store, IHttpContextAccessor http)
 {
     /// <summary>Attempts of one write when concurrent writes to the same stream keep winning.</summary>
     public const int MaxAttempts = 5;
@@ -36,7 +39,7 @@ public sealed class CommandPath(IEventStore store, ProjectionRunner projections,
         // the request id names one request (AIP-155): reused for the same act on another entity, it derives ids that are
         // already in the log, and the store refuses it (INVALID_ARGUMENT request_id) instead of recording a second act
         var key = derived ? $"{command.Scope}|{requestId}" : Guid.NewGuid().ToString();
-        return RunAsync(command, new WriteContext(key, ApiMetadata(requestId), null, derived, ReadYourWrite: true), cancellationToken);
+        return RunAsync(command, new WriteContext(key, ApiMetadata(requestId), null, derived), cancellationToken);
     }
 
     /// <summary>
@@ -47,7 +50,7 @@ public sealed class CommandPath(IEventStore store, ProjectionRunner projections,
     {
         ArgumentNullException.ThrowIfNull(command);
         ArgumentNullException.ThrowIfNull(metadata);
-        return RunAsync(command, new WriteContext(key, metadata, null, Derived: true, ReadYourWrite: false), cancellationToken);
+        return RunAsync(command, new WriteContext(key, metadata, null, Derived: true), cancellationToken);
     }
 
     /// <summary>A consumer's write for <paramref name="incoming"/>: ids derived from it, caused by it, in one transaction with the inbox entry.</summary>
@@ -55,7 +58,7 @@ public sealed class CommandPath(IEventStore store, ProjectionRunner projections,
     {
         ArgumentNullException.ThrowIfNull(incoming);
         var inbox = new InboxEntry(consumer, SourceId(incoming), incoming.SourceService, incoming.Position);
-        var context = new WriteContext($"{consumer}|{inbox.SourceEventId}", CausedBy(incoming, consumer), inbox, Derived: true, ReadYourWrite: false);
+        var context = new WriteContext($"{consumer}|{inbox.SourceEventId}", CausedBy(incoming, consumer), inbox, Derived: true);
         if (command is null)
         {
             await MarkProcessedAsync(inbox, cancellationToken).ConfigureAwait(false);
@@ -73,7 +76,6 @@ public sealed class CommandPath(IEventStore store, ProjectionRunner projections,
             var records = await store.ReadStreamAsync(command.Stream, 1, cancellationToken).ConfigureAwait(false);
             if (context.Derived && Earlier(records, EventId) is { Count: > 0 } earlier)
             {
-                await ReadYourWriteAsync(context, earlier[^1].Position, cancellationToken).ConfigureAwait(false);
                 return new Written<TState>(command.Fold(records), records, [.. earlier.Select(r => r.EventId)], [.. EventTypes.ParseAll(earlier)], Retried: true);
             }
 
@@ -152,7 +154,6 @@ public sealed class CommandPath(IEventStore store, ProjectionRunner projections,
                 return new Written<TState>(state, records, [], [], Retried: true);
             }
 
-            await ReadYourWriteAsync(context, result.LastPosition, cancellationToken).ConfigureAwait(false);
             var after = await store.ReadStreamAsync(command.Stream, 1, cancellationToken).ConfigureAwait(false);
             return new Written<TState>(command.Fold(after), after, [.. events.Select(e => e.EventId)], verdict.Events, result.Outcome == AppendOutcome.AlreadyAppended);
         }
@@ -198,10 +199,6 @@ public sealed class CommandPath(IEventStore store, ProjectionRunner projections,
             Provenance = context?.Items[Api.ProvenanceInterceptor.ItemKey] as Csto.Common.V1.Provenance,
         };
     }
-
-    /// <summary>An API caller reads its own write: queries answer from projections that have caught up with it.</summary>
-    Task ReadYourWriteAsync(WriteContext context, long position, CancellationToken cancellationToken) =>
-        context.ReadYourWrite ? projections.WaitForPositionAsync(position, cancellationToken) : Task.CompletedTask;
 
     Task MarkProcessedAsync(InboxEntry inbox, CancellationToken cancellationToken) =>
         store.AppendAsync(new AppendRequest("$inbox-" + inbox.Consumer, ExpectedVersion.Any, [], inbox), cancellationToken);

@@ -14,12 +14,16 @@ public sealed class MemberStatusProjection : IProjection
 {
     public const string Table = "proj_member_status";
 
+    /// <summary>Every party that ever had a status: the roster on a date looks up each one's latest row (index), never scans every change.</summary>
+    public const string Parties = "proj_member_party";
+
     public string Name => "member-status";
 
     public IReadOnlyList<ProjectionTable> Tables { get; } =
     [
         new(Table, "position INTEGER PRIMARY KEY, state TEXT NOT NULL, effective_date TEXT NOT NULL, status INTEGER NOT NULL, cause BLOB NOT NULL",
             "state, effective_date, position", "effective_date"),
+        new(Parties, "state TEXT PRIMARY KEY"),
     ];
 
     public void Apply(EventRecord record, ProjectionWriter writer)
@@ -36,5 +40,6 @@ public sealed class MemberStatusProjection : IProjection
             """,
             ("@p", (object?)record.Position), ("@s", changed.State), ("@d", changed.EffectiveDate.ToIso()), ("@st", (long)changed.NewStatus),
             ("@c", (changed.Cause ?? new Csto.Common.V1.Cause()).ToByteArray()));
+        writer.Execute(Parties, "INSERT INTO {t}(state) VALUES (@s) ON CONFLICT(state) DO NOTHING", ("@s", changed.State));
     }
 }

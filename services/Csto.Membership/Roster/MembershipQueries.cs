@@ -23,14 +23,19 @@ public sealed class MembershipQueries(IEventStore store, IReadModelStore readMod
 
         await projections.WaitForPositionAsync(head, cancellationToken);
         var filter = statuses.Count == 0
-            ? "status <> 0"
-            : "status IN (" + string.Join(",", statuses.Select(s => ((int)s).ToString(CultureInfo.InvariantCulture))) + ")";
+            ? "m.status <> 0"
+            : "m.status IN (" + string.Join(",", statuses.Select(s => ((int)s).ToString(CultureInfo.InvariantCulture))) + ")";
+        // per party, its latest row not after the date, found through the (state, effective_date, position) index: the
+        // cost grows with the number of parties, not with the number of status changes in the log
         return await readModel.QueryAsync($"""
-            SELECT state, status, effective_date, cause FROM (
-                SELECT state, status, effective_date, cause,
-                       ROW_NUMBER() OVER (PARTITION BY state ORDER BY effective_date DESC, position DESC) AS rn
-                FROM {MemberStatusProjection.Table} WHERE effective_date <= @d) latest
-            WHERE rn = 1 AND {filter} AND state > @after ORDER BY state LIMIT @limit
+            SELECT m.state, m.status, m.effective_date, m.cause
+            FROM {MemberStatusProjection.Parties} p
+            JOIN {MemberStatusProjection.Table} m ON m.position = (
+                SELECT x.position FROM {MemberStatusProjection.Table} x
+                WHERE x.state = p.state AND x.effective_date <= @d
+                ORDER BY x.effective_date DESC, x.position DESC LIMIT 1)
+            WHERE p.state > @after AND {filter}
+            ORDER BY p.state LIMIT @limit
             """, Row, cancellationToken, ("@d", asOf.ToIso()), ("@after", after), ("@limit", limit));
     }
 

@@ -81,4 +81,32 @@ public sealed class WriteApiTests(RabbitMqFixture broker)
         Assert.Equal(MemberStatus.Observer, un.Status);
         Assert.False(un.HasVoice);
     }
+
+    [Fact]
+    public async Task Each_write_is_in_the_next_roster_read_although_a_write_does_not_wait_for_the_projections()
+    {
+        await using var world = await StartAsync(broker);
+        var client = world.Client;
+        var day = new DateOnly(2031, 1, 1);
+        for (var round = 0; round < 30; round++)
+        {
+            var date = Date(day.AddDays(round).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+            var granted = round % 2 == 0;
+            if (granted)
+            {
+                await client.GrantObserverStatusAsync(new GrantObserverStatusRequest { State = "SRB", EffectiveDate = date, Cause = Notice("r" + round) });
+            }
+            else
+            {
+                await client.EndObserverStatusAsync(new EndObserverStatusRequest { State = "SRB", EffectiveDate = date, Cause = Notice("r" + round) });
+            }
+
+            // no waiting between the write and the read: the query waits for the projection to reach the log's head
+            var roster = await client.GetRosterAsync(new GetRosterRequest { AsOf = date, IncludeObserversAndPartners = true });
+            Assert.Equal(granted ? ["SRB"] : [], roster.Entries.Where(e => e.Status == MemberStatus.Observer).Select(e => e.State));
+            // and the day before still answers with the status of that day, from the same rows
+            var before = await client.GetRosterAsync(new GetRosterRequest { AsOf = Date(day.AddDays(round - 1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)), IncludeObserversAndPartners = true });
+            Assert.Equal(round > 0 && !granted ? ["SRB"] : [], before.Entries.Where(e => e.Status == MemberStatus.Observer).Select(e => e.State));
+        }
+    }
 }
