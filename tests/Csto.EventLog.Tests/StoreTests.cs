@@ -162,6 +162,22 @@ public abstract partial class StoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_last_position_of_a_stream_prefix_counts_only_the_streams_with_that_prefix()
+    {
+        Assert.Equal(0, await _store.ReadLastPositionAsync("roster-", CancellationToken.None));
+        await _store.AppendAsync(new AppendRequest("roster-KAZ", ExpectedVersion.Any, [Events.Any(1), Events.Any(2)]));
+        await _store.AppendAsync(new AppendRequest("rosterx", ExpectedVersion.Any, [Events.Any(3)]));
+        await _store.AppendAsync(new AppendRequest("roster.", ExpectedVersion.Any, [Events.Any(4)]));
+        await _store.AppendAsync(new AppendRequest("roster-", ExpectedVersion.Any, [Events.Any(5)]));
+        await _store.AppendAsync(new AppendRequest("roster-TJK", ExpectedVersion.Any, [Events.Any(6)]));
+        await _store.AppendAsync(new AppendRequest("rostes-KAZ", ExpectedVersion.Any, [Events.Any(7)]));
+
+        Assert.Equal(6, await _store.ReadLastPositionAsync("roster-", CancellationToken.None));
+        Assert.Equal(4, await _store.ReadLastPositionAsync("roster.", CancellationToken.None));
+        Assert.Equal(0, await _store.ReadLastPositionAsync("member-", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task The_log_reopens_with_its_head_and_stream_versions()
     {
         await _store.AppendAsync(new AppendRequest("member-KGZ", ExpectedVersion.Any, [Events.Status("KGZ", MemberStatus.Signatory, 1), Events.Status("KGZ", MemberStatus.Member, 2)]));

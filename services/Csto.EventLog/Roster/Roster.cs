@@ -75,7 +75,9 @@ public sealed class RosterProjection : IProjection
 {
     public const string Table = "proj_roster";
 
-    public string Name => "roster";
+    public const string ProjectionName = "roster";
+
+    public string Name => ProjectionName;
 
     public IReadOnlyList<ProjectionTable> Tables { get; } =
     [
@@ -97,16 +99,34 @@ public sealed class RosterProjection : IProjection
     }
 }
 
-/// <summary>The roster as of the log's head (read your writes).</summary>
+/// <summary>
+/// The roster with every roster event the log holds (read your writes). It depends on the roster streams only, so it
+/// waits for the roster projection to reach the last of their events, not for every projection to reach the log's head:
+/// a write that checks the roster (a position, a report) does not queue behind the projections of every other write.
+/// The view is kept until a roster event arrives.
+/// </summary>
 public sealed class RosterQueries(IEventStore store, IReadModelStore readModel, ProjectionRunner projections)
 {
+    Loaded? _last;
+
     public async Task<RosterView> LoadAsync(CancellationToken cancellationToken)
     {
-        await projections.WaitForPositionAsync(await store.ReadHeadAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        var position = await store.ReadLastPositionAsync(RosterComponent.StreamPrefix, cancellationToken).ConfigureAwait(false);
+        if (Volatile.Read(ref _last) is { } last && last.Position == position)
+        {
+            return last.View;
+        }
+
+        await projections.WaitForPositionAsync(RosterProjection.ProjectionName, position, cancellationToken).ConfigureAwait(false);
         var rows = await readModel.QueryAsync(
             $"SELECT state, source_version, effective_date, status FROM {RosterProjection.Table}",
             r => new RosterEntry(r.GetString(0), (MemberStatus)r.GetInt32(3), Dates.ParseIso(r.GetString(2)) ?? DateOnly.MinValue, r.GetInt64(1)),
             cancellationToken).ConfigureAwait(false);
-        return new RosterView(rows);
+        var view = new RosterView(rows);
+        // rows read at or after the position: the view holds at least every roster event up to it
+        Volatile.Write(ref _last, new Loaded(position, view));
+        return view;
     }
+
+    sealed record Loaded(long Position, RosterView View);
 }

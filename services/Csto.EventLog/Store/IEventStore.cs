@@ -36,6 +36,13 @@ public interface IEventStore
     /// </summary>
     Task<long> ReadHeadAsync(CancellationToken cancellationToken) => Task.FromResult(HeadPosition);
 
+    /// <summary>
+    /// The position of the last committed event of any stream whose id starts with <paramref name="streamIdPrefix"/>
+    /// (0 when there is none), as the database knows it now: a read that depends on those streams only (the roster)
+    /// waits for its projection to reach this position instead of the whole log's head.
+    /// </summary>
+    Task<long> ReadLastPositionAsync(string streamIdPrefix, CancellationToken cancellationToken);
+
     /// <summary>Completes when the head moves past <paramref name="knownHead"/>.</summary>
     Task WaitForAppendAsync(long knownHead, CancellationToken cancellationToken);
 

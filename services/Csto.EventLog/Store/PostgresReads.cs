@@ -18,6 +18,24 @@ public sealed partial class PostgresEventStore
             return await ReadRecordsAsync(cmd, 16, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
 
+    public async Task<long> ReadLastPositionAsync(string streamIdPrefix, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(streamIdPrefix);
+        var (head, last) = await WithConnectionAsync(async connection =>
+        {
+            // the head with it, so that this instance reads (and its projections apply) up to that position
+            await using var cmd = new NpgsqlCommand(
+                "SELECT (SELECT position FROM head WHERE id = 1), COALESCE((SELECT MAX(position) FROM events WHERE stream_id >= @lo AND stream_id < @hi), 0)", connection);
+            cmd.Parameters.AddWithValue("lo", streamIdPrefix);
+            cmd.Parameters.AddWithValue("hi", SqliteEventStore.PrefixEnd(streamIdPrefix));
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return (reader.GetInt64(0), reader.GetInt64(1));
+        }, cancellationToken).ConfigureAwait(false);
+        AdvanceHead(head);
+        return last;
+    }
+
     public async Task<ReadSlice> ReadAllAsync(long fromPosition, long toPosition, ReadFilter filter, int maxRecords, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filter);

@@ -274,6 +274,21 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
         return list;
     }
 
+    public async Task<long> ReadLastPositionAsync(string streamIdPrefix, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(streamIdPrefix);
+        await using var connection = OpenReadConnection();
+        await using var cmd = connection.CreateCommand();
+        // a range on the (stream_id, stream_version) index: only the prefix's rows are visited
+        cmd.CommandText = "SELECT COALESCE(MAX(position), 0) FROM events WHERE stream_id >= $lo AND stream_id < $hi";
+        cmd.Parameters.AddWithValue("$lo", streamIdPrefix);
+        cmd.Parameters.AddWithValue("$hi", PrefixEnd(streamIdPrefix));
+        return (long)(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>The smallest string greater than every string that starts with <paramref name="prefix"/>.</summary>
+    internal static string PrefixEnd(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
+
     public Task<ReadSlice> ReadAllAsync(long fromPosition, long toPosition, ReadFilter filter, int maxRecords, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(filter);
