@@ -173,7 +173,10 @@ public sealed class EventLogErrorInterceptor : Interceptor
 /// <summary>A google.rpc.Status in the protobuf JSON mapping, details included (what HTTP/JSON callers receive).</summary>
 public static class StatusJson
 {
-    static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithTypeRegistry(Google.Protobuf.Reflection.TypeRegistry.FromFiles(ErrorDetailsReflection.Descriptor)));
+    /// <summary>The messages a status's details hold (google.rpc error details).</summary>
+    public static readonly Google.Protobuf.Reflection.TypeRegistry Types = Google.Protobuf.Reflection.TypeRegistry.FromFiles(ErrorDetailsReflection.Descriptor);
+
+    static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithTypeRegistry(Types));
 
     public static string Format(Google.Rpc.Status status) => Formatter.Format(status);
 }
