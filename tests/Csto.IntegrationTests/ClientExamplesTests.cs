@@ -98,6 +98,31 @@ public sealed class ClientExamplesTests(SuiteFixture suite, ITestOutputHelper ou
         }
     }
 
+    /// <summary>The README's curl lines of the HTTP/JSON face, on this suite's ports and tokens: each answers JSON.</summary>
+    [Fact]
+    public async Task The_readme_curl_examples_answer_json()
+    {
+        var readme = await File.ReadAllTextAsync(Path.Combine(RepoRoot.Path, "README.md"));
+        var section = readme[readme.IndexOf("**HTTP/JSON**", StringComparison.Ordinal)..readme.IndexOf("**AMQP**", StringComparison.Ordinal)];
+        var commands = section.Replace("\\\n", "", StringComparison.Ordinal).Split('\n').Where(l => l.StartsWith("curl ", StringComparison.Ordinal)).ToList();
+        Assert.True(commands.Count >= 5, "the README's HTTP/JSON section lost its curl examples");
+        foreach (var command in commands)
+        {
+            var local = command.Replace("127.0.0.1:5101", HostPort(suite.Membership), StringComparison.Ordinal)
+                .Replace("127.0.0.1:5102", HostPort(suite.Bodies), StringComparison.Ordinal)
+                .Replace("127.0.0.1:5103", HostPort(suite.Operations), StringComparison.Ordinal);
+            var text = await RunAsync("bash", ["-c", local], new Dictionary<string, string>
+            {
+                ["CSTO_TOKEN"] = TestTokens.For("reader"), ["SECRETARIAT_TOKEN"] = TestTokens.For("secretariat"),
+            });
+            Assert.True(text.StartsWith('{'), $"{command}\n{text}");
+            var root = System.Text.Json.JsonDocument.Parse(text).RootElement;
+            var refused = root.TryGetProperty("code", out _) && root.TryGetProperty("details", out _);
+            // the write example is refused by a rule on purpose; every other example answers
+            Assert.True(refused == command.Contains(":recordSignature", StringComparison.Ordinal), $"{command}\n{text}");
+        }
+    }
+
     [Fact]
     public async Task The_node_example_also_consumes_decision_adopted_from_the_broker()
     {
