@@ -62,6 +62,14 @@ async function main() {
     for (const detail of status.details) console.log(`  ${detail.type}: ${JSON.stringify(detail.value)}`);
   }
 
+  try {
+    await call(membership, 'GetRoster', {}, new grpc.Metadata()); // no token
+    throw new Error('a call without a token was answered');
+  } catch (err) {
+    if (!err.metadata) throw err;
+    console.log(`error ${grpc.status[err.code]}: ${err.details} (${decodeStatus(err).details.map((d) => d.value.reason).join(', ')})`);
+  }
+
   if (process.env.CSTO_AMQP_URL) await consumeDecisionAdopted(bodies);
 }
 
