@@ -86,6 +86,42 @@ public sealed class RelayTests(PrivateRabbitMqFixture broker, ITestOutputHelper 
         Assert.StartsWith("2012-12-19T00:00:00", headers[WireHeaders.EffectiveTime], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_event_on_the_wire_carries_only_the_suites_headers_and_properties()
+    {
+        using var dir = new TempDir();
+        var url = await broker.NewVirtualHostUrlAsync();
+        await using var received = await WireConsumer.StartAsync(url, "csto.membership.v1.MemberStatusChanged", "clean-wire-test");
+        await using var host = await Events.StartLogHostAsync("membership", url, dir.Path);
+        var store = host.Services.GetRequiredService<IEventStore>();
+        // nothing optional: only the headers every event has
+        var bare = Events.Status("UZB", Csto.Membership.V1.MemberStatus.Suspended, 3) with { Metadata = new EventMetadata() };
+        var full = Events.Status("KAZ", Csto.Membership.V1.MemberStatus.Member, 4) with
+        {
+            Metadata = new EventMetadata
+            {
+            CorrelationId = Guid.NewGuid().ToString(), CausationId = "request:r1", EffectiveTime = Dates.ToEffectiveTime(new DateOnly(2022, 1, 6)),
+            Actor = new Actor { Subject = "d1", Role = "delegate", State = "KAZ" },
+            Traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", Tracestate = "csto=1",
+                Provenance = new Csto.Common.V1.Provenance { Basis = Csto.Common.V1.Basis.Sourced, Source = "the treaty", Reason = "signed" },
+            },
+        };
+        await store.AppendAsync(new AppendRequest("member-UZB", ExpectedVersion.Any, [bare]));
+        await store.AppendAsync(new AppendRequest("member-KAZ", ExpectedVersion.Any, [full]));
+
+        await Eventually.UntilAsync(() => Task.FromResult(received.Distinct == 2), TimeSpan.FromSeconds(30), "both events on the wire");
+        var raw = received.Raw.ToDictionary(m => m.Properties.MessageId!);
+        // read from the raw AMQP message: no header of the client library (x-dotnet-pub-seq-no) or of MassTransit
+        Assert.Equal(WireHeaders.Always.Order(StringComparer.Ordinal), raw[bare.EventId].HeaderNames.Order(StringComparer.Ordinal));
+        Assert.Equal(WireHeaders.Always.Concat(WireHeaders.WhenSet).Order(StringComparer.Ordinal), raw[full.EventId].HeaderNames.Order(StringComparer.Ordinal));
+        var properties = raw[full.EventId].Properties;
+        Assert.Equal(WireHeaders.ContentType, properties.ContentType);
+        Assert.Equal(DeliveryModes.Persistent, properties.DeliveryMode);
+        Assert.Equal(full.Metadata.CorrelationId, properties.CorrelationId);
+        Assert.Equal(new Uri(url).UserInfo.Split(':')[0], properties.UserId);
+        Assert.False(properties.IsTypePresent());
+    }
+
     static async Task AppendAsync(IEventStore store, int start, int count) =>
         await Task.WhenAll(Enumerable.Range(start, count).Chunk(100).Select(chunk => Task.Run(async () =>
         {
@@ -117,6 +153,11 @@ sealed class WireConsumer : IAsyncDisposable
 
     public IEnumerable<(Dictionary<string, string> Headers, byte[] Body, string ContentType)> Messages => _messages;
 
+    /// <summary>Every delivery as the broker gave it: its properties and the names of all its headers, whatever their type.</summary>
+    public IEnumerable<(IReadOnlyBasicProperties Properties, IReadOnlyList<string> HeaderNames)> Raw => _raw;
+
+    readonly ConcurrentQueue<(IReadOnlyBasicProperties Properties, IReadOnlyList<string> HeaderNames)> _raw = new();
+
     public static async Task<WireConsumer> StartAsync(string url, string exchange, string queue)
     {
         var consumer = new WireConsumer();
@@ -134,6 +175,7 @@ sealed class WireConsumer : IAsyncDisposable
             var headers = (ea.BasicProperties.Headers ?? new Dictionary<string, object?>())
                 .Where(h => h.Value is byte[])
                 .ToDictionary(h => h.Key, h => Encoding.UTF8.GetString((byte[])h.Value!));
+            consumer._raw.Enqueue((new BasicProperties(ea.BasicProperties), [.. (ea.BasicProperties.Headers ?? new Dictionary<string, object?>()).Keys]));
             consumer.Record(headers, ea.Body.ToArray(), ea.BasicProperties.ContentType ?? "");
             await ch.BasicAckAsync(ea.DeliveryTag, false);
         };

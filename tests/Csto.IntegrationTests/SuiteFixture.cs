@@ -24,10 +24,14 @@ public sealed class SuiteFixture : IAsyncLifetime
 
     public string DataDir => _dir.Path;
 
+    /// <summary>The AMQP URL of the suite's virtual host (what an outside consumer connects to).</summary>
+    public string BrokerUrl { get; private set; } = "";
+
     public async Task InitializeAsync()
     {
         await _broker.InitializeAsync();
         var url = await _broker.NewVirtualHostUrlAsync();
+        BrokerUrl = url;
         Membership = await ServiceHost.StartAsync("membership", url, _dir.Path, MembershipHost.Configure, MembershipHost.Map);
         Bodies = await ServiceHost.StartAsync("bodies", url, _dir.Path, BodiesHost.Configure, BodiesHost.Map);
         Operations = await ServiceHost.StartAsync("operations", url, _dir.Path, OperationsHost.Configure, OperationsHost.Map);

@@ -1,5 +1,6 @@
 using Csto.EventLog.Commands;
 using Csto.Kernel;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -12,20 +13,77 @@ public static class RpcErrors
 {
     public const string Domain = "csto";
 
+    /// <summary>
+    /// Every status of the suite, built once: the message made readable by every client (<see cref="Readable"/>) and the
+    /// details packed. ErrorInfo reasons are the values of csto.common.v1.ErrorReason without their prefix.
+    /// </summary>
+    public static Google.Rpc.Status Status(Code code, string message, params IMessage[] details)
+    {
+        ArgumentNullException.ThrowIfNull(details);
+        var status = new Google.Rpc.Status { Code = (int)code, Message = Readable(message) };
+        foreach (var detail in details)
+        {
+            status.Details.Add(Any.Pack(detail));
+        }
+
+        return status;
+    }
+
+    public static ErrorInfo Info(string reason, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var info = new ErrorInfo { Reason = reason, Domain = Domain };
+        if (metadata is not null)
+        {
+            foreach (var (key, value) in metadata)
+            {
+                info.Metadata[key] = value;
+            }
+        }
+
+        return info;
+    }
+
+    /// <summary>
+    /// A status message in printable ASCII without '%': the only characters that grpc-message carries as they are (the
+    /// wire percent-encodes the others, and not every client decodes them). Typographic dashes and quotes become ASCII
+    /// ones, anything else a '?' (the details keep the exact values: field names, codes, metadata).
+    /// </summary>
+    public static string Readable(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (message.All(c => c is >= ' ' and <= '~' and not '%'))
+        {
+            return message;
+        }
+
+        var text = new System.Text.StringBuilder(message.Length);
+        foreach (var c in message)
+        {
+            text.Append(c switch
+            {
+                >= ' ' and <= '~' and not '%' => c.ToString(),
+                '%' => " percent",
+                '\u2010' or '\u2011' or '\u2012' or '\u2013' or '\u2014' or '\u2212' => "-",
+                '\u2018' or '\u2019' => "'",
+                '\u201C' or '\u201D' or '\u00AB' or '\u00BB' => "\"",
+                '\u2026' => "...",
+                '\u2264' => "<=",
+                '\u2265' => ">=",
+                '\n' or '\r' or '\t' or '\u00A0' => " ",
+                _ => "?",
+            });
+        }
+
+        return text.ToString();
+    }
+
     /// <summary>Bad input: a BadRequest naming the field, and an ErrorInfo when the refusal has a reason of its own.</summary>
     public static RpcException InvalidArgument(string field, string description, string? reason = null)
     {
-        var status = new Google.Rpc.Status
-        {
-            Code = (int)Code.InvalidArgument,
-            Message = $"{field}: {description}",
-            Details = { Any.Pack(new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = description } } }) },
-        };
-        if (reason is not null)
-        {
-            status.Details.Add(Any.Pack(new ErrorInfo { Reason = reason, Domain = Domain, Metadata = { ["field"] = field } }));
-        }
-
+        var violation = new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = description } } };
+        var status = reason is null
+            ? Status(Code.InvalidArgument, $"{field}: {description}", violation)
+            : Status(Code.InvalidArgument, $"{field}: {description}", violation, Info(reason, new Dictionary<string, string> { ["field"] = field }));
         return status.ToRpcException();
     }
 
@@ -61,19 +119,8 @@ public static class RpcErrors
     public static RpcException ResourceExhausted(string reason, string description, IReadOnlyDictionary<string, string>? metadata = null) =>
         WithInfo(Code.ResourceExhausted, reason, description, metadata);
 
-    static RpcException WithInfo(Code code, string reason, string description, IReadOnlyDictionary<string, string>? metadata)
-    {
-        var info = new ErrorInfo { Reason = reason, Domain = Domain };
-        if (metadata is not null)
-        {
-            foreach (var (key, value) in metadata)
-            {
-                info.Metadata[key] = value;
-            }
-        }
-
-        return new Google.Rpc.Status { Code = (int)code, Message = description, Details = { Any.Pack(info) } }.ToRpcException();
-    }
+    static RpcException WithInfo(Code code, string reason, string description, IReadOnlyDictionary<string, string>? metadata) =>
+        Status(code, description, Info(reason, metadata)).ToRpcException();
 }
 
 /// <summary>Maps the log's exceptions to gRPC statuses for every method of a host.</summary>
@@ -117,13 +164,19 @@ public sealed class EventLogErrorInterceptor : Interceptor
         ViolationException v => RpcErrors.From(v.Violation),
         InvalidFieldException f => RpcErrors.From(f.Violation),
         NotFoundException n => RpcErrors.NotFound(n.Resource, n.Message),
-        StoreUnavailableException u => new Google.Rpc.Status
-        {
-            Code = (int)Code.Unavailable,
-            Message = u.Message,
-            Details = { Any.Pack(new ErrorInfo { Reason = "STORE_UNAVAILABLE", Domain = RpcErrors.Domain }) },
-        }.ToRpcException(),
+        StoreUnavailableException u => RpcErrors.Status(Code.Unavailable, u.Message, RpcErrors.Info("STORE_UNAVAILABLE")).ToRpcException(),
         AlreadyExistsException a => RpcErrors.AlreadyExists(a.Resource, a.Message),
         _ => null,
     };
+}
+
+/// <summary>A google.rpc.Status in the protobuf JSON mapping, details included (what HTTP/JSON callers receive).</summary>
+public static class StatusJson
+{
+    /// <summary>The messages a status's details hold (google.rpc error details).</summary>
+    public static readonly Google.Protobuf.Reflection.TypeRegistry Types = Google.Protobuf.Reflection.TypeRegistry.FromFiles(ErrorDetailsReflection.Descriptor);
+
+    static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithTypeRegistry(Types));
+
+    public static string Format(Google.Rpc.Status status) => Formatter.Format(status);
 }

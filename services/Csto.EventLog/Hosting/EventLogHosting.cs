@@ -114,7 +114,7 @@ public static class EventLogHosting
         // every method needs a bearer token and a role in the registered access tables
         SecurityHosting.AddCstoSecurity(services, config, builder.Environment);
         var limits = LimitsOptions.From(config);
-        services.AddGrpc(o =>
+        var grpc = services.AddGrpc(o =>
         {
             // order matters: access first, so that a refused call is never validated, let alone appended
             o.Interceptors.Add<AccessInterceptor>();
@@ -124,6 +124,7 @@ public static class EventLogHosting
             o.MaxReceiveMessageSize = limits.MaxReceiveMessageBytes;
             o.MaxSendMessageSize = 16 * 1024 * 1024;
         });
+        HttpJson.Add(services, grpc, serviceName);
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<EventLogHealthCheck>("eventlog");
 
@@ -204,7 +205,9 @@ public static class EventLogHosting
 
         if (builder is WebApplicationBuilder web)
         {
-            // gRPC without TLS needs HTTP/2 on plain endpoints; TLS endpoints configured later negotiate by ALPN.
+            // gRPC without TLS needs HTTP/2 on plain endpoints (prior knowledge: Kestrel does not detect it on an endpoint that
+            // also speaks HTTP/1.1), so HTTP/JSON callers use HTTP/2 as well (curl --http2-prior-knowledge); TLS endpoints
+            // configured later negotiate by ALPN.
             web.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(l => l.Protocols = HttpProtocols.Http2));
         }
 
@@ -242,9 +245,10 @@ public static class EventLogHosting
         }
     }
 
-    /// <summary>Maps the replay API, reflection and health (the last two without a token).</summary>
+    /// <summary>Maps the replay API, reflection and health (the last two without a token), and the HTTP/JSON face's OpenAPI document.</summary>
     public static IEndpointRouteBuilder MapEventLog(this IEndpointRouteBuilder app)
     {
+        HttpJson.Map(app);
         app.MapGrpcService<EventLogGrpcService>();
         app.MapGrpcReflectionService().AllowAnonymous();
         app.MapGrpcHealthChecksService().AllowAnonymous();

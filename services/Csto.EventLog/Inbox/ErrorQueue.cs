@@ -51,7 +51,7 @@ public sealed class ErrorQueue(EventLogOptions options, BrokerChannel broker)
             headers[FailedAtHeader] = Encoding.UTF8.GetBytes(DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
             headers[PublishedByHeader] = Encoding.UTF8.GetBytes(userId ?? "");
             var properties = new BasicProperties { Persistent = true, ContentType = contentType, Headers = headers };
-            await channel.BasicPublishAsync(Name, "", mandatory: true, properties, body, cancellationToken).ConfigureAwait(false);
+            await (await broker.PublishAsync(channel, Name, mandatory: true, properties, body, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
             return true;
         }, cancellationToken);
 
@@ -129,7 +129,7 @@ public sealed class ErrorQueue(EventLogOptions options, BrokerChannel broker)
                 headers[OriginalUserIdHeader] = Encoding.UTF8.GetBytes(original);
                 properties.Headers = headers;
                 // to the exchange in front of the service's queue (as MassTransit lays it out); confirmed before the original goes
-                await channel.BasicPublishAsync(Topology.QueueOf(options.ServiceName), "", mandatory: true, properties, message.Body, cancellationToken).ConfigureAwait(false);
+                await (await broker.PublishAsync(channel, Topology.QueueOf(options.ServiceName), mandatory: true, properties, message.Body, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
                 await channel.BasicAckAsync(message.DeliveryTag, multiple: false, cancellationToken).ConfigureAwait(false);
                 count++;
             }

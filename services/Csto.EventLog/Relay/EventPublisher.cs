@@ -1,48 +1,58 @@
-using System.Collections.Concurrent;
+using Csto.EventLog.Hosting;
 using Csto.EventLog.V1;
 using Csto.EventLog.Wire;
-using MassTransit;
+using RabbitMQ.Client;
 
 namespace Csto.EventLog.Relay;
 
-/// <summary>Sends a record to the fanout exchange of its type through MassTransit (publisher confirms on; mandatory for the types the suite consumes).</summary>
-public sealed class EventPublisher(IBus bus, BrokerChannel broker)
+/// <summary>
+/// Sends a record to the fanout exchange of its type, on a channel of its own (<see cref="BrokerChannel"/>, publisher
+/// confirms on, mandatory for the types the suite consumes). What goes on the wire is exactly the README's table: the
+/// protobuf body, <see cref="WireHeaders"/>, message id, correlation id, user id, persistent, the content type.
+/// </summary>
+public sealed class EventPublisher(EventLogOptions options) : IAsyncDisposable
 {
-    readonly ConcurrentDictionary<string, Task<ISendEndpoint>> _endpoints = new(StringComparer.Ordinal);
+    readonly BrokerChannel _broker = new(options, "relay");
+    readonly HashSet<string> _declared = new(StringComparer.Ordinal);
+    IChannel? _declaredOn;
 
-    public async Task PublishAsync(EventRecord record, CancellationToken cancellationToken)
+    /// <summary>Returns once the message is sent; the task it returns completes when the broker confirmed it.</summary>
+    public Task<Task> SendAsync(EventRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
-        var endpoint = await _endpoints.GetOrAdd(
-            record.Type,
-            type => bus.GetSendEndpoint(new Uri($"exchange:{WireHeaders.ExchangeFor(type)}?type=fanout&durable=true"))).ConfigureAwait(false);
-        await endpoint.Send(record, Pipe.Execute<SendContext<EventRecord>>(ctx =>
+        return _broker.RunAsync(async channel =>
         {
-            ctx.Serializer = ProtobufEventSerializer.Instance;
-            ctx.ContentType = ProtobufEventSerializer.Instance.ContentType;
-            ctx.Durable = true;
-            if (ctx.TryGetPayload<RabbitMqSendContext>(out var rabbit))
+            var exchange = WireHeaders.ExchangeFor(record.Type);
+            if (!ReferenceEquals(channel, _declaredOn))
             {
+                _declared.Clear();
+                _declaredOn = channel;
+            }
+
+            if (!_declared.Contains(exchange))
+            {
+                await channel.ExchangeDeclareAsync(exchange, ExchangeType.Fanout, durable: true, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+                _declared.Add(exchange);
+            }
+
+            var properties = new BasicProperties
+            {
+                ContentType = WireHeaders.ContentType,
+                Persistent = true,
                 // the broker checks that user_id is the connection's user: consumers trust the origin by it
-                rabbit.BasicProperties.UserId = broker.User;
-                // routed to no queue (a consumer's queue missing): returned by the broker, the send fails, the relay holds its checkpoint
-                rabbit.Mandatory = Topology.HasConsumers(record.Type);
-            }
-
-            if (Guid.TryParse(record.EventId, out var id))
-            {
-                ctx.MessageId = id;
-            }
-
-            if (Guid.TryParse(record.Metadata?.CorrelationId, out var correlation))
-            {
-                ctx.CorrelationId = correlation;
-            }
-
-            foreach (var (key, value) in WireHeaders.From(record))
-            {
-                ctx.Headers.Set(key, value);
-            }
-        }), cancellationToken).ConfigureAwait(false);
+                UserId = _broker.User,
+                MessageId = record.EventId,
+                CorrelationId = record.Metadata?.CorrelationId is { Length: > 0 } correlation ? correlation : null,
+                Headers = WireHeaders.From(record).ToDictionary(h => h.Key, h => (object?)h.Value, StringComparer.Ordinal),
+            };
+            // routed to no queue (a consumer's queue missing): returned by the broker, the confirm fails, the relay holds its checkpoint
+            return await _broker.PublishAsync(channel, exchange, Topology.HasConsumers(record.Type), properties, record.Data.Memory, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
     }
+
+    /// <summary>Sends and waits for the broker's confirm.</summary>
+    public async Task PublishAsync(EventRecord record, CancellationToken cancellationToken) =>
+        await (await SendAsync(record, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+
+    public ValueTask DisposeAsync() => _broker.DisposeAsync();
 }

@@ -141,14 +141,24 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(ConfirmTimeout);
-        var sends = new Task[records.Count];
-        for (var i = 0; i < records.Count; i++)
+        // sent one after another (in position order), each send returning its confirm; a failed send ends the batch
+        var sends = new List<Task>(records.Count);
+        try
         {
-            sends[i] = publisher.PublishAsync(records[i], timeout.Token);
+            foreach (var record in records)
+            {
+                sends.Add(await publisher.SendAsync(record, timeout.Token).ConfigureAwait(false));
+            }
+        }
+#pragma warning disable CA1031 // awaited below in order, after the confirmed prefix
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            sends.Add(Task.FromException(ex));
         }
 
         var confirmed = Checkpoint;
-        for (var i = 0; i < sends.Length; i++)
+        for (var i = 0; i < sends.Count; i++)
         {
             try
             {

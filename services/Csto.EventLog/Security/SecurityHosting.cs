@@ -120,32 +120,38 @@ public static class SecurityHosting
         return new SigningSettings(key, issuer, audience);
     }
 
-    /// <summary>A trailers-only gRPC response with UNAUTHENTICATED, so that every gRPC client sees the code and the reason.</summary>
+    /// <summary>
+    /// UNAUTHENTICATED with the reason in ErrorInfo: for a gRPC call a trailers-only response (every gRPC client sees the
+    /// code and the details), for an HTTP/JSON call 401 with the google.rpc.Status as JSON, as the transcoded methods
+    /// answer their other errors.
+    /// </summary>
     static Task GrpcChallengeAsync(JwtBearerChallengeContext context)
     {
         context.HandleResponse();
         var (reason, message) = context.AuthenticateFailure switch
         {
-            null => ("TOKEN_MISSING", "a bearer token is required (authorization: Bearer <jwt>)"),
+            null => ("TOKEN_MISSING", "a bearer token is required (header authorization, value Bearer followed by the JWT)"),
             SecurityTokenExpiredException => ("TOKEN_EXPIRED", "the bearer token has expired"),
             SecurityTokenInvalidAudienceException => ("TOKEN_WRONG_AUDIENCE", "the bearer token is not for this audience"),
             SecurityTokenInvalidIssuerException => ("TOKEN_WRONG_ISSUER", "the bearer token is from another issuer"),
             SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => ("TOKEN_BAD_SIGNATURE", "the bearer token is not signed with a key this service trusts"),
             _ => ("TOKEN_INVALID", "the bearer token is not valid"),
         };
-        var status = new Google.Rpc.Status
-        {
-            Code = (int)Code.Unauthenticated,
-            Message = message,
-            Details = { Google.Protobuf.WellKnownTypes.Any.Pack(new ErrorInfo { Reason = reason, Domain = RpcErrors.Domain }) },
-        };
+        var status = RpcErrors.Status(Code.Unauthenticated, message, RpcErrors.Info(reason));
         var response = context.Response;
+        response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+        if (!(context.Request.ContentType ?? "").StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
+        {
+            response.StatusCode = StatusCodes.Status401Unauthorized;
+            response.ContentType = "application/json";
+            return response.WriteAsync(StatusJson.Format(status), context.HttpContext.RequestAborted);
+        }
+
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/grpc";
         response.Headers["grpc-status"] = ((int)Code.Unauthenticated).ToString(CultureInfo.InvariantCulture);
-        response.Headers["grpc-message"] = Uri.EscapeDataString(message);
+        response.Headers["grpc-message"] = status.Message; // readable ASCII: nothing to percent-encode
         response.Headers["grpc-status-details-bin"] = Convert.ToBase64String(status.ToByteArray()).TrimEnd('=');
-        response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
         return Task.CompletedTask;
     }
 }

@@ -31,6 +31,13 @@ public static class WireHeaders
     public const string ProvenanceSource = "csto-provenance-source";
     public const string ProvenanceReason = "csto-provenance-reason";
 
+    /// <summary>On every event (the README's header table): the record's identity and place in the log.</summary>
+    public static readonly IReadOnlyList<string> Always = [EventId, Type, Source, StreamId, StreamVersion, Position, RecordedAt];
+
+    /// <summary>Only when the record has a value for them: an empty value is left out, never sent as an empty string.</summary>
+    public static readonly IReadOnlyList<string> WhenSet =
+        [EffectiveTime, CorrelationId, CausationId, ActorSubject, ActorRole, ActorState, TraceParent, TraceState, ProvenanceBasis, ProvenanceSource, ProvenanceReason];
+
     static readonly Google.Protobuf.Reflection.EnumDescriptor BasisType = Csto.Common.V1.Provenance.Descriptor.File.FindTypeByName<Google.Protobuf.Reflection.EnumDescriptor>("Basis");
 
     /// <summary>Exchange of an event type: the protobuf full name, fanout, durable.</summary>
