@@ -90,7 +90,8 @@ public static class EventLogHosting
             builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
         }
 
-        AddStore(services, config, options);
+        var postgres = AddStore(services, config, options);
+        TelemetryHosting.AddTelemetry(builder, options, postgres);
         services.AddSingleton<EventPublisher>();
         services.AddSingleton<BrokerChannel>();
         services.AddSingleton<TopologyDeclarer>();
@@ -204,8 +205,8 @@ public static class EventLogHosting
 
         if (builder is WebApplicationBuilder web)
         {
-            // gRPC without TLS needs HTTP/2 on plain endpoints; TLS endpoints configured later negotiate by ALPN.
-            web.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(l => l.Protocols = HttpProtocols.Http2));
+            // gRPC over h2c and /metrics over HTTP/1.1 on the same plain endpoint; TLS endpoints negotiate by ALPN.
+            web.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(TelemetryHosting.ConfigureProtocols));
         }
 
         return options;
@@ -216,7 +217,7 @@ public static class EventLogHosting
     /// instances against one database, <c>ConnectionStrings:EventLog</c>). A missing or unknown setting, and a PostgreSQL
     /// that cannot be reached at start, stop the service with a message naming the setting: never a silent SQLite.
     /// </summary>
-    static void AddStore(IServiceCollection services, IConfiguration config, EventLogOptions options)
+    static bool AddStore(IServiceCollection services, IConfiguration config, EventLogOptions options)
     {
         var store = config["EventLog:Store"] is { Length: > 0 } name ? name.Trim().ToLowerInvariant() : "sqlite";
         switch (store)
@@ -225,7 +226,7 @@ public static class EventLogHosting
                 services.AddSingleton(_ => new SqliteEventStore(options.DatabasePath, options.ServiceName));
                 services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
                 services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<SqliteEventStore>());
-                break;
+                return false;
             case "postgres" or "postgresql":
                 var connectionString = config.GetConnectionString("EventLog");
                 if (string.IsNullOrWhiteSpace(connectionString))
@@ -236,7 +237,7 @@ public static class EventLogHosting
                 services.AddSingleton(_ => PostgresEventStore.Open(connectionString, options.ServiceName));
                 services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<PostgresEventStore>());
                 services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<PostgresEventStore>());
-                break;
+                return true;
             default:
                 throw new InvalidOperationException($"EventLog:Store '{config["EventLog:Store"]}' is unknown: sqlite (default) or postgres");
         }
@@ -248,6 +249,7 @@ public static class EventLogHosting
         app.MapGrpcService<EventLogGrpcService>();
         app.MapGrpcReflectionService().AllowAnonymous();
         app.MapGrpcHealthChecksService().AllowAnonymous();
+        app.MapTelemetry();
         return app;
     }
 }

@@ -67,9 +67,11 @@ public sealed partial class PostgresEventStore
     /// </summary>
     async Task CommitBatchAsync(List<AppendItem> batch)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var results = new AppendResult?[batch.Count];
         var errors = new Exception?[batch.Count];
         BatchState state;
+        long before;
         try
         {
             // the writer keeps its connection between batches (no pool round trip per batch); a failure drops it below
@@ -88,7 +90,8 @@ public sealed partial class PostgresEventStore
 
                 await using var reader = await checks.ExecuteReaderAsync().ConfigureAwait(false);
                 await reader.ReadAsync().ConfigureAwait(false);
-                state = new BatchState(reader.GetInt64(0));
+                before = reader.GetInt64(0);
+                state = new BatchState(before);
                 for (var i = 0; i < batch.Count; i++)
                 {
                     var found = new Found();
@@ -145,6 +148,7 @@ public sealed partial class PostgresEventStore
 
         _writeError = null;
         AdvanceHead(state.Head);
+        var appends = 0;
         for (var i = 0; i < batch.Count; i++)
         {
             if (errors[i] is { } error)
@@ -153,9 +157,12 @@ public sealed partial class PostgresEventStore
             }
             else
             {
+                appends++;
                 batch[i].Completion.TrySetResult(results[i]!);
             }
         }
+
+        Hosting.EventLogTelemetry.Committed(ServiceName, batch.Count, appends, state.Head - before, started);
     }
 
     /// <summary>An append whose event ids are all in the log already is a retry: answer with the original positions.</summary>

@@ -104,6 +104,8 @@ public sealed partial class PostgresEventStore : IEventStore, IAsyncDisposable
         }
     }
 
+    public int PendingWrites => _queue.Reader.Count;
+
     public string ServiceName { get; }
 
     /// <summary>The schema of this service's log and projection tables.</summary>

@@ -145,8 +145,11 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
     public Task ProbeWriteAsync(CancellationToken cancellationToken) =>
         ExecuteWriteAsync((_, _) => true, cancellationToken).WaitAsync(cancellationToken); // the writer may wait up to its busy timeout
 
+    public int PendingWrites => _queue.Reader.Count;
+
     void CommitBatch(List<WorkItem> batch)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var state = new BatchState(this);
         var results = new object?[batch.Count];
         var errors = new Exception?[batch.Count];
@@ -215,8 +218,10 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
             _streamVersions[stream] = version;
         }
 
-        var moved = state.Head != Volatile.Read(ref _head);
+        var before = Volatile.Read(ref _head);
+        var moved = state.Head != before;
         Volatile.Write(ref _head, state.Head);
+        var appends = 0;
         for (var i = 0; i < batch.Count; i++)
         {
             if (errors[i] is { } error)
@@ -225,9 +230,12 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
             }
             else
             {
+                appends += batch[i].Savepoint ? 0 : 1;
                 batch[i].Completion.TrySetResult(results[i]);
             }
         }
+
+        Hosting.EventLogTelemetry.Committed(ServiceName, batch.Count, appends, state.Head - before, started);
 
         if (moved)
         {
