@@ -82,40 +82,39 @@ public static class TelemetryHosting
     }
 
     /// <summary>
-    /// Plain endpoints serve gRPC over HTTP/2 with prior knowledge (h2c) and, on the same port, HTTP/1.1 for a scraper or
-    /// <c>curl</c>. Kestrel picks HTTP/1.1 on a cleartext endpoint that allows both (there is no ALPN to tell them apart);
-    /// <see cref="SelectCleartextProtocol"/> reads the first bytes and chooses HTTP/2 when they are its connection preface.
+    /// Endpoints speak HTTP/2 (gRPC: h2c with prior knowledge on plain endpoints, ALPN with TLS) and, on the same plain port,
+    /// HTTP/1.1 for a scraper or <c>curl</c>. Kestrel cannot tell the two apart on a cleartext endpoint that allows both (there
+    /// is no ALPN; it would always pick HTTP/1.1), so the endpoint stays HTTP/2 and <see cref="SelectCleartextProtocol"/>
+    /// reads a connection's first bytes: a request line (an upper-case method) that is not the HTTP/2 preface is served as
+    /// HTTP/1.1. A TLS handshake (first byte 0x16) and the preface are left to HTTP/2.
     /// </summary>
     internal static void ConfigureProtocols(ListenOptions listen)
     {
-        if (ProtocolsFeature is null)
+        listen.Protocols = HttpProtocols.Http2;
+        if (ProtocolsFeature is not null)
         {
-            listen.Protocols = HttpProtocols.Http2; // a Kestrel without the per-connection choice: gRPC first (/metrics then needs h2c)
-            return;
+            listen.Use(next => connection => SelectCleartextProtocol(connection, listen, next));
         }
-
-        listen.Protocols = HttpProtocols.Http1AndHttp2;
-        listen.Use(next => connection => SelectCleartextProtocol(connection, listen, next));
     }
 
     static readonly byte[] Http2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
 
-    /// <summary>Kestrel's per-connection protocol choice (internal; the one TLS endpoints use for SNI-selected protocols).</summary>
+    /// <summary>Kestrel's per-connection protocol choice (internal; the one TLS endpoints use for SNI-selected protocols). Without it: HTTP/2 only.</summary>
     static readonly Type? ProtocolsFeature = typeof(KestrelServerOptions).Assembly.GetType("Microsoft.AspNetCore.Server.Kestrel.Core.Internal.HttpProtocolsFeature");
 
     static async Task SelectCleartextProtocol(ConnectionContext connection, ListenOptions listen, ConnectionDelegate next)
     {
-        if (ProtocolsFeature is not null && listen.Protocols == HttpProtocols.Http1AndHttp2 && connection.Features.Get<ITlsConnectionFeature>() is null
-            && await StartsWithHttp2PrefaceAsync(connection.Transport.Input, connection.ConnectionClosed).ConfigureAwait(false))
+        if (ProtocolsFeature is not null && listen.Protocols == HttpProtocols.Http2 && connection.Features.Get<ITlsConnectionFeature>() is null
+            && await IsHttp1RequestAsync(connection.Transport.Input, connection.ConnectionClosed).ConfigureAwait(false))
         {
-            connection.Features[ProtocolsFeature] = Activator.CreateInstance(ProtocolsFeature, HttpProtocols.Http2);
+            connection.Features[ProtocolsFeature] = Activator.CreateInstance(ProtocolsFeature, HttpProtocols.Http1);
         }
 
         await next(connection).ConfigureAwait(false);
     }
 
-    /// <summary>Reads (without consuming) until the bytes received either begin the HTTP/2 preface in full or differ from it.</summary>
-    static async Task<bool> StartsWithHttp2PrefaceAsync(PipeReader input, CancellationToken closed)
+    /// <summary>Reads (without consuming) until the bytes received either are the HTTP/2 preface or differ from it; true for an HTTP/1 request line.</summary>
+    static async Task<bool> IsHttp1RequestAsync(PipeReader input, CancellationToken closed)
     {
         long examined = 0;
         while (true)
@@ -132,12 +131,12 @@ public static class TelemetryHosting
 
             var buffer = result.Buffer;
             var length = (int)Math.Min(buffer.Length, Http2Preface.Length);
-            var matches = BeginsLikePreface(buffer, length);
-            if (!matches || length == Http2Preface.Length || result.IsCompleted || result.IsCanceled)
+            var likePreface = BeginsLikePreface(buffer, length);
+            if (!likePreface || length == Http2Preface.Length || result.IsCompleted || result.IsCanceled)
             {
                 // nothing consumed; what was seen before stays examined (the pipe does not let it go back), the rest is new
                 input.AdvanceTo(buffer.Start, buffer.GetPosition(examined));
-                return matches && length == Http2Preface.Length;
+                return !likePreface && buffer.FirstSpan[0] is >= (byte)'A' and <= (byte)'Z';
             }
 
             examined = buffer.Length;

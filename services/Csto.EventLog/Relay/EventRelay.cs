@@ -145,6 +145,7 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
             await store.SetCheckpointAsync(CheckpointName, confirmed, held).ConfigureAwait(false);
             Interlocked.Exchange(ref _checkpoint, confirmed);
             Interlocked.Exchange(ref _lastConfirmedTicks, DateTimeOffset.UtcNow.UtcTicks);
+            Interlocked.Exchange(ref _oldestUnconfirmedTicks, 0); // until the next slice is read, what is unconfirmed is milliseconds old
             _lastError = "";
         }
     }

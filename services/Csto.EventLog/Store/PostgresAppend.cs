@@ -28,8 +28,10 @@ public sealed partial class PostgresEventStore
 
         cancellationToken.ThrowIfCancellationRequested();
         var item = new AppendItem(request);
+        Interlocked.Increment(ref _pending);
         if (!_queue.Writer.TryWrite(item))
         {
+            Interlocked.Decrement(ref _pending);
             throw new StoreUnavailableException(_writeError ?? "the log is closed");
         }
 
@@ -50,6 +52,7 @@ public sealed partial class PostgresEventStore
                 batch.Add(item);
             }
 
+            Interlocked.Add(ref _pending, -batch.Count);
             await CommitBatchAsync(batch).ConfigureAwait(false);
         }
 

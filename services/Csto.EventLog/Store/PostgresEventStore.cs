@@ -104,7 +104,10 @@ public sealed partial class PostgresEventStore : IEventStore, IAsyncDisposable
         }
     }
 
-    public int PendingWrites => _queue.Reader.Count;
+    int _pending;
+
+    /// <summary>Appends queued for the writer and not yet taken into a batch (the single-reader channel cannot count).</summary>
+    public int PendingWrites => Volatile.Read(ref _pending);
 
     public string ServiceName { get; }
 

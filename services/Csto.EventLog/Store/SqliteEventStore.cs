@@ -91,8 +91,10 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
     {
         cancellationToken.ThrowIfCancellationRequested();
         var item = new WorkItem(work, savepoint);
+        Interlocked.Increment(ref _pending);
         if (!_queue.Writer.TryWrite(item))
         {
+            Interlocked.Decrement(ref _pending);
             throw new StoreUnavailableException(_writeError ?? "the log is closed");
         }
 
@@ -115,6 +117,7 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
                     batch.Add(item);
                 }
 
+                Interlocked.Add(ref _pending, -batch.Count);
                 CommitBatch(batch);
             }
         }
@@ -145,7 +148,10 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
     public Task ProbeWriteAsync(CancellationToken cancellationToken) =>
         ExecuteWriteAsync((_, _) => true, cancellationToken).WaitAsync(cancellationToken); // the writer may wait up to its busy timeout
 
-    public int PendingWrites => _queue.Reader.Count;
+    int _pending;
+
+    /// <summary>Work items queued for the writer and not yet taken into a batch (the single-reader channel cannot count).</summary>
+    public int PendingWrites => Volatile.Read(ref _pending);
 
     void CommitBatch(List<WorkItem> batch)
     {
