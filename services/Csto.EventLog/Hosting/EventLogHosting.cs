@@ -60,12 +60,12 @@ public static class EventLogHosting
     {
         ArgumentNullException.ThrowIfNull(builder);
         var config = builder.Configuration;
-        var dataDir = config["CSTO_DATA"] ?? ".data";
+        var dataDir = config["CSTO_DATA"] is { Length: > 0 } data ? data : ".data";
         var options = new EventLogOptions
         {
             ServiceName = serviceName,
-            DatabasePath = config["EventLog:DatabasePath"] ?? Path.Combine(dataDir, serviceName + ".db"),
-            RabbitMqUrl = config["EventLog:RabbitMqUrl"] ?? config["CSTO_RABBITMQ_URL"] ?? "",
+            DatabasePath = config["EventLog:DatabasePath"] is { Length: > 0 } path ? path : Path.Combine(dataDir, serviceName + ".db"),
+            RabbitMqUrl = config["EventLog:RabbitMqUrl"] is { Length: > 0 } url ? url : config["CSTO_RABBITMQ_URL"] ?? "",
             QueueType = QueueTypes.Parse(config[QueueTypes.Setting]),
         };
         foreach (var publisher in config.GetSection("EventLog:Publishers").GetChildren())
@@ -83,11 +83,18 @@ public static class EventLogHosting
 
         var services = builder.Services;
         services.AddSingleton(options);
-        if (string.Equals(config["CSTO_LOG_FORMAT"], "json", StringComparison.OrdinalIgnoreCase))
+        // the console formatter is configured (Logging:Console:FormatterName, json in appsettings.json); CSTO_LOG_FORMAT, which
+        // the deploy scripts set, still chooses it
+        if (config["CSTO_LOG_FORMAT"] is { Length: > 0 } format)
         {
-            // structured logs, one JSON object a line, for collectors
-            builder.Logging.ClearProviders();
-            builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+            var formatter = format.Trim().ToLowerInvariant() switch
+            {
+                "json" => "json",
+                "simple" or "text" => "simple",
+                "systemd" => "systemd",
+                _ => throw new InvalidOperationException($"CSTO_LOG_FORMAT '{format}' is unknown: json, simple or systemd (or set Logging:Console:FormatterName)"),
+            };
+            builder.Configuration.AddInMemoryCollection([new("Logging:Console:FormatterName", formatter)]);
         }
 
         var postgres = AddStore(services, config, options);
@@ -114,7 +121,6 @@ public static class EventLogHosting
 
         // every method needs a bearer token and a role in the registered access tables
         SecurityHosting.AddCstoSecurity(services, config, builder.Environment);
-        var limits = LimitsOptions.From(config);
         services.AddGrpc(o =>
         {
             // order matters: access first, so that a refused call is never validated, let alone appended
@@ -122,9 +128,9 @@ public static class EventLogHosting
             o.Interceptors.Add<LimitsInterceptor>();
             o.Interceptors.Add<EventLogErrorInterceptor>();
             o.Interceptors.Add<Api.ProvenanceInterceptor>();
-            o.MaxReceiveMessageSize = limits.MaxReceiveMessageBytes;
             o.MaxSendMessageSize = 16 * 1024 * 1024;
         });
+        services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<Microsoft.Extensions.Options.IOptions<LimitsOptions>>((o, limits) => o.MaxReceiveMessageSize = limits.Value.MaxReceiveMessageBytes);
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<EventLogHealthCheck>("eventlog");
 
