@@ -20,8 +20,6 @@ namespace Csto.IntegrationTests;
 /// <summary>What an operator sees of a running suite: one trace per decision across the services and the broker, and the metrics on /metrics.</summary>
 public sealed partial class TelemetryTests(RabbitMqFixture broker) : IClassFixture<RabbitMqFixture>
 {
-    static readonly string[] States = ["ARM", "BLR", "KAZ", "KGZ", "RUS", "TJK"];
-
     [Fact]
     public async Task An_adopted_decision_is_one_trace_from_the_bodies_call_through_the_broker_to_the_operations_append()
     {
@@ -33,9 +31,8 @@ public sealed partial class TelemetryTests(RabbitMqFixture broker) : IClassFixtu
             .AddInMemoryExporter(spans)
             .Build();
         await using var suite = await ThreeServices.StartAsync(broker);
-        await SixMembersAsync(suite);
-        var bodies = new BodiesService.BodiesServiceClient(suite.Bodies.Channel);
-        await AdoptAsync(bodies, "trace-2028", new DateOnly(2028, 1, 15), new DecisionPayload
+        await suite.SixMembersAsync();
+        await suite.AdoptAsync("trace-2028", new DateOnly(2028, 1, 15), new DecisionPayload
         {
             AuthorizeOperation = new AuthorizeOperation { Name = "Trace", Kind = OperationKind.AntiDrug, StartDate = Date.From(new(2028, 2, 1)), EndDate = Date.From(new(2030, 12, 31)) },
         });
@@ -158,35 +155,5 @@ public sealed partial class TelemetryTests(RabbitMqFixture broker) : IClassFixtu
         T? found = null;
         await Eventually.UntilAsync(async () => (found = await find()) is not null, TimeSpan.FromSeconds(60), what);
         return found!;
-    }
-
-    static async Task SixMembersAsync(ThreeServices suite)
-    {
-        var membership = new MembershipService.MembershipServiceClient(suite.Membership.Channel);
-        var treaty = new Cause { TreatyAct = "Collective Security Treaty, Tashkent" };
-        foreach (var state in States)
-        {
-            await membership.RecordSignatureAsync(new RecordSignatureRequest { State = state, EffectiveDate = Date.From(new(1992, 5, 15)), Cause = treaty });
-            await membership.RecordEntryIntoForceAsync(new RecordEntryIntoForceRequest { State = state, EffectiveDate = Date.From(new(1994, 4, 20)), Cause = treaty });
-        }
-
-        var roster = suite.Bodies.Services.GetRequiredService<RosterQueries>();
-        await Eventually.UntilAsync(async () => (await roster.LoadAsync(CancellationToken.None)).On(new(2028, 1, 1)).Count(s => s.Value == MemberStatus.Member) == 6,
-            TimeSpan.FromSeconds(60), "six members in the bodies roster");
-        var operationsRoster = suite.Operations.Services.GetRequiredService<RosterQueries>();
-        await Eventually.UntilAsync(async () => (await operationsRoster.LoadAsync(CancellationToken.None)).On(new(2028, 1, 1)).Count(s => s.Value == MemberStatus.Member) == 6,
-            TimeSpan.FromSeconds(60), "six members in the operations roster");
-    }
-
-    static async Task AdoptAsync(BodiesService.BodiesServiceClient bodies, string id, DateOnly day, DecisionPayload payload)
-    {
-        await bodies.ConveneSessionAsync(new ConveneSessionRequest { Body = "bodies/csc", SessionId = id, Date = Date.From(day), Place = "Moscow", HostState = "RUS" });
-        await bodies.TableDraftAsync(new TableDraftRequest { Session = "sessions/" + id, DraftId = id, Title = id, Payload = payload });
-        foreach (var state in States)
-        {
-            await bodies.RecordPositionAsync(new RecordPositionRequest { Draft = "drafts/" + id, State = state, Position = Position.Support });
-        }
-
-        Assert.Equal(DraftStatus.Adopted, (await bodies.CloseDraftAsync(new CloseDraftRequest { Draft = "drafts/" + id, Action = CloseAction.Decide })).Draft.Status);
     }
 }
