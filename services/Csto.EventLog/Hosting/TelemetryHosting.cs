@@ -23,7 +23,7 @@ namespace Csto.EventLog.Hosting;
 
 /// <summary>
 /// OpenTelemetry for every service, once: traces of the suite's own source (<see cref="EventLogTelemetry"/>), MassTransit's,
-/// ASP.NET Core's, the gRPC client's and Npgsql's; metrics of the suite's meter, MassTransit's, ASP.NET Core's and the
+/// ASP.NET Core's (the gRPC server) and Npgsql's; metrics of the suite's meter, MassTransit's, ASP.NET Core's and the
 /// runtime's. Nothing leaves the process unless the standard <c>OTEL_EXPORTER_OTLP_*</c> variables name a collector;
 /// Prometheus scrapes <c>/metrics</c> on the service's own port (anonymous, read-only).
 /// </summary>
@@ -46,9 +46,10 @@ public static class TelemetryHosting
             .ConfigureResource(r => r.AddService("csto-" + options.ServiceName, serviceNamespace: "csto", serviceInstanceId: Environment.MachineName + ":" + Environment.ProcessId))
             .WithTracing(t =>
             {
+                // no gRPC client instrumentation: the services call no gRPC service (only cstoctl does), and a listener for it
+                // would start client spans in any process hosting a service, replacing the traceparent its callers send
                 t.AddSource(EventLogTelemetry.Name, "MassTransit")
-                    .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments(MetricsPath, StringComparison.Ordinal))
-                    .AddGrpcClientInstrumentation();
+                    .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments(MetricsPath, StringComparison.Ordinal));
                 if (postgres)
                 {
                     t.AddNpgsql();
