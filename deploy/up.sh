@@ -38,6 +38,16 @@ for project in Csto.Membership Csto.Bodies Csto.Operations Csto.Ctl; do
     dotnet build "services/$project" -c Release -v quiet -nologo -clp:ErrorsOnly >>"$CSTO_DATA/logs/build.log" 2>&1 \
         || { tail -n 40 "$CSTO_DATA/logs/build.log"; exit 1; }
 done
+# cstoctl as a dotnet tool in $CSTO_DATA/tools (a fresh version each time, so no cached package is reused)
+say "installing cstoctl as a dotnet tool into $CSTO_DATA/tools"
+version="0.1.0-local.$(date -u +%Y%m%d%H%M%S)"
+if dotnet pack services/Csto.Ctl -c Release --no-build -o "$CSTO_DATA/packages" -p:Version="$version" -v quiet -nologo >>"$CSTO_DATA/logs/build.log" 2>&1 \
+    && { dotnet tool uninstall --tool-path "$CSTO_DATA/tools" Csto.Ctl >/dev/null 2>&1 || true; } \
+    && dotnet tool install --tool-path "$CSTO_DATA/tools" --add-source "$CSTO_DATA/packages" --ignore-failed-sources --version "$version" Csto.Ctl >>"$CSTO_DATA/logs/build.log" 2>&1; then
+    find "$CSTO_DATA/packages" -name 'Csto.Ctl.*.nupkg' ! -name "Csto.Ctl.$version.nupkg" -delete
+else
+    say "cstoctl could not be installed as a tool (see $CSTO_DATA/logs/build.log); use dotnet services/Csto.Ctl/bin/Release/net10.0/cstoctl.dll"
+fi
 fi
 ctl() { dotnet "$ROOT/services/Csto.Ctl/bin/Release/net10.0/cstoctl.dll" "$@"; }
 
@@ -84,7 +94,9 @@ ctl query decisions | tail -n 5
 echo "== \"Channel\" totals"
 ctl query totals --operation Channel
 echo
-echo "Tokens:    export CSTO_TOKEN=\$(dotnet services/Csto.Ctl/bin/Release/net10.0/cstoctl.dll token issue --role operator)"
-echo "Try next:  dotnet services/Csto.Ctl/bin/Release/net10.0/cstoctl.dll trace <decision or report id>"
-echo "           dotnet services/Csto.Ctl/bin/Release/net10.0/cstoctl.dll log tail --service all"
+echo "cstoctl:   export PATH=\"$CSTO_DATA/tools:\$PATH\"   (or dotnet services/Csto.Ctl/bin/Release/net10.0/cstoctl.dll)"
+echo "Tokens:    export CSTO_TOKEN=\$(cstoctl token issue --role operator)"
+echo "Try next:  cstoctl trace <decision or report id>     (prints each event's trace id)"
+echo "           cstoctl log tail --service all"
+echo "Metrics:   curl -s http://127.0.0.1:${PORTS[membership]}/metrics | grep ^csto_"
 echo "Stop with: deploy/down.sh"

@@ -28,11 +28,7 @@ public static class OperationsHost
         services.AddSingleton<OperationQueries>();
         services.AddSingleton<IEventHandler, DecisionHandler>();
         services.AddRoster();
-        services.AddSingleton(new EndDateCloserOptions
-        {
-            Enabled = !string.Equals(config["Operations:AutoClose"], "false", StringComparison.OrdinalIgnoreCase),
-            Interval = TimeSpan.FromSeconds(double.TryParse(config["Operations:AutoCloseIntervalSeconds"], NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 3600),
-        });
+        services.AddSettings<EndDateCloserOptions>("Operations", EndDateCloserOptions.Broken);
         services.AddSingleton<EndDateCloser>();
         services.AddHostedService(sp => sp.GetRequiredService<EndDateCloser>());
     }

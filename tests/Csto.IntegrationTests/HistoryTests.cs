@@ -69,6 +69,10 @@ public sealed class HistoryTests(SuiteFixture suite)
         // both services keep a stream named roster-UZB: each is shown under its own log
         Assert.Contains("bodies/roster-UZB", output, StringComparison.Ordinal);
         Assert.Contains("operations/roster-UZB", output, StringComparison.Ordinal);
+        // the decision's OpenTelemetry trace id, and the same trace on what it caused in membership
+        var trace = System.Text.RegularExpressions.Regex.Match(output, @"DecisionAdopted[^\n]*\[trace (?<id>[0-9a-f]{32})\]").Groups["id"].Value;
+        Assert.NotEmpty(trace);
+        Assert.Matches($@"AdoptedDecisionReceived[^\n]*\[trace {trace}\]", output);
     }
 
     [Fact]

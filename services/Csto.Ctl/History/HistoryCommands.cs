@@ -22,8 +22,11 @@ public static class HistoryCommands
             services.MintPerCallWhenNoToken(TokenCommand.Signing(p), "cstoctl:history-loader");
             var path = p.GetValue(file) ?? HistoryFile.DefaultPath;
             var history = HistoryFile.Load(path);
+            // a bar on an interactive terminal; plain lines for --no-progress, a redirected stderr (logs, CI) and the tests
             var bar = !p.GetValue(quiet) && !Console.IsErrorRedirected && ReferenceEquals(ctx.Error, Console.Error);
-            var summary = await new HistoryLoader(services, ctx.Error, bar).LoadAsync(history, ct);
+            var summary = bar
+                ? await BarProgress.RunAsync(progress => new HistoryLoader(services, progress).LoadAsync(history, ct))
+                : await new HistoryLoader(services, new PlainProgress(ctx.Error)).LoadAsync(history, ct);
             await ctx.Out.WriteLineAsync($"history loaded from {path}: {summary.Steps} steps, {summary.Decisions} decisions adopted, {summary.Returned} drafts returned, {summary.Writes} requests (retries of earlier loads are no-ops)");
             return ExitCodes.Ok;
         });

@@ -20,7 +20,7 @@ public sealed record LoadSummary(int Steps, int Decisions, int Returned, int Wri
 /// effects are visible where they act (rosters of bodies and operations, operations opened) and says
 /// what it waits for when that takes long.
 /// </summary>
-public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter progress, bool showProgressBar)
+public sealed partial class HistoryLoader(ServiceDirectory services, IHistoryProgress progress)
 {
     static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(false));
     static readonly TimeSpan WaitLimit = TimeSpan.FromMinutes(2);
@@ -42,7 +42,7 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
         for (var i = 0; i < file.Steps.Count; i++)
         {
             var step = file.Steps[i];
-            Progress(i, file.Steps.Count, step.Describe());
+            progress.Step(i, file.Steps.Count, step.Describe());
             _provenance = ProvenanceOf(step.Provenance, fallback, $"step {i + 1} ({step.Describe()})");
             try
             {
@@ -82,28 +82,8 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
             }
         }
 
-        Progress(file.Steps.Count, file.Steps.Count, "done");
-        if (showProgressBar)
-        {
-            await progress.WriteLineAsync();
-        }
-
+        progress.Step(file.Steps.Count, file.Steps.Count, "done");
         return new LoadSummary(file.Steps.Count, _decisions, _returned, _writes);
-    }
-
-    void Progress(int done, int total, string what)
-    {
-        if (!showProgressBar)
-        {
-            progress.WriteLine($"[{done}/{total}] {what}");
-            return;
-        }
-
-        const int width = 30;
-        var filled = total == 0 ? width : done * width / total;
-        var line = $"\r[{new string('#', filled)}{new string('.', width - filled)}] {done,3}/{total} {what}";
-        progress.Write(line.Length > 110 ? line[..110] : line.PadRight(110));
-        progress.Flush();
     }
 
     static string RequestId(params string[] parts) => "history:" + string.Join(':', parts);
@@ -350,7 +330,7 @@ public sealed partial class HistoryLoader(ServiceDirectory services, TextWriter 
             if (watch.Elapsed - said > TimeSpan.FromSeconds(3))
             {
                 said = watch.Elapsed;
-                await progress.WriteLineAsync($"\n  waiting for {what} ({watch.Elapsed.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s)");
+                progress.Waiting(what, watch.Elapsed);
             }
 
             await Task.Delay(100, ct);

@@ -157,8 +157,14 @@ public static partial class TraceCommand
         var effective = m.EffectiveTime is null ? "" : " effective " + m.EffectiveTime.ToDateTime().ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var actor = m.Actor is null ? "" : $" by {string.Join('/', new[] { m.Actor.Subject, m.Actor.Role, m.Actor.State }.Where(s => !string.IsNullOrEmpty(s)))}";
         var provenance = m.Provenance is { Basis: not Csto.Common.V1.Basis.Unspecified } p ? $"\n      provenance: {Provenances.Describe(p)}" : "";
-        return $"#{r.Position} {EventTypes.Short(r.Type)}{effective}{actor}: {Summary(r)}{provenance}";
+        // the OpenTelemetry trace the event was written in (W3C traceparent 00-<trace id>-<span id>-<flags>): find it in the collector
+        var trace = TraceId(m.Traceparent) is { } id ? $" [trace {id}]" : "";
+        return $"#{r.Position} {EventTypes.Short(r.Type)}{effective}{actor}: {Summary(r)}{trace}{provenance}";
     }
+
+    /// <summary>The trace id of a W3C traceparent, or null when there is none.</summary>
+    public static string? TraceId(string? traceparent) =>
+        traceparent is { Length: 55 } t && t[2] == '-' && t[35] == '-' ? t.Substring(3, 32) : null;
 
     /// <summary>The decoded event without the bulky parts, on one line.</summary>
     static string Summary(EventRecord r)

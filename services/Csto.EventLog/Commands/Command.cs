@@ -60,13 +60,19 @@ public interface ICommand
 public interface IWritten
 {
     IReadOnlyList<string> EventIds { get; }
+
+    /// <summary>For a consumer's write: the rule that refused it (the refusal, or only the inbox entry, was recorded instead).</summary>
+    Violation? Refused { get; }
 }
 
 /// <summary>
 /// The result of a write: the stream's state after it, its records, the ids and messages of the events this call
 /// appended (or, for a retry, the ones the first call appended).
 /// </summary>
-public sealed record Written<TState>(TState State, IReadOnlyList<EventRecord> Records, IReadOnlyList<string> EventIds, IReadOnlyList<IMessage> Events, bool Retried) : IWritten;
+public sealed record Written<TState>(TState State, IReadOnlyList<EventRecord> Records, IReadOnlyList<string> EventIds, IReadOnlyList<IMessage> Events, bool Retried) : IWritten
+{
+    public Violation? Refused { get; init; }
+}
 
 /// <summary>Who writes and why: how event ids are derived, the metadata every event gets, and the inbox entry of a consumer.</summary>
 public sealed record WriteContext(string Key, EventMetadata Metadata, InboxEntry? Inbox, bool Derived);

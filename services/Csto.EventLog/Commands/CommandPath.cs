@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Csto.EventLog.Hosting;
 using Csto.EventLog.Projections;
 using Csto.EventLog.Security;
 using Csto.EventLog.V1;
@@ -53,8 +54,11 @@ public sealed class CommandPath(IEventStore store, IHttpContextAccessor http)
         return RunAsync(command, new WriteContext(key, metadata, null, Derived: true), cancellationToken);
     }
 
-    /// <summary>A consumer's write for <paramref name="incoming"/>: ids derived from it, caused by it, in one transaction with the inbox entry.</summary>
-    public async Task DeliverAsync(ICommand? command, EventRecord incoming, string consumer, CancellationToken cancellationToken)
+    /// <summary>
+    /// A consumer's write for <paramref name="incoming"/>: ids derived from it, caused by it, in one transaction with the inbox
+    /// entry. Returns the rule that refused it (only the refusal or the inbox entry was recorded), else null.
+    /// </summary>
+    public async Task<Violation?> DeliverAsync(ICommand? command, EventRecord incoming, string consumer, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(incoming);
         var inbox = new InboxEntry(consumer, SourceId(incoming), incoming.SourceService, incoming.Position);
@@ -62,13 +66,36 @@ public sealed class CommandPath(IEventStore store, IHttpContextAccessor http)
         if (command is null)
         {
             await MarkProcessedAsync(inbox, cancellationToken).ConfigureAwait(false);
-            return;
+            return null;
         }
 
-        await command.RunAsync(this, context, cancellationToken).ConfigureAwait(false);
+        return (await command.RunAsync(this, context, cancellationToken).ConfigureAwait(false)).Refused;
     }
 
     internal async Task<Written<TState>> RunAsync<TState>(Command<TState> command, WriteContext context, CancellationToken cancellationToken)
+    {
+        // one span per write, a child of the call or of the consumed event; its context is the traceparent stored in the
+        // events it appends, so the relay's publish and the consumers in the other services continue this trace
+        using var span = EventLogTelemetry.StartAppend(store.ServiceName, command.Stream);
+        try
+        {
+            var written = await RunOnceAsync(command, context, span, cancellationToken).ConfigureAwait(false);
+            span?.SetTag("csto.events", written.EventIds.Count).SetTag("csto.retried", written.Retried);
+            if (written.Refused is { } refused)
+            {
+                span?.SetTag("csto.refused", refused.Code);
+            }
+
+            return written;
+        }
+        catch (Exception ex)
+        {
+            EventLogTelemetry.Fail(span, ex);
+            throw;
+        }
+    }
+
+    async Task<Written<TState>> RunOnceAsync<TState>(Command<TState> command, WriteContext context, Activity? span, CancellationToken cancellationToken)
     {
         string EventId(int index) => EventIds.FromName(store.ServiceName, context.Key, index);
         for (var attempt = 1; ; attempt++)
@@ -108,7 +135,7 @@ public sealed class CommandPath(IEventStore store, IHttpContextAccessor http)
                     await MarkProcessedAsync(inbox, cancellationToken).ConfigureAwait(false);
                 }
 
-                return new Written<TState>(state, records, [], [], Retried: false);
+                return new Written<TState>(state, records, [], [], Retried: false) { Refused = violation };
             }
 
             if (verdict.Events.Count == 0)
@@ -127,6 +154,12 @@ public sealed class CommandPath(IEventStore store, IHttpContextAccessor http)
             {
                 var e = verdict.Events[i];
                 var metadata = context.Metadata.Clone();
+                if (span is { IdFormat: ActivityIdFormat.W3C })
+                {
+                    metadata.Traceparent = span.Id;
+                    metadata.Tracestate = span.TraceStateString ?? "";
+                }
+
                 if (((command.EffectiveDateOf ?? EventTypes.EffectiveDate)(e) ?? actDate) is { } day)
                 {
                     metadata.EffectiveTime = day.ToEffectiveTime();
@@ -135,6 +168,7 @@ public sealed class CommandPath(IEventStore store, IHttpContextAccessor http)
                 events.Add(NewEvent.From(e, metadata, EventId(i)));
             }
 
+            span?.SetTag("csto.attempt", attempt);
             AppendResult result;
             try
             {

@@ -60,12 +60,12 @@ public static class EventLogHosting
     {
         ArgumentNullException.ThrowIfNull(builder);
         var config = builder.Configuration;
-        var dataDir = config["CSTO_DATA"] ?? ".data";
+        var dataDir = config["CSTO_DATA"] is { Length: > 0 } data ? data : ".data";
         var options = new EventLogOptions
         {
             ServiceName = serviceName,
-            DatabasePath = config["EventLog:DatabasePath"] ?? Path.Combine(dataDir, serviceName + ".db"),
-            RabbitMqUrl = config["EventLog:RabbitMqUrl"] ?? config["CSTO_RABBITMQ_URL"] ?? "",
+            DatabasePath = config["EventLog:DatabasePath"] is { Length: > 0 } path ? path : Path.Combine(dataDir, serviceName + ".db"),
+            RabbitMqUrl = config["EventLog:RabbitMqUrl"] is { Length: > 0 } url ? url : config["CSTO_RABBITMQ_URL"] ?? "",
             QueueType = QueueTypes.Parse(config[QueueTypes.Setting]),
         };
         foreach (var publisher in config.GetSection("EventLog:Publishers").GetChildren())
@@ -83,14 +83,22 @@ public static class EventLogHosting
 
         var services = builder.Services;
         services.AddSingleton(options);
-        if (string.Equals(config["CSTO_LOG_FORMAT"], "json", StringComparison.OrdinalIgnoreCase))
+        // the console formatter is configured (Logging:Console:FormatterName, json in appsettings.json); CSTO_LOG_FORMAT, which
+        // the deploy scripts set, still chooses it
+        if (config["CSTO_LOG_FORMAT"] is { Length: > 0 } format)
         {
-            // structured logs, one JSON object a line, for collectors
-            builder.Logging.ClearProviders();
-            builder.Logging.AddJsonConsole(o => o.IncludeScopes = true);
+            var formatter = format.Trim().ToLowerInvariant() switch
+            {
+                "json" => "json",
+                "simple" or "text" => "simple",
+                "systemd" => "systemd",
+                _ => throw new InvalidOperationException($"CSTO_LOG_FORMAT '{format}' is unknown: json, simple or systemd (or set Logging:Console:FormatterName)"),
+            };
+            builder.Configuration.AddInMemoryCollection([new("Logging:Console:FormatterName", formatter)]);
         }
 
-        AddStore(services, config, options);
+        var postgres = AddStore(services, config, options);
+        TelemetryHosting.AddTelemetry(builder, options, postgres);
         services.AddSingleton<EventPublisher>();
         services.AddSingleton<BrokerChannel>();
         services.AddSingleton<TopologyDeclarer>();
@@ -113,7 +121,6 @@ public static class EventLogHosting
 
         // every method needs a bearer token and a role in the registered access tables
         SecurityHosting.AddCstoSecurity(services, config, builder.Environment);
-        var limits = LimitsOptions.From(config);
         var grpc = services.AddGrpc(o =>
         {
             // order matters: access first, so that a refused call is never validated, let alone appended
@@ -121,9 +128,9 @@ public static class EventLogHosting
             o.Interceptors.Add<LimitsInterceptor>();
             o.Interceptors.Add<EventLogErrorInterceptor>();
             o.Interceptors.Add<Api.ProvenanceInterceptor>();
-            o.MaxReceiveMessageSize = limits.MaxReceiveMessageBytes;
             o.MaxSendMessageSize = 16 * 1024 * 1024;
         });
+        services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure<Microsoft.Extensions.Options.IOptions<LimitsOptions>>((o, limits) => o.MaxReceiveMessageSize = limits.Value.MaxReceiveMessageBytes);
         HttpJson.Add(services, grpc, serviceName);
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<EventLogHealthCheck>("eventlog");
@@ -205,10 +212,9 @@ public static class EventLogHosting
 
         if (builder is WebApplicationBuilder web)
         {
-            // gRPC without TLS needs HTTP/2 on plain endpoints (prior knowledge: Kestrel does not detect it on an endpoint that
-            // also speaks HTTP/1.1), so HTTP/JSON callers use HTTP/2 as well (curl --http2-prior-knowledge); TLS endpoints
-            // configured later negotiate by ALPN.
-            web.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(l => l.Protocols = HttpProtocols.Http2));
+            // gRPC over h2c, and /metrics and HTTP/JSON over HTTP/1.1, on the same plain endpoint (the first bytes of a
+            // connection tell which); TLS endpoints negotiate by ALPN.
+            web.WebHost.ConfigureKestrel(k => k.ConfigureEndpointDefaults(TelemetryHosting.ConfigureProtocols));
         }
 
         return options;
@@ -219,7 +225,7 @@ public static class EventLogHosting
     /// instances against one database, <c>ConnectionStrings:EventLog</c>). A missing or unknown setting, and a PostgreSQL
     /// that cannot be reached at start, stop the service with a message naming the setting: never a silent SQLite.
     /// </summary>
-    static void AddStore(IServiceCollection services, IConfiguration config, EventLogOptions options)
+    static bool AddStore(IServiceCollection services, IConfiguration config, EventLogOptions options)
     {
         var store = config["EventLog:Store"] is { Length: > 0 } name ? name.Trim().ToLowerInvariant() : "sqlite";
         switch (store)
@@ -228,7 +234,7 @@ public static class EventLogHosting
                 services.AddSingleton(_ => new SqliteEventStore(options.DatabasePath, options.ServiceName));
                 services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
                 services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<SqliteEventStore>());
-                break;
+                return false;
             case "postgres" or "postgresql":
                 var connectionString = config.GetConnectionString("EventLog");
                 if (string.IsNullOrWhiteSpace(connectionString))
@@ -239,7 +245,7 @@ public static class EventLogHosting
                 services.AddSingleton(_ => PostgresEventStore.Open(connectionString, options.ServiceName));
                 services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<PostgresEventStore>());
                 services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<PostgresEventStore>());
-                break;
+                return true;
             default:
                 throw new InvalidOperationException($"EventLog:Store '{config["EventLog:Store"]}' is unknown: sqlite (default) or postgres");
         }
@@ -252,6 +258,7 @@ public static class EventLogHosting
         app.MapGrpcService<EventLogGrpcService>();
         app.MapGrpcReflectionService().AllowAnonymous();
         app.MapGrpcHealthChecksService().AllowAnonymous();
+        app.MapTelemetry();
         return app;
     }
 }

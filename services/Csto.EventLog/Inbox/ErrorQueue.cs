@@ -6,6 +6,8 @@ using Csto.EventLog.V1;
 using Csto.EventLog.Wire;
 using Google.Protobuf.WellKnownTypes;
 using RabbitMQ.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using RabbitMQ.Client.Exceptions;
 
 namespace Csto.EventLog.Inbox;
@@ -15,8 +17,14 @@ namespace Csto.EventLog.Inbox;
 /// MassTransit with the exception in their headers. Read, re-driven and purged by the operator through the replay API
 /// (<c>cstoctl errors list|redrive|purge</c>); its depth and oldest message show in GetLogInfo and health.
 /// </summary>
-public sealed class ErrorQueue(EventLogOptions options, BrokerChannel broker)
+public sealed partial class ErrorQueue(EventLogOptions options, BrokerChannel broker, ILogger<ErrorQueue>? logger = null)
 {
+    readonly ILogger _logger = logger ?? NullLogger<ErrorQueue>.Instance;
+    long _lastDepth;
+
+    /// <summary>The depth last read from the broker (GetLogInfo, health, the metrics' refresh), plus what was moved there since.</summary>
+    public long LastDepth => Interlocked.Read(ref _lastDepth);
+
     /// <summary>Set on a re-driven message: the user_id it carried when it first arrived (the origin check trusts it only from the service itself).</summary>
     public const string OriginalUserIdHeader = "csto-original-user-id";
 
@@ -46,12 +54,16 @@ public sealed class ErrorQueue(EventLogOptions options, BrokerChannel broker)
             }
 
             var poison = exception as PoisonMessageException ?? exception.GetBaseException() as PoisonMessageException;
+            var eventId = headers.TryGetValue(WireHeaders.EventId, out var id) && id is byte[] idBytes ? Encoding.UTF8.GetString(idBytes) : "";
             headers[ReasonHeader] = Encoding.UTF8.GetBytes(poison?.Reason ?? exception.GetType().Name);
             headers[ExceptionHeader] = Encoding.UTF8.GetBytes($"{exception.GetType().FullName}: {exception.Message}");
             headers[FailedAtHeader] = Encoding.UTF8.GetBytes(DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
             headers[PublishedByHeader] = Encoding.UTF8.GetBytes(userId ?? "");
             var properties = new BasicProperties { Persistent = true, ContentType = contentType, Headers = headers };
             await (await broker.PublishAsync(channel, Name, mandatory: true, properties, body, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            Interlocked.Increment(ref _lastDepth);
+            EventLogTelemetry.Delivered(options.ServiceName, EventLogTelemetry.Parked);
+            LogParked(_logger, options.ServiceName, eventId, poison?.Reason ?? exception.GetType().Name, exception.Message, Name);
             return true;
         }, cancellationToken);
 
@@ -84,6 +96,7 @@ public sealed class ErrorQueue(EventLogOptions options, BrokerChannel broker)
         {
             if (await DepthAsync(channel, cancellationToken).ConfigureAwait(false) is not { } depth)
             {
+                Interlocked.Exchange(ref _lastDepth, 0);
                 return ((IReadOnlyList<FailedMessage>)[], 0L);
             }
 
@@ -98,6 +111,7 @@ public sealed class ErrorQueue(EventLogOptions options, BrokerChannel broker)
                 await channel.BasicNackAsync(taken[^1].DeliveryTag, multiple: true, requeue: true, cancellationToken).ConfigureAwait(false);
             }
 
+            Interlocked.Exchange(ref _lastDepth, depth);
             return ((IReadOnlyList<FailedMessage>)[.. taken.Select(Describe)], (long)depth);
         }, cancellationToken);
 
@@ -134,13 +148,20 @@ public sealed class ErrorQueue(EventLogOptions options, BrokerChannel broker)
                 count++;
             }
 
+            Interlocked.Exchange(ref _lastDepth, Math.Max(0, depth - count));
             return count;
         }, cancellationToken);
 
     public Task<long> PurgeAsync(CancellationToken cancellationToken) =>
         broker.RunAsync(async channel =>
-            await DepthAsync(channel, cancellationToken).ConfigureAwait(false) is null ? 0L : (long)await channel.QueuePurgeAsync(Name, cancellationToken).ConfigureAwait(false),
-            cancellationToken);
+        {
+            var purged = await DepthAsync(channel, cancellationToken).ConfigureAwait(false) is null ? 0L : (long)await channel.QueuePurgeAsync(Name, cancellationToken).ConfigureAwait(false);
+            Interlocked.Exchange(ref _lastDepth, 0);
+            return purged;
+        }, cancellationToken);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "consumer of {Service}: event {EventId} parked in {Queue}: {Reason} ({Description})")]
+    static partial void LogParked(ILogger logger, string service, string eventId, string reason, string description, string queue);
 
     /// <summary>The queue's depth, or null when it does not exist (nothing ever failed).</summary>
     async Task<uint?> DepthAsync(IChannel channel, CancellationToken cancellationToken)

@@ -1,6 +1,9 @@
 using Csto.EventLog.Commands;
+using Csto.EventLog.Hosting;
 using Csto.EventLog.V1;
 using MassTransit;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Csto.EventLog.Inbox;
 
@@ -21,9 +24,10 @@ public interface IEventHandler
     ICommand? Handle(EventRecord incoming);
 }
 
-public sealed class EventInbox(IEventStore store, CommandPath commands, IEnumerable<IEventHandler> handlers)
+public sealed partial class EventInbox(IEventStore store, CommandPath commands, IEnumerable<IEventHandler> handlers, ILogger<EventInbox>? logger = null)
 {
     readonly IEventHandler[] _handlers = [.. handlers];
+    readonly ILogger _logger = logger ?? NullLogger<EventInbox>.Instance;
 
     long _deliveries;
     long _duplicates;
@@ -60,8 +64,11 @@ public sealed class EventInbox(IEventStore store, CommandPath commands, IEnumera
             throw new PoisonMessageException(PoisonMessageException.EmptyBody, $"{incoming.Type} {incoming.EventId} has an empty body");
         }
 
+        using var span = EventLogTelemetry.StartConsume(store.ServiceName, incoming);
         var sourceId = CommandPath.SourceId(incoming);
         var processedBefore = 0;
+        Violation? refused = null;
+        var applied = 0;
         foreach (var handler in handlers)
         {
             if (await store.IsProcessedAsync(handler.Name, sourceId, cancellationToken).ConfigureAwait(false))
@@ -77,19 +84,53 @@ public sealed class EventInbox(IEventStore store, CommandPath commands, IEnumera
             }
             catch (Google.Protobuf.InvalidProtocolBufferException ex)
             {
+                EventLogTelemetry.Fail(span, ex);
                 throw new PoisonMessageException(PoisonMessageException.Undecodable, $"{incoming.Type} {incoming.EventId}: {ex.Message}");
             }
 
-            await commands.DeliverAsync(command, incoming, handler.Name, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (await commands.DeliverAsync(command, incoming, handler.Name, cancellationToken).ConfigureAwait(false) is { } violation)
+                {
+                    refused = violation;
+                    LogIgnored(_logger, store.ServiceName, handler.Name, incoming.Type, incoming.EventId, incoming.SourceService, violation.Code, violation.Description);
+                }
+                else
+                {
+                    applied++;
+                }
+            }
+            catch (Exception ex)
+            {
+                EventLogTelemetry.Fail(span, ex);
+                throw;
+            }
         }
 
+        var outcome = processedBefore == handlers.Count ? EventLogTelemetry.Duplicate : applied == 0 && refused is not null ? EventLogTelemetry.Ignored : EventLogTelemetry.Applied;
+        span?.SetTag("csto.outcome", outcome);
+        EventLogTelemetry.Delivered(store.ServiceName, outcome);
         if (processedBefore == handlers.Count)
         {
             Interlocked.Increment(ref _duplicates);
+            LogDuplicate(_logger, store.ServiceName, incoming.Type, incoming.EventId, incoming.SourceService);
+        }
+        else if (applied > 0)
+        {
+            LogApplied(_logger, store.ServiceName, incoming.Type, incoming.EventId, incoming.SourceService, incoming.Position);
         }
 
         Interlocked.Increment(ref _deliveries);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "consumer of {Service}: applied {Type} {EventId} from {Source} at position {Position}")]
+    static partial void LogApplied(ILogger logger, string service, string type, string eventId, string source, long position);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "consumer of {Service}: {Type} {EventId} from {Source} was applied before, ignored (duplicate delivery)")]
+    static partial void LogDuplicate(ILogger logger, string service, string type, string eventId, string source);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "consumer {Consumer} of {Service}: {Type} {EventId} from {Source} not applied, refused by {Reason}: {Description}")]
+    static partial void LogIgnored(ILogger logger, string service, string consumer, string type, string eventId, string source, string reason, string description);
 }
 
 /// <summary>The MassTransit consumer of every incoming csto event: the origin check, then the inbox does the rest.</summary>

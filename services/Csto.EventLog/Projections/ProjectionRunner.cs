@@ -237,6 +237,7 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
             var rebuiltHash = await readModel.HashTablesAsync(projection.Tables, RebuildSuffix, cancellationToken).ConfigureAwait(false);
             await readModel.SwapTablesAsync(projection.Tables, RebuildSuffix, CheckpointName(projection), head, cancellationToken).ConfigureAwait(false);
             SetCheckpoint(projection.Name, head);
+            LogRebuilt(store.ServiceName, projection.Name, head, liveHash, rebuiltHash, string.Equals(liveHash, rebuiltHash, StringComparison.Ordinal));
 
             return new ProjectionRebuild
             {
@@ -257,6 +258,9 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
     /// <summary>SHA-256 over every row of every table of the projection, in a canonical order.</summary>
     public Task<string> HashAsync(IProjection projection, CancellationToken cancellationToken = default) =>
         readModel.HashTablesAsync(projection.Tables, "", cancellationToken);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "projection {Projection} of {Service} rebuilt to position {Position}: live hash {LiveHash}, rebuilt hash {RebuiltHash}, match {HashesMatch}")]
+    partial void LogRebuilt(string service, string projection, long position, string liveHash, string rebuiltHash, bool hashesMatch);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "projections: catching up failed, retrying in {Seconds} s")]
     partial void LogFailed(Exception exception, double seconds);

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using Csto.EventLog.Hosting;
 using Csto.EventLog.V1;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -40,6 +42,14 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
     /// <summary>Records this relay had confirmed by the broker since it started (republished ranges not counted).</summary>
     public long PublishedCount => Interlocked.Read(ref _published);
 
+    long _oldestUnconfirmedTicks;
+
+    /// <summary>Age of the oldest record not yet confirmed (by its recorded_at), 0 at the head or while another instance relays.</summary>
+    public double LagSeconds =>
+        _running && Checkpoint < store.HeadPosition && Interlocked.Read(ref _oldestUnconfirmedTicks) is var t and > 0
+            ? Math.Max(0, (DateTimeOffset.UtcNow.UtcTicks - t) / (double)TimeSpan.TicksPerSecond)
+            : 0;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromMilliseconds(200);
@@ -50,7 +60,7 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
                 // one relay per service: instances sharing a PostgreSQL log wait here while another holds the lease
                 await _lease.AcquireAsync(stoppingToken, StandByAsync).ConfigureAwait(false);
                 _standby = false;
-                LogLeaseTaken(_lease.Holder);
+                LogLeaseTaken(store.ServiceName, _lease.Holder, Checkpoint);
                 using var held = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 var keeper = _lease.KeepAsync(held.Token).ContinueWith(_ => held.Cancel(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
                 try
@@ -60,7 +70,7 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
                 catch (OperationCanceledException) when (held.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
                 {
                     _running = false;
-                    LogLeaseLost(_lease.Holder);
+                    LogLeaseLost(store.ServiceName, _lease.Holder);
                 }
                 finally
                 {
@@ -80,7 +90,7 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
             {
                 _running = false;
                 _lastError = ex.Message;
-                LogRetry(ex, delay.TotalSeconds);
+                LogRetry(ex, store.ServiceName, Checkpoint, delay.TotalSeconds);
                 await Task.Delay(delay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
                 delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
             }
@@ -88,6 +98,7 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
 
         _running = false;
         await _lease.ReleaseAsync().ConfigureAwait(false);
+        LogStopped(store.ServiceName, Checkpoint, store.HeadPosition);
     }
 
     /// <summary>While another instance relays: healthy, and the checkpoint shown is the holder's (GetLogInfo's lag stays true).</summary>
@@ -125,10 +136,16 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
             // the consumers' queues exist before anything is published (again before every batch: one may have been deleted)
             await topology.EnsureAsync(held).ConfigureAwait(false);
             var slice = await store.ReadAllAsync(checkpoint + 1, head, ReadFilter.All, BatchSize, held).ConfigureAwait(false);
+            if (slice.Records.Count > 0 && slice.Records[0].RecordedAt is { } oldest)
+            {
+                Interlocked.Exchange(ref _oldestUnconfirmedTicks, oldest.ToDateTimeOffset().UtcTicks);
+            }
+
             var confirmed = await PublishInOrderAsync(slice.Records, held).ConfigureAwait(false);
             await store.SetCheckpointAsync(CheckpointName, confirmed, held).ConfigureAwait(false);
             Interlocked.Exchange(ref _checkpoint, confirmed);
             Interlocked.Exchange(ref _lastConfirmedTicks, DateTimeOffset.UtcNow.UtcTicks);
+            Interlocked.Exchange(ref _oldestUnconfirmedTicks, 0); // until the next slice is read, what is unconfirmed is milliseconds old
             _lastError = "";
         }
     }
@@ -141,19 +158,30 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(ConfirmTimeout);
-        // sent one after another (in position order), each send returning its confirm; a failed send ends the batch
+        // sent one after another (in position order), each send returning its confirm; a failed send ends the batch;
+        // one span per traced event, a child of the context stored with it, open until its confirm
         var sends = new List<Task>(records.Count);
+        var spans = EventLogTelemetry.Source.HasListeners() ? new Activity?[records.Count] : null;
+        var outer = Activity.Current;
+        var sentAt = Stopwatch.GetTimestamp();
         try
         {
-            foreach (var record in records)
+            for (var i = 0; i < records.Count; i++)
             {
-                sends.Add(await publisher.SendAsync(record, timeout.Token).ConfigureAwait(false));
+                if (spans is not null)
+                {
+                    spans[i] = EventLogTelemetry.StartPublish(store.ServiceName, records[i]);
+                }
+
+                sends.Add(await publisher.SendAsync(records[i], timeout.Token).ConfigureAwait(false));
+                Activity.Current = outer; // the next event's send is not a child of this one's
             }
         }
 #pragma warning disable CA1031 // awaited below in order, after the confirmed prefix
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            Activity.Current = outer;
             sends.Add(Task.FromException(ex));
         }
 
@@ -168,6 +196,15 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
             }
             catch (Exception ex)
             {
+                if (spans is not null)
+                {
+                    for (var j = i; j < spans.Length; j++) // a span not started (the batch ended at a failed send) is null
+                    {
+                        EventLogTelemetry.Fail(spans[j], ex);
+                        spans[j]?.Dispose();
+                    }
+                }
+
                 if (confirmed > Checkpoint)
                 {
                     await store.SetCheckpointAsync(CheckpointName, confirmed, CancellationToken.None).ConfigureAwait(false);
@@ -186,6 +223,8 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
 
             confirmed = records[i].Position;
             Interlocked.Increment(ref _published);
+            EventLogTelemetry.Confirmed(store.ServiceName, sentAt);
+            spans?[i]?.Dispose();
         }
 
         return confirmed;
@@ -212,12 +251,15 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
         return count;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "relay: lease taken by {Holder}, publishing from the checkpoint")]
-    partial void LogLeaseTaken(string holder);
+    [LoggerMessage(Level = LogLevel.Information, Message = "relay of {Service}: lease taken by {Holder}, publishing from checkpoint {Checkpoint}")]
+    partial void LogLeaseTaken(string service, string holder, long checkpoint);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "relay: lease of {Holder} lost, stopped publishing")]
-    partial void LogLeaseLost(string holder);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "relay of {Service}: lease of {Holder} lost, stopped publishing")]
+    partial void LogLeaseLost(string service, string holder);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "relay: publishing failed, retrying from the checkpoint in {Seconds} s")]
-    partial void LogRetry(Exception exception, double seconds);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "relay of {Service}: publishing failed at checkpoint {Checkpoint}, retrying from it in {Seconds} s")]
+    partial void LogRetry(Exception exception, string service, long checkpoint, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "relay of {Service}: stopped at checkpoint {Checkpoint} of head {Head}")]
+    partial void LogStopped(string service, long checkpoint, long head);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Csto.EventLog.Api;
+using Csto.EventLog.Hosting;
 using Csto.Security;
 using Google.Protobuf;
 using Google.Rpc;
@@ -32,18 +33,58 @@ public sealed class LimitsOptions
     /// <summary>Concurrent <c>StreamEvents</c> with follow=true per caller (token subject).</summary>
     public int MaxFollowStreamsPerCaller { get; set; } = 4;
 
-    public static LimitsOptions From(IConfiguration config)
+    /// <summary>Every limit is a positive number.</summary>
+    public static IEnumerable<(string, string)> Broken(LimitsOptions o)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        var o = new LimitsOptions();
-        int Read(string key, int fallback) =>
-            int.TryParse(config["Limits:" + key], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
-        o.MaxReceiveMessageBytes = Read(nameof(MaxReceiveMessageBytes), o.MaxReceiveMessageBytes);
-        o.MaxStringLength = Read(nameof(MaxStringLength), o.MaxStringLength);
-        o.MaxRepeatedCount = Read(nameof(MaxRepeatedCount), o.MaxRepeatedCount);
-        o.MaxPageSize = Read(nameof(MaxPageSize), o.MaxPageSize);
-        o.MaxFollowStreamsPerCaller = Read(nameof(MaxFollowStreamsPerCaller), o.MaxFollowStreamsPerCaller);
-        return o;
+        ArgumentNullException.ThrowIfNull(o);
+        return Settings.Positive(nameof(MaxReceiveMessageBytes), o.MaxReceiveMessageBytes)
+            .Concat(Settings.Positive(nameof(MaxStringLength), o.MaxStringLength))
+            .Concat(Settings.Positive(nameof(MaxRepeatedCount), o.MaxRepeatedCount))
+            .Concat(Settings.Positive(nameof(MaxPageSize), o.MaxPageSize))
+            .Concat(Settings.Positive(nameof(MaxFollowStreamsPerCaller), o.MaxFollowStreamsPerCaller));
+    }
+}
+
+/// <summary>Token validation, from configuration section <c>Security</c> (see the README's configuration table).</summary>
+public sealed class SecurityOptions
+{
+    /// <summary>OpenID Connect authority (production): issuer and signing keys from its discovery document.</summary>
+    public string? Authority { get; set; }
+
+    public string Audience { get; set; } = SigningSettings.DefaultAudience;
+
+    public bool RequireHttpsMetadata { get; set; } = true;
+
+    /// <summary>Symmetric HS256 key (at least 32 bytes) when no authority is set; else <c>CSTO_SIGNING_KEY</c>.</summary>
+    public string? SigningKey { get; set; }
+
+    public string Issuer { get; set; } = SigningSettings.DefaultIssuer;
+
+    /// <summary>Accept the repository's development-only key outside the Development environment.</summary>
+    public bool AllowDevelopmentKey { get; set; }
+
+    public static IEnumerable<(string, string)> Broken(SecurityOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        if (!string.IsNullOrEmpty(o.Authority) && !Uri.TryCreate(o.Authority, UriKind.Absolute, out _))
+        {
+            yield return (nameof(Authority), $"must be an absolute URL (the OpenID Connect issuer), not '{o.Authority}'");
+        }
+
+        if (!string.IsNullOrEmpty(o.SigningKey) && System.Text.Encoding.UTF8.GetByteCount(o.SigningKey) < 32)
+        {
+            yield return (nameof(SigningKey), "must be at least 32 bytes long (HS256)");
+        }
+
+        if (string.IsNullOrWhiteSpace(o.Audience))
+        {
+            yield return (nameof(Audience), "must not be empty");
+        }
+
+        if (string.IsNullOrWhiteSpace(o.Issuer))
+        {
+            yield return (nameof(Issuer), "must not be empty");
+        }
     }
 }
 
@@ -64,8 +105,9 @@ public static class SecurityHosting
 
     internal static void AddCstoSecurity(IServiceCollection services, IConfiguration config, IHostEnvironment environment)
     {
-        var authority = config["Security:Authority"];
-        var audience = config["Security:Audience"] is { Length: > 0 } a ? a : SigningSettings.DefaultAudience;
+        var security = Settings.Bind<SecurityOptions>(config, "Security", SecurityOptions.Broken);
+        var authority = security.Authority;
+        var audience = security.Audience;
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
         {
             o.MapInboundClaims = false;
@@ -78,7 +120,7 @@ public static class SecurityHosting
             {
                 // production: an OpenID Connect provider publishes the issuer and its signing keys
                 o.Authority = authority;
-                o.RequireHttpsMetadata = !string.Equals(config["Security:RequireHttpsMetadata"], "false", StringComparison.OrdinalIgnoreCase);
+                o.RequireHttpsMetadata = security.RequireHttpsMetadata;
             }
             else
             {
@@ -95,7 +137,7 @@ public static class SecurityHosting
         services.TryAddSingleton<IActorAccessor, HttpActorAccessor>();
         services.AddAccessTable(AccessTables.EventLog);
         services.AddSingleton<AccessPolicy>();
-        services.AddSingleton(LimitsOptions.From(config));
+        services.AddSettings<LimitsOptions>("Limits", LimitsOptions.Broken);
         services.AddSingleton<FollowStreamLimiter>();
     }
 
@@ -107,11 +149,12 @@ public static class SecurityHosting
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(environment);
-        var issuer = config["Security:Issuer"] is { Length: > 0 } i ? i : SigningSettings.DefaultIssuer;
-        var key = config["Security:SigningKey"] is { Length: > 0 } k ? k : config[SigningSettings.KeyVariable];
+        var security = Settings.Bind<SecurityOptions>(config, "Security", SecurityOptions.Broken);
+        var issuer = security.Issuer;
+        var key = security.SigningKey is { Length: > 0 } k ? k : config[SigningSettings.KeyVariable];
         if (string.IsNullOrEmpty(key))
         {
-            var allowed = environment.IsDevelopment() || string.Equals(config["Security:AllowDevelopmentKey"], "true", StringComparison.OrdinalIgnoreCase);
+            var allowed = environment.IsDevelopment() || security.AllowDevelopmentKey;
             key = allowed
                 ? SigningSettings.DevelopmentKey
                 : throw new InvalidOperationException("no token validation configured: set Security:Authority (OpenID Connect) or Security:SigningKey; the repository's development key is accepted only in Development or with Security:AllowDevelopmentKey=true");

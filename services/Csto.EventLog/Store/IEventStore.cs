@@ -54,6 +54,9 @@ public interface IEventStore
 
     Task<IReadOnlyList<ConsumerInfo>> GetConsumersAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Work items waiting for the log's writer (appends, projection and checkpoint writes): the writer queue's length.</summary>
+    int PendingWrites => 0;
+
     /// <summary>Null when the last commit succeeded; else why the log could not write (health reports it).</summary>
     string? WriteError { get; }
 

@@ -28,8 +28,10 @@ public sealed partial class PostgresEventStore
 
         cancellationToken.ThrowIfCancellationRequested();
         var item = new AppendItem(request);
+        Interlocked.Increment(ref _pending);
         if (!_queue.Writer.TryWrite(item))
         {
+            Interlocked.Decrement(ref _pending);
             throw new StoreUnavailableException(_writeError ?? "the log is closed");
         }
 
@@ -50,6 +52,7 @@ public sealed partial class PostgresEventStore
                 batch.Add(item);
             }
 
+            Interlocked.Add(ref _pending, -batch.Count);
             await CommitBatchAsync(batch).ConfigureAwait(false);
         }
 
@@ -67,9 +70,11 @@ public sealed partial class PostgresEventStore
     /// </summary>
     async Task CommitBatchAsync(List<AppendItem> batch)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var results = new AppendResult?[batch.Count];
         var errors = new Exception?[batch.Count];
         BatchState state;
+        long before;
         try
         {
             // the writer keeps its connection between batches (no pool round trip per batch); a failure drops it below
@@ -88,7 +93,8 @@ public sealed partial class PostgresEventStore
 
                 await using var reader = await checks.ExecuteReaderAsync().ConfigureAwait(false);
                 await reader.ReadAsync().ConfigureAwait(false);
-                state = new BatchState(reader.GetInt64(0));
+                before = reader.GetInt64(0);
+                state = new BatchState(before);
                 for (var i = 0; i < batch.Count; i++)
                 {
                     var found = new Found();
@@ -145,6 +151,7 @@ public sealed partial class PostgresEventStore
 
         _writeError = null;
         AdvanceHead(state.Head);
+        var appends = 0;
         for (var i = 0; i < batch.Count; i++)
         {
             if (errors[i] is { } error)
@@ -153,9 +160,12 @@ public sealed partial class PostgresEventStore
             }
             else
             {
+                appends++;
                 batch[i].Completion.TrySetResult(results[i]!);
             }
         }
+
+        Hosting.EventLogTelemetry.Committed(ServiceName, batch.Count, appends, state.Head - before, started);
     }
 
     /// <summary>An append whose event ids are all in the log already is a retry: answer with the original positions.</summary>

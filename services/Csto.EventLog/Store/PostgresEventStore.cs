@@ -104,6 +104,11 @@ public sealed partial class PostgresEventStore : IEventStore, IAsyncDisposable
         }
     }
 
+    int _pending;
+
+    /// <summary>Appends queued for the writer and not yet taken into a batch (the single-reader channel cannot count).</summary>
+    public int PendingWrites => Volatile.Read(ref _pending);
+
     public string ServiceName { get; }
 
     /// <summary>The schema of this service's log and projection tables.</summary>

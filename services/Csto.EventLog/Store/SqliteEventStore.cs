@@ -91,8 +91,10 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
     {
         cancellationToken.ThrowIfCancellationRequested();
         var item = new WorkItem(work, savepoint);
+        Interlocked.Increment(ref _pending);
         if (!_queue.Writer.TryWrite(item))
         {
+            Interlocked.Decrement(ref _pending);
             throw new StoreUnavailableException(_writeError ?? "the log is closed");
         }
 
@@ -115,6 +117,7 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
                     batch.Add(item);
                 }
 
+                Interlocked.Add(ref _pending, -batch.Count);
                 CommitBatch(batch);
             }
         }
@@ -145,8 +148,14 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
     public Task ProbeWriteAsync(CancellationToken cancellationToken) =>
         ExecuteWriteAsync((_, _) => true, cancellationToken).WaitAsync(cancellationToken); // the writer may wait up to its busy timeout
 
+    int _pending;
+
+    /// <summary>Work items queued for the writer and not yet taken into a batch (the single-reader channel cannot count).</summary>
+    public int PendingWrites => Volatile.Read(ref _pending);
+
     void CommitBatch(List<WorkItem> batch)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var state = new BatchState(this);
         var results = new object?[batch.Count];
         var errors = new Exception?[batch.Count];
@@ -215,8 +224,10 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
             _streamVersions[stream] = version;
         }
 
-        var moved = state.Head != Volatile.Read(ref _head);
+        var before = Volatile.Read(ref _head);
+        var moved = state.Head != before;
         Volatile.Write(ref _head, state.Head);
+        var appends = 0;
         for (var i = 0; i < batch.Count; i++)
         {
             if (errors[i] is { } error)
@@ -225,9 +236,12 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
             }
             else
             {
+                appends += batch[i].Savepoint ? 0 : 1;
                 batch[i].Completion.TrySetResult(results[i]);
             }
         }
+
+        Hosting.EventLogTelemetry.Committed(ServiceName, batch.Count, appends, state.Head - before, started);
 
         if (moved)
         {

@@ -9,10 +9,17 @@ namespace Csto.Operations.Operations;
 public sealed class EndDateCloserOptions
 {
     /// <summary>Configuration <c>Operations:AutoClose</c> (default true): close operations whose end date passed.</summary>
-    public bool Enabled { get; set; } = true;
+    public bool AutoClose { get; set; } = true;
 
     /// <summary>Configuration <c>Operations:AutoCloseIntervalSeconds</c> (default 3,600).</summary>
-    public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
+    public double AutoCloseIntervalSeconds { get; set; } = 3600;
+
+    public bool Enabled => AutoClose;
+
+    public TimeSpan Interval => TimeSpan.FromSeconds(AutoCloseIntervalSeconds);
+
+    public static IEnumerable<(string, string)> Broken(EndDateCloserOptions o) =>
+        Csto.EventLog.Hosting.Settings.Positive(nameof(AutoCloseIntervalSeconds), (o ?? throw new ArgumentNullException(nameof(o))).AutoCloseIntervalSeconds);
 }
 
 /// <summary>
