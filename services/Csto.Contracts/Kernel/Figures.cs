@@ -49,7 +49,21 @@ public static class Figures
             parts.Add(Qualified(f.PrecursorsQualifier, Kg(f.PrecursorsKg)) + " kg of precursors");
         }
 
-        var c = f.Counts ?? new OutcomeFigures();
+        parts.AddRange(CountParts(f.Counts ?? new OutcomeFigures()));
+
+        var scope = p.Stage.Length == 0 ? "operation" : p.StageDisplayName.Length > 0 ? p.StageDisplayName : p.Stage;
+        var period = (p.FromDate is null ? "" : Dates.Format(p.FromDate)) + " to " + Dates.Format(p.AsOf);
+        return $"{scope}, {period.TrimStart()}: {string.Join("; ", parts)}" + (p.Description.Length > 0 ? $" ({p.Description})" : "");
+    }
+
+    public static string Name(string enumName) => string.Concat(enumName.Select((c, i) => i > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+
+    /// <summary>An outcome's counts in words: "more than 17,000 personnel; 636 crimes detected; …".</summary>
+    public static string Counts(OutcomeFigures counts) => string.Join("; ", CountParts(counts));
+
+    static List<string> CountParts(OutcomeFigures c)
+    {
+        var parts = new List<string>();
         foreach (var (field, value, what) in new (string, long, string)[]
         {
             ("personnel_engaged", c.PersonnelEngaged, "personnel"), ("crimes_detected", c.CrimesDetected, "crimes detected"),
@@ -69,10 +83,6 @@ public static class Figures
             parts.Add($"{Qualified(QualifierOf(c, "explosives_kg"), Kg(c.ExplosivesKg))} kg of explosives");
         }
 
-        var scope = p.Stage.Length == 0 ? "operation" : p.StageDisplayName.Length > 0 ? p.StageDisplayName : p.Stage;
-        var period = (p.FromDate is null ? "" : Dates.Format(p.FromDate)) + " to " + Dates.Format(p.AsOf);
-        return $"{scope}, {period.TrimStart()}: {string.Join("; ", parts)}" + (p.Description.Length > 0 ? $" ({p.Description})" : "");
+        return parts;
     }
-
-    public static string Name(string enumName) => string.Concat(enumName.Select((c, i) => i > 0 && char.IsUpper(c) ? " " + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }
