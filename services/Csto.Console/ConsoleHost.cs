@@ -17,5 +17,8 @@ public static class ConsoleHost
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapRazorPages();
+        // read the three logs once at start, so that the first trace or decision page does not wait for them
+        var logs = app.Services.GetRequiredService<LogCache>();
+        app.Lifetime.ApplicationStarted.Register(() => _ = Task.Run(() => logs.AllAsync()));
     }
 }
