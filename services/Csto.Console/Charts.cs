@@ -65,12 +65,26 @@ public static class Timeline
                 continue;
             }
 
-            var x0 = scale.X(from);
-            var x1 = scale.X(until ?? scale.To);
-            bars.Add(new TimelineBar(Name(p.Status), from, until, Dates.Describe(p.Cause), x0, Math.Max(1, x1 - x0)));
+            bars.Add(Bar(Name(p.Status), from, until, Dates.Describe(p.Cause), scale));
         }
 
         return new TimelineRow(state.State, state.Kind == PartyKind.Organization ? "organization" : "state", Name(state.Status), bars);
+    }
+
+    /// <summary>The observers of the bodies (a body's own observers, e.g. the Parliamentary Assembly's), one row per observer and body.</summary>
+    public static IEnumerable<TimelineRow> BodyObservers(IEnumerable<Csto.Bodies.V1.Body> bodies, TimeScale scale) =>
+        from body in bodies
+        from o in body.Observers
+        where Dates.IsValid(o.AdmittedOn)
+        group (body, o) by (o.Observer, body.DisplayName) into g
+        select new TimelineRow(g.Key.Observer, "observer of " + g.Key.DisplayName, "observer",
+            [.. g.Select(x => Bar("observer", x.o.AdmittedOn.ToDateOnly(), Dates.TryGet(x.o.EndedOn, out var e) ? e : null, "observer of " + g.Key.DisplayName, scale))]);
+
+    static TimelineBar Bar(string status, DateOnly from, DateOnly? until, string cause, TimeScale scale)
+    {
+        var x0 = scale.X(from);
+        var x1 = scale.X(until ?? scale.To);
+        return new TimelineBar(status, from, until, cause, x0, Math.Max(1, x1 - x0));
     }
 }
 

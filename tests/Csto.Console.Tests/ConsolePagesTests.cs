@@ -17,6 +17,8 @@ public sealed class ConsolePagesTests(ConsoleFixture console)
             "[...document.querySelectorAll('#timeline g[data-party=UZB] rect.period')].map(r => r.querySelector('title').textContent)");
         Assert.Contains(periods, t => t.StartsWith("UZB suspended from 2012-12-19", StringComparison.Ordinal) && t.Contains("decisions/suspend-uzb-2012", StringComparison.Ordinal));
         Assert.Contains(periods, t => t.StartsWith("UZB member from 2006-06-23 until 2012-12-18", StringComparison.Ordinal));
+        // the observers of the bodies too: Serbia and Afghanistan in the Parliamentary Assembly (2014)
+        Assert.Equal("observer of Parliamentary Assembly", await page.EvaluateExpressionAsync<string>("document.querySelector('#timeline g[data-party=SRB]').dataset.kind"));
         await ConsoleFixture.ScreenshotAsync(page, "timeline");
 
         // the date picker: a GET form, as without JavaScript

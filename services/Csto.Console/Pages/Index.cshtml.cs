@@ -22,6 +22,9 @@ public sealed class IndexModel(Suite suite) : PageModel
 
     public IReadOnlyList<TimelineRow> Rows { get; private set; } = [];
 
+    /// <summary>Observers of the bodies (kept by the bodies service), below the parties of the treaty.</summary>
+    public IReadOnlyList<TimelineRow> BodyObservers { get; private set; } = [];
+
     public GetRosterResponse? Roster { get; private set; }
 
     public List<Problem> Problems { get; } = [];
@@ -46,6 +49,7 @@ public sealed class IndexModel(Suite suite) : PageModel
             }
         }
 
+        var bodies = suite.TryAsync("bodies", async deadline => (await suite.Bodies.ListBodiesAsync(new Csto.Bodies.V1.ListBodiesRequest(), deadline: deadline)).Bodies.ToList());
         var roster = suite.TryAsync("membership", async deadline =>
             await suite.Membership.GetRosterAsync(new GetRosterRequest { AsOf = On.ToProto(), IncludeObserversAndPartners = true }, deadline: deadline));
         var parties = await suite.TryAsync("membership", async deadline =>
@@ -71,6 +75,13 @@ public sealed class IndexModel(Suite suite) : PageModel
         else
         {
             Problems.Add(parties.Problem!);
+        }
+
+        var b = await bodies;
+        BodyObservers = b.Value is { } list2 ? [.. Timeline.BodyObservers(list2, Scale)] : [];
+        if (b.Problem is { } bp)
+        {
+            Problems.Add(bp);
         }
 
         var r = await roster;
