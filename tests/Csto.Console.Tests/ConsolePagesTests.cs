@@ -134,10 +134,7 @@ public sealed class ConsolePagesTests(ConsoleFixture console)
     public async Task A_service_that_is_down_shows_as_down_on_the_page()
     {
         // a console whose operations address answers nothing (a port nobody listens on)
-        using var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        closed.Start();
-        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
-        closed.Stop();
+        var port = Csto.Testing.RabbitMqFixture.FreePorts(1)[0];
         var url = await console.StartConsoleAsync(console.Suite.Membership.Address, console.Suite.Bodies.Address, $"http://127.0.0.1:{port}");
 
         await using var health = await console.OpenAsync("/health", url);
