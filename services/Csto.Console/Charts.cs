@@ -106,7 +106,7 @@ public sealed record BarChart(string Title, IReadOnlyList<BarChart.Bar> Bars, do
     }
 
     /// <summary>"1,742 kg" (thousands separated, up to three decimals).</summary>
-    public static string Kg(double kg) => Figures.Kg(kg) + " kg";
+    public static string Kg(double kg) => FigureWords.Kg(kg) + " kg";
 
     public static string F(double x) => x.ToString("0.##", CultureInfo.InvariantCulture);
 }

@@ -72,7 +72,7 @@ public sealed class ConsolePagesTests(ConsoleFixture console)
         await using var page = await console.OpenAsync("/operations");
         await console.ClickLinkAsync(page, "Channel");
         var row = await page.EvaluateExpressionAsync<string[]>("[...document.querySelectorAll('#stages tr[data-stage=\"Channel-Mountain Outpost\"] td')].map(td => td.textContent.trim())");
-        Assert.Equal(["Channel-Mountain Outpost", "2025-05-18", "2025-05-23", Figures.Kg(drugs) + " kg", Figures.Kg(precursors) + " kg", "3"], row);
+        Assert.Equal(["Channel-Mountain Outpost", "2025-05-18", "2025-05-23", FigureWords.Kg(drugs) + " kg", FigureWords.Kg(precursors) + " kg", "3"], row);
         Assert.Equal("1,742 kg", row[3]);
         Assert.Equal("341 kg", row[4]);
         // the charts are SVG drawn on the server; the published aggregates stand apart from the reports

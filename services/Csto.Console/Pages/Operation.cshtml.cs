@@ -44,5 +44,5 @@ public sealed class OperationModel(Suite suite) : PageModel
         BarChart.Of("over time (drugs, kg, by year of report)", ByYear.Select(x => (x.Year.ToString(System.Globalization.CultureInfo.InvariantCulture), x.Totals.DrugsKg, Kg(x.Totals.DrugsQualifier, x.Totals.DrugsKg)))),
     ];
 
-    public static string Kg(Qualifier qualifier, double kg) => Figures.Qualified(qualifier, Figures.Kg(kg)) + " kg";
+    public static string Kg(Qualifier qualifier, double kg) => FigureWords.Qualified(qualifier, FigureWords.Kg(kg)) + " kg";
 }

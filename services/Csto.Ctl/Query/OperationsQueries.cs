@@ -2,7 +2,7 @@ using System.CommandLine;
 using Csto.Ctl.Common;
 using Csto.Operations.V1;
 using Google.Protobuf;
-using static Csto.Kernel.Figures;
+using static Csto.Kernel.FigureWords;
 
 namespace Csto.Ctl.Query;
 

@@ -4,7 +4,7 @@ using Csto.Operations.V1;
 namespace Csto.Kernel;
 
 /// <summary>Figures in words, with their qualifiers ("about 245,000", "more than 1,300"): cstoctl and the console say them the same way.</summary>
-public static class Figures
+public static class FigureWords
 {
     public static string Kg(double kg) => kg.ToString("#,0.###", CultureInfo.InvariantCulture);
 
