@@ -80,9 +80,13 @@ if [ -f "$pidfile" ] && alive "$(cat "$pidfile")"; then
     say "console already running (pid $(cat "$pidfile"))"
 else
     say "starting the console on http://127.0.0.1:$CONSOLE_PORT"
-    (cd "$ROOT/services/Csto.Console" && Console__Url="http://127.0.0.1:$CONSOLE_PORT" \
-        nohup dotnet "$ROOT/services/Csto.Console/bin/Release/net10.0/Csto.Console.dll" >>"$CSTO_DATA/logs/console.log" 2>&1 &
-        echo $! > "$pidfile")
+    # from its folder, so that its appsettings.json is read; the pid is dotnet's own (deploy/down.sh stops it)
+    (
+        cd "$ROOT/services/Csto.Console"
+        Console__Url="http://127.0.0.1:$CONSOLE_PORT" \
+            nohup dotnet "$ROOT/services/Csto.Console/bin/Release/net10.0/Csto.Console.dll" >>"$CSTO_DATA/logs/console.log" 2>&1 &
+        echo $! > "$pidfile"
+    )
 fi
 
 # 7. summary, as a reader
