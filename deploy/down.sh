@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CSTO_DATA="${CSTO_DATA:-$PWD/.data}"
 alive() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]; }
-for service in operations bodies membership; do
+for service in console operations bodies membership; do
     pidfile="$CSTO_DATA/run/$service.pid"
     [ -f "$pidfile" ] || continue
     pid="$(cat "$pidfile")"

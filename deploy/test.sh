@@ -9,10 +9,17 @@
 # other node names and ports) for the cluster tests, which kill and restart its nodes.
 # Without CSTO_POSTGRES_CONNECTION it starts one private PostgreSQL the same way (deploy/postgres.sh, the
 # first free port from 5632, a temporary data folder) for the PostgreSQL store's tests; tests that stop
-# the server start their own.
+# the server start their own. The console's browser tests need Chromium (Debian's package, installed here
+# when missing; CSTO_CHROMIUM names another executable) and save their screenshots under CSTO_SCREENSHOTS
+# (default tests/Csto.Console.Tests/bin/.../TestResults/screenshots).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+if [ -z "${CSTO_CHROMIUM:-}" ] && ! command -v chromium >/dev/null; then
+    echo "[test] installing chromium (Debian's package) for the console's browser tests"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null
+fi
 
 results="$(mktemp -d)"
 AMQP_PORT=""

@@ -6,6 +6,7 @@
 #   deploy/up.sh            (CSTO_DATA=<folder> to choose the data folder; default .data/)
 #
 # CSTO_MEMBERSHIP_PORT / CSTO_BODIES_PORT / CSTO_OPERATIONS_PORT move the services (5101/5102/5103),
+# CSTO_CONSOLE_PORT the operator console (5100; read-only web pages over the services' gRPC APIs),
 # the CSTO_RABBITMQ_* variables of deploy/rabbitmq.sh move the broker; CSTO_UP_SERVICES_ONLY=1 starts
 # what is not running and stops there (no history, no summary): deploy/faults.sh restarts with it.
 set -euo pipefail
@@ -34,7 +35,7 @@ fi
 # 2. build once (Release)
 if [ "${CSTO_UP_SERVICES_ONLY:-}" != 1 ]; then
 say "building the services and cstoctl"
-for project in Csto.Membership Csto.Bodies Csto.Operations Csto.Ctl; do
+for project in Csto.Membership Csto.Bodies Csto.Operations Csto.Ctl Csto.Console; do
     dotnet build "services/$project" -c Release -v quiet -nologo -clp:ErrorsOnly >>"$CSTO_DATA/logs/build.log" 2>&1 \
         || { tail -n 40 "$CSTO_DATA/logs/build.log"; exit 1; }
 done
@@ -81,7 +82,24 @@ say "loading the CSTO's history 1992-2024"
 # without a token the loader signs one per act (Secretariat, each state's delegate and reporter)
 CSTO_TOKEN= ctl history load --no-progress | tail -n 3
 
-# 6. summary, as a reader
+# 6. the operator console: read-only pages over the public gRPC APIs, with reader tokens it signs with the
+#    same key as the services (CSTO_SIGNING_KEY, else the development key; Console__Token gives it a token instead)
+CONSOLE_PORT="${CSTO_CONSOLE_PORT:-5100}"
+pidfile="$CSTO_DATA/run/console.pid"
+if [ -f "$pidfile" ] && alive "$(cat "$pidfile")"; then
+    say "console already running (pid $(cat "$pidfile"))"
+else
+    say "starting the console on http://127.0.0.1:$CONSOLE_PORT"
+    # from its folder, so that its appsettings.json is read; the pid is dotnet's own (deploy/down.sh stops it)
+    (
+        cd "$ROOT/services/Csto.Console"
+        Console__Url="http://127.0.0.1:$CONSOLE_PORT" \
+            nohup dotnet "$ROOT/services/Csto.Console/bin/Release/net10.0/Csto.Console.dll" >>"$CSTO_DATA/logs/console.log" 2>&1 &
+        echo $! > "$pidfile"
+    )
+fi
+
+# 7. summary, as a reader
 CSTO_TOKEN="$(ctl token issue --role reader --ttl 1h 2>/dev/null)"
 export CSTO_TOKEN
 
@@ -99,4 +117,5 @@ echo "Tokens:    export CSTO_TOKEN=\$(cstoctl token issue --role operator)"
 echo "Try next:  cstoctl trace <decision or report id>     (prints each event's trace id)"
 echo "           cstoctl log tail --service all"
 echo "Metrics:   curl -s http://127.0.0.1:${PORTS[membership]}/metrics | grep ^csto_"
+echo "Console:   http://127.0.0.1:$CONSOLE_PORT/  (membership timeline, decisions, chairs, operations, event log, trace, health)"
 echo "Stop with: deploy/down.sh"

@@ -3,6 +3,7 @@ using Csto.Common.V1;
 using Csto.EventLog.V1;
 using Csto.Membership.V1;
 using Csto.Operations.V1;
+using Csto.Testing;
 
 namespace Csto.IntegrationTests;
 

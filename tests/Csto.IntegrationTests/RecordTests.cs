@@ -2,6 +2,7 @@ using Csto.Bodies.V1;
 using Csto.Common.V1;
 using Csto.EventLog.V1;
 using Csto.Membership.V1;
+using Csto.Testing;
 using Grpc.Core;
 
 namespace Csto.IntegrationTests;
@@ -373,10 +374,7 @@ public sealed class SeveralAddressesTests(SuiteFixture suite)
     public async Task Cstoctl_spreads_calls_over_several_addresses_of_a_service_and_skips_one_that_does_not_answer()
     {
         // a port nobody listens on, beside the real instance
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var dead = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var dead = RabbitMqFixture.FreePorts(1)[0];
 
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();

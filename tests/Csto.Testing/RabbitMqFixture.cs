@@ -206,7 +206,8 @@ public class RabbitMqFixture : IAsyncLifetime
         }
     }
 
-    static int[] FreePorts(int count)
+    /// <summary>Ports on loopback that nothing listens on right now (free to take, or to stand for a service that does not answer).</summary>
+    public static int[] FreePorts(int count)
     {
         var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
         listeners.ForEach(l => l.Start());

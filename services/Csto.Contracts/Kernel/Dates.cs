@@ -45,4 +45,16 @@ public static class Dates
     /// <summary>"YYYY-MM-DD" as typed by a person (cstoctl, history files); null when it is not one.</summary>
     public static DateOnly? ParseIso(string? text) =>
         DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day : null;
+
+    /// <summary>"YYYY-MM-DD", or "" when the date is unset.</summary>
+    public static string Format(Date? d) => d is null || d.Year == 0 ? "" : d.ToIso();
+
+    /// <summary>A status's cause in words: the decision's name, "notice: …" or the treaty act.</summary>
+    public static string Describe(Cause? c) => c?.KindCase switch
+    {
+        Cause.KindOneofCase.Decision => c.Decision,
+        Cause.KindOneofCase.Notice => "notice: " + c.Notice,
+        Cause.KindOneofCase.TreatyAct => c.TreatyAct,
+        _ => "",
+    };
 }

@@ -19,13 +19,7 @@ public static class DateArg
 
     public static Date From(DateOnly d) => Date.From(d);
 
-    public static string Format(Date? d) => d is null || d.Year == 0 ? "" : d.ToIso();
+    public static string Format(Date? d) => Dates.Format(d);
 
-    public static string Cause(Cause? c) => c?.KindCase switch
-    {
-        Csto.Common.V1.Cause.KindOneofCase.Decision => c.Decision,
-        Csto.Common.V1.Cause.KindOneofCase.Notice => "notice: " + c.Notice,
-        Csto.Common.V1.Cause.KindOneofCase.TreatyAct => c.TreatyAct,
-        _ => "",
-    };
+    public static string Cause(Cause? c) => Dates.Describe(c);
 }

@@ -1,12 +1,9 @@
 using Csto.Bodies;
 using Csto.Membership;
 using Csto.Operations;
-using Csto.Testing;
+using Xunit;
 
-namespace Csto.IntegrationTests;
-
-[CollectionDefinition("suite")]
-public sealed class SuiteCollection : ICollectionFixture<SuiteFixture>;
+namespace Csto.Testing;
 
 /// <summary>The three services in-process on real Kestrel, real SQLite files and a real broker, with the history loaded once through cstoctl.</summary>
 public sealed class SuiteFixture : IAsyncLifetime
