@@ -74,7 +74,8 @@ static class SuiteBench
 
     // ---------------------------------------------------------------- commands
 
-    sealed record LoadResult(double Rate, double P50, double P99, long Calls, long Failed);
+    /// <summary>A run: calls/s, latency, and where the CPU went: ms of CPU per call in each service process and in this one (the callers).</summary>
+    sealed record LoadResult(double Rate, double P50, double P99, long Calls, long Failed, string Cpu = "");
 
     static async Task CommandsAsync(Config cfg, List<Row> table, TextWriter log, Suite suite)
     {
@@ -147,6 +148,10 @@ static class SuiteBench
                 var target = callers == 64;
                 table.Add(new Row($"{service} {write}/s, {callers} caller{(callers > 1 ? "s" : "")}", Machine.Rate(cmd.Rate) + Latency(cmd),
                     $"{trivial} {Machine.Rate(top.Rate)}{Latency(top)}", Machine.Pct(ratio), target ? ">= 50 % at 64" : "-", target ? (ratio >= 0.5 ? "yes" : "NO") : "-"));
+                if (target)
+                {
+                    table.Add(new Row("  where the CPU goes (write, then read)", cmd.Cpu, top.Cpu, "", "", ""));
+                }
             }
         }
     }
@@ -159,6 +164,7 @@ static class SuiteBench
         var latencies = new List<long>[callers];
         long failed = 0;
         string? firstError = null;
+        var cpuBefore = suite.All.Select(p => p.Cpu()).Append(Process.GetCurrentProcess().TotalProcessorTime).ToArray();
         var sw = Stopwatch.StartNew();
         var deadline = TimeSpan.FromSeconds(seconds);
         await Task.WhenAll(Enumerable.Range(0, callers).Select(c => Task.Run(async () =>
@@ -186,7 +192,10 @@ static class SuiteBench
         }
 
         var all = latencies.SelectMany(l => l).Order().ToArray();
-        return new LoadResult(all.Length / elapsed.TotalSeconds, Ms(all, 0.50), Ms(all, 0.99), all.Length, failed);
+        var cpuAfter = suite.All.Select(p => p.Cpu()).Append(Process.GetCurrentProcess().TotalProcessorTime).ToArray();
+        var names = suite.All.Select(p => p.Service).Append("callers").ToArray();
+        var cpu = string.Join(", ", names.Select((n, i) => string.Create(CultureInfo.InvariantCulture, $"{n} {(cpuAfter[i] - cpuBefore[i]).TotalMilliseconds / Math.Max(1, all.Length):0.00}")));
+        return new LoadResult(all.Length / elapsed.TotalSeconds, Ms(all, 0.50), Ms(all, 0.99), all.Length, failed, "cpu ms/call: " + cpu);
     }
 
     static double Ms(long[] sorted, double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))] * 1000.0 / Stopwatch.Frequency;
@@ -199,11 +208,13 @@ static class SuiteBench
         {
             var r = await run();
             results.Add(r);
-            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {name} run {i + 1}: {r.Calls:#,0} calls, {r.Rate:#,0}/s, p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms ({Machine.Uptime()})"));
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {name} run {i + 1}: {r.Calls:#,0} calls, {r.Rate:#,0}/s, p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms; {r.Cpu} ({Machine.Uptime()})"));
         }
 
+        // the CPU split of the median run (by rate)
+        var median = results.OrderBy(r => r.Rate).ElementAt(results.Count / 2);
         return new LoadResult(Machine.Median(results.Select(r => r.Rate)), Machine.Median(results.Select(r => r.P50)), Machine.Median(results.Select(r => r.P99)),
-            (long)Machine.Median(results.Select(r => (double)r.Calls)), (long)Machine.Median(results.Select(r => (double)r.Failed)));
+            (long)Machine.Median(results.Select(r => (double)r.Calls)), (long)Machine.Median(results.Select(r => (double)r.Failed)), median.Cpu);
     }
 
     /// <summary>
