@@ -17,9 +17,10 @@ public sealed partial class ErrorReasonTests
     static readonly HashSet<string> Documented = ErrorReasonReflection.Descriptor.FindTypeByName<Google.Protobuf.Reflection.EnumDescriptor>(nameof(ErrorReason)).Values
         .Where(v => v.Number != 0).Select(v => v.Name[Prefix.Length..]).ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>UPPER_SNAKE literals of the services' code that are not reasons: enum value names, settings, error-queue reasons.</summary>
+    /// <summary>UPPER_SNAKE literals of the services' code that are not reasons: enum value names, settings (CSTO_*, ASPNETCORE_*, OpenTelemetry's OTEL_*), error-queue reasons.</summary>
     static bool IsOtherName(string literal, HashSet<string> enumValues) =>
         enumValues.Contains(literal) || literal.StartsWith("CSTO_", StringComparison.Ordinal) || literal.StartsWith("ASPNETCORE_", StringComparison.Ordinal)
+        || literal.StartsWith("OTEL_", StringComparison.Ordinal)
         || literal is Inbox.PoisonMessageException.OriginNotTrusted or Inbox.PoisonMessageException.Undecodable or Inbox.PoisonMessageException.UnknownType
             or Inbox.PoisonMessageException.EmptyBody or Inbox.PoisonMessageException.NotACstoEvent;
 

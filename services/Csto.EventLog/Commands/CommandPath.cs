@@ -76,7 +76,7 @@ public sealed class CommandPath(IEventStore store, IHttpContextAccessor http)
     {
         // one span per write, a child of the call or of the consumed event; its context is the traceparent stored in the
         // events it appends, so the relay's publish and the consumers in the other services continue this trace
-        using var span = EventLogTelemetry.StartAppend(store.ServiceName, command.Stream);
+        using var span = EventLogTelemetry.StartAppend(store.ServiceName, command.Stream, context.Metadata.Traceparent);
         try
         {
             var written = await RunOnceAsync(command, context, span, cancellationToken).ConfigureAwait(false);

@@ -136,16 +136,19 @@ public static class EventLogTelemetry
         Deliveries.Add(1, new KeyValuePair<string, object?>(ServiceTag, service), new KeyValuePair<string, object?>("outcome", outcome));
 
     /// <summary>The span of one write (load, decide, append; retried on a conflict): a child of the call or of the consumed event.</summary>
-    public static Activity? StartAppend(string service, string streamId)
+    public static Activity? StartAppend(string service, string streamId, string? traceparent = null)
     {
-        var activity = Source.StartActivity(AppendSpan, ActivityKind.Internal);
+        // outside any span (a consumer's write called directly, a timer) the write continues the trace it was handed
+        var activity = Activity.Current is null && ActivityContext.TryParse(traceparent, null, out var parent)
+            ? Source.StartActivity(AppendSpan, ActivityKind.Internal, parent)
+            : Source.StartActivity(AppendSpan, ActivityKind.Internal);
         activity?.SetTag(ServiceTag, service).SetTag("csto.stream_id", streamId);
         return activity;
     }
 
     /// <summary>
     /// The relay's span for one event, a child of the context stored in the event (<c>metadata.traceparent</c>); null when
-    /// the event carries none (reference data written at start) or nobody listens. MassTransit's send span nests in it.
+    /// the event carries none (reference data written at start) or nobody listens. The relay's send (its own channel) happens inside it.
     /// </summary>
     public static Activity? StartPublish(string service, EventRecord record)
     {
