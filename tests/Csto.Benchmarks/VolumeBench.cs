@@ -22,8 +22,8 @@ namespace Csto.Benchmarks;
 /// <summary>
 /// <c>--only suite:volume</c>: the suite as the log grows. A seed suite (separate processes) records, through its
 /// APIs, one adopted decision authorizing an operation, that operation with a participant and 20 outcome reports, and an
-/// observer status granted and ended; those real records are the templates. For each size (10 k, 100 k, 1 M, 10 M; quick:
-/// 10 k, 100 k) each service's log is that seed log plus copies of its template until it holds the size: bodies gets
+/// observer status granted and ended; those real records are the templates. For each size (10 k, 100 k, 1 M, and 10 M with
+/// --10m; quick: 10 k, 100 k) each service's log is that seed log plus copies of its template until it holds the size: bodies gets
 /// decisions (tabled, six positions, adopted), operations gets operations with their reports, membership gets observer
 /// status periods of 64 non-member states, one day later each time. The copies are appended with the store as a
 /// library (the relay checkpoint set to the head, so nothing is published); then the three services start as processes

@@ -25,7 +25,7 @@ public sealed partial class PostgresEventStore
         {
             // the head with it, so that this instance reads (and its projections apply) up to that position
             await using var cmd = new NpgsqlCommand(
-                "SELECT (SELECT position FROM head WHERE id = 1), COALESCE((SELECT MAX(position) FROM events WHERE stream_id >= @lo AND stream_id < @hi), 0)", connection);
+                "SELECT (SELECT position FROM head WHERE id = 1), COALESCE((SELECT MAX(position) FROM events WHERE (stream_id COLLATE \"C\") >= @lo AND (stream_id COLLATE \"C\") < @hi), 0)", connection);
             cmd.Parameters.AddWithValue("lo", streamIdPrefix);
             cmd.Parameters.AddWithValue("hi", SqliteEventStore.PrefixEnd(streamIdPrefix));
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

@@ -38,6 +38,9 @@ static partial class PostgresSchema
             metadata       BYTEA  NOT NULL,
             UNIQUE (stream_id, stream_version)
         );
+        -- stream prefixes ordered byte-wise whatever the database's collation ("roster-" < "roster." even under en_US,
+        -- which ignores punctuation): ReadLastPositionAsync ranges over it
+        CREATE INDEX IF NOT EXISTS events_stream_bytes ON "{schema}".events ((stream_id COLLATE "C"), position);
         CREATE TABLE IF NOT EXISTS "{schema}".head (
             id       INT    PRIMARY KEY CHECK (id = 1),
             position BIGINT NOT NULL
