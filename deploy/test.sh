@@ -107,5 +107,14 @@ done
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=1 # the run failed outside a test (build, crash): never report it green
 fi
-echo "$passed passed, $failed failed, $skipped skipped"
+summary="$passed passed, $failed failed, $skipped skipped"
+# the names of the failed tests, again at the end (dotnet test printed them with their messages further up)
+failures="$(cat "$results"/*.trx 2>/dev/null | grep -o '<UnitTestResult [^>]*outcome="Failed"[^>]*>' \
+    | sed -n 's/.* testName="\([^"]*\)".*/  failed: \1/p' | sed 's/&quot;/"/g; s/&amp;/\&/g; s/&lt;/</g; s/&gt;/>/g' || true)"
+[ -n "$failures" ] && echo "$failures"
+echo "$summary"
+# CSTO_TEST_SUMMARY=<file>: the same lines for a caller that runs more after the tests (.ci/run prints them last)
+if [ -n "${CSTO_TEST_SUMMARY:-}" ]; then
+    { [ -n "$failures" ] && echo "$failures"; echo "$summary"; } > "$CSTO_TEST_SUMMARY"
+fi
 exit "$status"

@@ -177,6 +177,57 @@ public abstract partial class StoreContract : IAsyncLifetime
         Assert.Equal(0, await _store.ReadLastPositionAsync("member-", CancellationToken.None));
     }
 
+    static StreamCache CacheOf(IEventStore store) => store switch
+    {
+        SqliteEventStore sqlite => sqlite.Streams,
+        PostgresEventStore postgres => postgres.Streams,
+        _ => throw new NotSupportedException(store.GetType().Name),
+    };
+
+    [Fact]
+    public async Task A_stream_read_again_comes_whole_from_the_cached_prefix_and_what_was_appended_since()
+    {
+        await _store.AppendAsync(new AppendRequest("member-KAZ", ExpectedVersion.NoStream, [Events.Status("KAZ", MemberStatus.Signatory, 1), Events.Status("KAZ", MemberStatus.Member, 2)]));
+        var cache = CacheOf(_store);
+        var first = await _store.ReadStreamAsync("member-KAZ");
+        Assert.Equal((0, 1), (cache.Hits, cache.Misses));
+
+        await _store.AppendAsync(new AppendRequest("member-KAZ", 2, [Events.Status("KAZ", MemberStatus.Suspended, 3)]));
+        await _store.AppendAsync(new AppendRequest("member-RUS", ExpectedVersion.Any, [Events.Status("RUS", MemberStatus.Member, 1)]));
+        var again = await _store.ReadStreamAsync("member-KAZ");
+
+        Assert.Equal((1, 1), (cache.Hits, cache.Misses));
+        Assert.Equal([1L, 2L, 3L], again.Select(r => r.StreamVersion));
+        Assert.Equal(MemberStatus.Suspended, ((MemberStatusChanged)Csto.Kernel.EventTypes.Parse(again[2])!).NewStatus);
+        Assert.Same(first[0], again[0]); // the prefix was not read again
+        Assert.Equal([2L, 3L], (await _store.ReadStreamAsync("member-KAZ", 2)).Select(r => r.StreamVersion));
+        Assert.Empty(await _store.ReadStreamAsync("member-KAZ", 4));
+        Assert.Empty(await _store.ReadStreamAsync("member-ARM"));
+        Assert.Equal(3, cache.Count); // KAZ's three; RUS was never read, ARM is empty
+    }
+
+    [Fact]
+    public async Task Another_instance_reads_what_this_one_appended_to_a_stream_it_has_cached()
+    {
+        if (OpenAnotherInstance() is not { } other)
+        {
+            return; // one SQLite file has one instance
+        }
+
+        await _store.AppendAsync(new AppendRequest("roster-UZB", ExpectedVersion.NoStream, [Events.Status("UZB", MemberStatus.Member, 1)]));
+        Assert.Single(await other.ReadStreamAsync("roster-UZB"));
+        await _store.AppendAsync(new AppendRequest("roster-UZB", 1, [Events.Status("UZB", MemberStatus.Suspended, 2)]));
+
+        var seen = await other.ReadStreamAsync("roster-UZB");
+
+        Assert.Equal([1L, 2L], seen.Select(r => r.StreamVersion));
+        Assert.Equal(1, CacheOf(other).Hits);
+        // and it writes at the version it read: the cache never hands a write a stale expected version
+        var next = await other.AppendAsync(new AppendRequest("roster-UZB", seen.Count, [Events.Status("UZB", MemberStatus.Member, 3)]));
+        Assert.Equal(3, next.StreamVersion);
+        Assert.Equal(3, (await _store.ReadStreamAsync("roster-UZB")).Count);
+    }
+
     [Fact]
     public async Task The_log_reopens_with_its_head_and_stream_versions()
     {

@@ -15,7 +15,32 @@ public static class EventTypes
     public static IMessage? Parse(string type, ByteString data) =>
         Registry.Find(type) is { } descriptor ? descriptor.Parser.ParseFrom(data) : null;
 
-    public static IMessage? Parse(EventLog.V1.EventRecord record) => record is null ? null : Parse(record.Type, record.Data);
+    /// <summary>The message of a record: parsed once for a record that is <see cref="Keep">kept</see>, else parsed now.</summary>
+    public static IMessage? Parse(EventLog.V1.EventRecord record) =>
+        record is null ? null : Kept.TryGetValue(record, out var kept) ? kept : Parse(record.Type, record.Data);
+
+    static readonly System.Runtime.CompilerServices.ConditionalWeakTable<EventLog.V1.EventRecord, IMessage> Kept = new();
+
+    /// <summary>
+    /// Parses <paramref name="record"/> now and keeps the message as long as the record lives, for records held in memory
+    /// and folded on every write (the event log's stream cache). A kept message is shared by every fold of the record: folds
+    /// read events, they never change them.
+    /// </summary>
+    public static void Keep(EventLog.V1.EventRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        try
+        {
+            if (Parse(record.Type, record.Data) is { } message)
+            {
+                Kept.TryAdd(record, message);
+            }
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            // not kept: the fold that parses it reports it
+        }
+    }
 
     /// <summary>The parsed events of records, skipping types this build does not know.</summary>
     public static IEnumerable<IMessage> ParseAll(IEnumerable<EventLog.V1.EventRecord> records) =>

@@ -228,10 +228,11 @@ public static class EventLogHosting
     static bool AddStore(IServiceCollection services, IConfiguration config, EventLogOptions options)
     {
         var store = config["EventLog:Store"] is { Length: > 0 } name ? name.Trim().ToLowerInvariant() : "sqlite";
+        var cached = StreamCacheRecords(config);
         switch (store)
         {
             case "sqlite":
-                services.AddSingleton(_ => new SqliteEventStore(options.DatabasePath, options.ServiceName));
+                services.AddSingleton(_ => new SqliteEventStore(options.DatabasePath, options.ServiceName) { Streams = { Capacity = cached } });
                 services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<SqliteEventStore>());
                 services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<SqliteEventStore>());
                 return false;
@@ -242,7 +243,12 @@ public static class EventLogHosting
                     throw new InvalidOperationException("EventLog:Store=postgres needs ConnectionStrings:EventLog (env ConnectionStrings__EventLog), e.g. the output of deploy/postgres.sh url");
                 }
 
-                services.AddSingleton(_ => PostgresEventStore.Open(connectionString, options.ServiceName));
+                services.AddSingleton(_ =>
+                {
+                    var postgres = PostgresEventStore.Open(connectionString, options.ServiceName);
+                    postgres.Streams.Capacity = cached;
+                    return postgres;
+                });
                 services.AddSingleton<IEventStore>(sp => sp.GetRequiredService<PostgresEventStore>());
                 services.AddSingleton<IReadModelStore>(sp => sp.GetRequiredService<PostgresEventStore>());
                 return true;
@@ -250,6 +256,12 @@ public static class EventLogHosting
                 throw new InvalidOperationException($"EventLog:Store '{config["EventLog:Store"]}' is unknown: sqlite (default) or postgres");
         }
     }
+
+    /// <summary><c>EventLog:StreamCacheRecords</c>: the records of recently read streams kept in memory (<see cref="StreamCache"/>); 0 turns it off.</summary>
+    static int StreamCacheRecords(IConfiguration config) =>
+        config["EventLog:StreamCacheRecords"] is not { Length: > 0 } value ? StreamCache.DefaultCapacity
+        : int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n
+        : throw new InvalidOperationException($"EventLog:StreamCacheRecords '{value}' must be a whole number of records, 0 or more (0 turns the stream cache off; default {StreamCache.DefaultCapacity})");
 
     /// <summary>Maps the replay API, reflection and health (the last two without a token), and the HTTP/JSON face's OpenAPI document.</summary>
     public static IEndpointRouteBuilder MapEventLog(this IEndpointRouteBuilder app)

@@ -9,7 +9,13 @@ namespace Csto.EventLog;
 /// <summary>Reads, checkpoints, the inbox and leases of the PostgreSQL log, each on its own pooled connection.</summary>
 public sealed partial class PostgresEventStore
 {
+    /// <summary>The streams read last, in memory: a stream read again costs only what was appended since (see <see cref="StreamCache"/>).</summary>
+    public StreamCache Streams { get; } = new();
+
     public Task<IReadOnlyList<EventRecord>> ReadStreamAsync(string streamId, long fromVersion = 1, CancellationToken cancellationToken = default) =>
+        Streams.ReadAsync(streamId, fromVersion, (from, ct) => ReadStreamFromDatabaseAsync(streamId, from, ct), cancellationToken);
+
+    Task<IReadOnlyList<EventRecord>> ReadStreamFromDatabaseAsync(string streamId, long fromVersion, CancellationToken cancellationToken) =>
         WithConnectionAsync<IReadOnlyList<EventRecord>>(async connection =>
         {
             await using var cmd = new NpgsqlCommand($"SELECT {PostgresSchema.RecordColumns} FROM events WHERE stream_id = @s AND stream_version >= @v ORDER BY stream_version", connection);

@@ -271,7 +271,13 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
         return connection;
     }
 
-    public async Task<IReadOnlyList<EventRecord>> ReadStreamAsync(string streamId, long fromVersion = 1, CancellationToken cancellationToken = default)
+    /// <summary>The streams read last, in memory: a stream read again costs only what was appended since (see <see cref="StreamCache"/>).</summary>
+    public StreamCache Streams { get; } = new();
+
+    public Task<IReadOnlyList<EventRecord>> ReadStreamAsync(string streamId, long fromVersion = 1, CancellationToken cancellationToken = default) =>
+        Streams.ReadAsync(streamId, fromVersion, (from, ct) => ReadStreamFromDatabaseAsync(streamId, from, ct), cancellationToken);
+
+    async Task<IReadOnlyList<EventRecord>> ReadStreamFromDatabaseAsync(string streamId, long fromVersion, CancellationToken cancellationToken)
     {
         await using var connection = OpenReadConnection();
         await using var cmd = connection.CreateCommand();

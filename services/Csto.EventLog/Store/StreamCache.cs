@@ -1,0 +1,202 @@
+using Csto.EventLog.V1;
+
+namespace Csto.EventLog;
+
+/// <summary>
+/// The streams this process read last, kept in memory, so that reading a stream again (every write folds its stream,
+/// every consumer folds the roster stream of a party) asks the database only for what was appended since: a stream of
+/// n events costs one index seek and the new rows instead of n rows and n metadata parses per write.
+/// <para>
+/// Correct with several instances on one database (PostgreSQL) because a stream is append-only and its versions are
+/// 1..n without gaps: the cached records are a prefix of the stream, and every read still asks the database for the rest
+/// (a tail that does not start right after the prefix drops the entry and reads the stream whole). Entries are immutable
+/// arrays, so a caller can hold one while the cache moves on. At most <see cref="Capacity"/> records are held, the streams
+/// used least recently are dropped first; a stream longer than that is never cached. Capacity 0 turns the cache off.
+/// </para>
+/// </summary>
+public sealed class StreamCache
+{
+    /// <summary>The default of <c>EventLog:StreamCacheRecords</c>.</summary>
+    public const int DefaultCapacity = 20_000;
+
+    readonly object _gate = new();
+    readonly Dictionary<string, LinkedListNode<Entry>> _streams = new(StringComparer.Ordinal);
+    readonly LinkedList<Entry> _recent = new();
+    int _records;
+    int _capacity = DefaultCapacity;
+
+    sealed record Entry(string StreamId, EventRecord[] Records);
+
+    /// <summary>Records held at most (the sum over the cached streams); 0 turns the cache off.</summary>
+    public int Capacity
+    {
+        get => _capacity;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            lock (_gate)
+            {
+                _capacity = value;
+                Trim();
+            }
+        }
+    }
+
+    /// <summary>Records held now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _records;
+            }
+        }
+    }
+
+    /// <summary>Reads hit the cache (only the tail came from the database) and missed it.</summary>
+    public long Hits => Interlocked.Read(ref _hits);
+
+    public long Misses => Interlocked.Read(ref _misses);
+
+    long _hits;
+    long _misses;
+
+    /// <summary>
+    /// The records of <paramref name="streamId"/> from <paramref name="fromVersion"/>, from the cached prefix and what
+    /// <paramref name="readFrom"/> (the database's read from a version, inclusive) returns after it.
+    /// </summary>
+    public async Task<IReadOnlyList<EventRecord>> ReadAsync(
+        string streamId, long fromVersion, Func<long, CancellationToken, Task<IReadOnlyList<EventRecord>>> readFrom, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(readFrom);
+        if (_capacity == 0)
+        {
+            return await readFrom(fromVersion, cancellationToken).ConfigureAwait(false);
+        }
+
+        var cached = Get(streamId);
+        EventRecord[] all;
+        if (cached is null)
+        {
+            Interlocked.Increment(ref _misses);
+            all = [.. Kept(await readFrom(1, cancellationToken).ConfigureAwait(false))];
+        }
+        else
+        {
+            var tail = await readFrom(cached.Length + 1, cancellationToken).ConfigureAwait(false);
+            if (Follows(cached.Length, tail))
+            {
+                Interlocked.Increment(ref _hits);
+                all = tail.Count == 0 ? cached : [.. cached, .. Kept(tail)];
+            }
+            else
+            {
+                // never expected of an append-only log; read it whole rather than trust the prefix
+                Interlocked.Increment(ref _misses);
+                Remove(streamId);
+                all = [.. Kept(await readFrom(1, cancellationToken).ConfigureAwait(false))];
+            }
+        }
+
+        if (all.Length > 0 && Follows(0, all))
+        {
+            Put(streamId, all);
+        }
+
+        return fromVersion <= 1 ? all : all.AsSpan((int)Math.Min(fromVersion - 1, all.Length)).ToArray();
+    }
+
+    /// <summary>Records parsed once, for every fold of them while they are cached (<see cref="Kernel.EventTypes.Keep"/>).</summary>
+    static IReadOnlyList<EventRecord> Kept(IReadOnlyList<EventRecord> records)
+    {
+        foreach (var record in records)
+        {
+            Kernel.EventTypes.Keep(record);
+        }
+
+        return records;
+    }
+
+    /// <summary>Versions known + 1, known + 2, … without a gap.</summary>
+    static bool Follows(long known, IReadOnlyList<EventRecord> records)
+    {
+        for (var i = 0; i < records.Count; i++)
+        {
+            if (records[i].StreamVersion != known + 1 + i)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    EventRecord[]? Get(string streamId)
+    {
+        lock (_gate)
+        {
+            if (!_streams.TryGetValue(streamId, out var node))
+            {
+                return null;
+            }
+
+            _recent.Remove(node);
+            _recent.AddFirst(node);
+            return node.Value.Records;
+        }
+    }
+
+    void Put(string streamId, EventRecord[] records)
+    {
+        lock (_gate)
+        {
+            if (records.Length > _capacity)
+            {
+                RemoveLocked(streamId);
+                return;
+            }
+
+            if (_streams.TryGetValue(streamId, out var node))
+            {
+                if (node.Value.Records.Length >= records.Length)
+                {
+                    return; // a concurrent read already put this prefix or a longer one
+                }
+
+                _records -= node.Value.Records.Length;
+                _recent.Remove(node);
+            }
+
+            node = _recent.AddFirst(new Entry(streamId, records));
+            _streams[streamId] = node;
+            _records += records.Length;
+            Trim();
+        }
+    }
+
+    void Remove(string streamId)
+    {
+        lock (_gate)
+        {
+            RemoveLocked(streamId);
+        }
+    }
+
+    void RemoveLocked(string streamId)
+    {
+        if (_streams.Remove(streamId, out var node))
+        {
+            _records -= node.Value.Records.Length;
+            _recent.Remove(node);
+        }
+    }
+
+    void Trim()
+    {
+        while (_records > _capacity && _recent.Last is { } oldest)
+        {
+            RemoveLocked(oldest.Value.StreamId);
+        }
+    }
+}

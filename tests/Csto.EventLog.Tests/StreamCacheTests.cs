@@ -1,0 +1,108 @@
+using Csto.EventLog;
+using Csto.EventLog.V1;
+using Xunit;
+
+namespace Csto.EventLog.Tests;
+
+/// <summary>
+/// The stream cache's rules against a log kept in a list, where every read from the "database" is counted: what it
+/// holds, what it drops, and that a prefix it cannot trust is read again whole (the stores' contract tests run it
+/// against SQLite and PostgreSQL).
+/// </summary>
+public sealed class StreamCacheTests
+{
+    readonly Dictionary<string, List<EventRecord>> _log = [];
+    readonly List<(string Stream, long From)> _reads = [];
+
+    void Append(string stream, int count)
+    {
+        var records = _log.TryGetValue(stream, out var r) ? r : _log[stream] = [];
+        for (var i = 0; i < count; i++)
+        {
+            records.Add(new EventRecord { StreamId = stream, StreamVersion = records.Count + 1, EventId = Guid.NewGuid().ToString(), Type = "unknown.Type" });
+        }
+    }
+
+    Task<IReadOnlyList<EventRecord>> Read(StreamCache cache, string stream, long from = 1) =>
+        cache.ReadAsync(stream, from, (v, _) =>
+        {
+            _reads.Add((stream, v));
+            IReadOnlyList<EventRecord> found = _log.TryGetValue(stream, out var r) ? [.. r.Where(e => e.StreamVersion >= v)] : [];
+            return Task.FromResult(found);
+        }, CancellationToken.None);
+
+    [Fact]
+    public async Task A_cached_stream_is_read_from_the_database_only_after_its_last_cached_version()
+    {
+        var cache = new StreamCache();
+        Append("a", 3);
+        await Read(cache, "a");
+        Append("a", 2);
+
+        var all = await Read(cache, "a");
+
+        Assert.Equal([("a", 1L), ("a", 4L)], _reads);
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], all.Select(r => r.StreamVersion));
+        Assert.Equal([4L, 5L], (await Read(cache, "a", 4)).Select(r => r.StreamVersion));
+        Assert.Equal(5, cache.Count);
+    }
+
+    [Fact]
+    public async Task The_streams_used_least_recently_are_dropped_first_when_the_capacity_is_reached()
+    {
+        var cache = new StreamCache { Capacity = 10 };
+        Append("a", 4);
+        Append("b", 4);
+        Append("c", 4);
+        await Read(cache, "a");
+        await Read(cache, "b");
+        await Read(cache, "a"); // a is now the most recent
+        await Read(cache, "c"); // 12 > 10: b goes
+        _reads.Clear();
+
+        await Read(cache, "a");
+        await Read(cache, "c");
+        await Read(cache, "b");
+
+        Assert.Equal([("a", 5L), ("c", 5L), ("b", 1L)], _reads);
+        Assert.True(cache.Count <= 10);
+    }
+
+    [Fact]
+    public async Task A_stream_longer_than_the_capacity_is_never_cached_and_capacity_zero_caches_nothing()
+    {
+        var cache = new StreamCache { Capacity = 3 };
+        Append("long", 4);
+        await Read(cache, "long");
+        await Read(cache, "long");
+        Assert.Equal([("long", 1L), ("long", 1L)], _reads);
+        Assert.Equal(0, cache.Count);
+
+        var off = new StreamCache { Capacity = 0 };
+        Append("short", 1);
+        _reads.Clear();
+        await Read(off, "short");
+        await Read(off, "short", 1);
+        Assert.Equal([("short", 1L), ("short", 1L)], _reads);
+    }
+
+    [Fact]
+    public async Task A_tail_that_does_not_follow_the_cached_prefix_drops_it_and_reads_the_stream_whole()
+    {
+        var cache = new StreamCache();
+        Append("a", 2);
+        await Read(cache, "a");
+        // not an append-only log any more (a file replaced under the service): versions 3.. do not follow what was cached
+        _log["a"] = [.. _log["a"].Select(r => r.Clone())];
+        _log["a"].RemoveAt(1);
+        Append("a", 1);
+        _log["a"][^1].StreamVersion = 4;
+
+        var all = await Read(cache, "a");
+
+        Assert.Equal([("a", 1L), ("a", 3L), ("a", 1L)], _reads);
+        Assert.Equal([1L, 4L], all.Select(r => r.StreamVersion));
+        Assert.Equal(0, cache.Count); // a stream with a gap is not cached
+        Assert.Equal(2, cache.Misses);
+    }
+}
