@@ -17,7 +17,7 @@ namespace Csto.EventLog;
 public sealed class StreamCache
 {
     /// <summary>The default of <c>EventLog:StreamCacheRecords</c>.</summary>
-    public const int DefaultCapacity = 20_000;
+    public const int DefaultCapacity = 10_000;
 
     readonly object _gate = new();
     readonly Dictionary<string, LinkedListNode<Entry>> _streams = new(StringComparer.Ordinal);

@@ -65,9 +65,8 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
         var id = OperationId(request.Operation, "operation");
         var roster = await RosterAsync(context);
         var command = new JoinOperation(request.State, [.. request.Agencies], request.JoinDate);
-        var events = await ExecuteAsync(id, "join", request.RequestId, op => Participation.Join(op, roster, command), context);
+        var (events, op) = await ExecuteAndFoldAsync(id, "join", request.RequestId, o => Participation.Join(o, roster, command), context);
         var joined = events.OfType<ParticipantJoined>().Single();
-        var op = await LoadAsync(id, context);
         return new JoinOperationResponse { Participant = Mapping.ToApi(op.Participants[joined.State]) };
     }
 
@@ -75,9 +74,8 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
     {
         var id = OperationId(request.Operation, "operation");
         var command = new LeaveOperation(request.State, request.LeftOn, request.Reason);
-        var events = await ExecuteAsync(id, "leave", request.RequestId, op => Participation.Leave(op, command), context);
+        var (events, op) = await ExecuteAndFoldAsync(id, "leave", request.RequestId, o => Participation.Leave(o, command), context);
         var left = events.OfType<ParticipantLeft>().Single();
-        var op = await LoadAsync(id, context);
         return new LeaveOperationResponse { Participant = Mapping.ToApi(op.Participants[left.State]) };
     }
 
@@ -103,8 +101,7 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
     public override async Task<CloseStageResponse> CloseStage(CloseStageRequest request, ServerCallContext context)
     {
         var (id, _) = Ids.ChildOf(request.Stage, "stages") ?? throw RpcErrors.InvalidArgument("stage", "resource name \"operations/{operation}/stages/{stage}\"");
-        var events = await ExecuteAsync(id, "close-stage", request.RequestId, op => StageRules.Close(op, new CloseStage(request.Stage)), context);
-        var op = await LoadAsync(id, context);
+        var (events, op) = await ExecuteAndFoldAsync(id, "close-stage", request.RequestId, o => StageRules.Close(o, new CloseStage(request.Stage)), context);
         return new CloseStageResponse
         {
             Stage = Mapping.ToApi(op.Stages[request.Stage]),
@@ -118,9 +115,8 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
         var roster = await RosterAsync(context);
         var reportId = request.RequestId.Length > 0 ? Ids.Short("report/" + id + "/" + request.RequestId) : Guid.NewGuid().ToString("N")[..12];
         var command = new ReportOutcome(reportId, request.State, request.Stage, request.ReportDate, request.Figures);
-        var events = await ExecuteAsync(id, "report", request.RequestId, op => Reporting.Report(op, roster, conversion, command), context);
+        var (events, op) = await ExecuteAndFoldAsync(id, "report", request.RequestId, o => Reporting.Report(o, roster, conversion, command), context);
         var reported = events.OfType<OutcomeReported>().Single();
-        var op = await LoadAsync(id, context);
         var report = op.Reports[reported.Report];
         return new ReportOutcomeResponse { Report = Mapping.ToApi(report, report.Versions[0]) };
     }
@@ -129,9 +125,8 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
     {
         var (id, _) = Ids.ChildOf(request.Report, "reports") ?? throw RpcErrors.InvalidArgument("report", "resource name \"operations/{operation}/reports/{report}\"");
         var command = new CorrectOutcome(request.Report, request.State, request.CorrectedOn, request.Reason, request.Figures);
-        var events = await ExecuteAsync(id, "correct", request.RequestId, op => Reporting.Correct(op, conversion, command), context);
+        var (events, op) = await ExecuteAndFoldAsync(id, "correct", request.RequestId, o => Reporting.Correct(o, conversion, command), context);
         var corrected = events.OfType<OutcomeCorrected>().Single();
-        var op = await LoadAsync(id, context);
         var report = op.Reports[corrected.Report];
         return new CorrectOutcomeResponse { Report = Mapping.ToApi(report, report.Versions[corrected.Version - 1]) };
     }
@@ -142,7 +137,7 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
         var command = new RecordPublishedTotals(request.Stage, request.AsOf, request.FromDate, request.Figures, request.Description);
         var written = await WriteAsync(id, "published", request.RequestId, op => Publishing.Record(op, conversion, command), context);
         var eventId = written.EventIds[written.Events.ToList().FindIndex(e => e is PublishedTotalsRecorded)];
-        var op = await LoadAsync(id, context);
+        var op = written.State!;
         return new RecordPublishedTotalsResponse { Published = TotalsCalculator.ToApi(op, op.Published.Single(p => p.EventId == eventId)) };
     }
 
@@ -167,6 +162,16 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
     /// <summary>An act on an existing operation through the command path; the events it appended (or, for a retry, appended first).</summary>
     async Task<IReadOnlyList<IMessage>> ExecuteAsync(string id, string scope, string requestId, Func<OperationState, Verdict> decide, ServerCallContext context) =>
         (await WriteAsync(id, scope, requestId, decide, context)).Events;
+
+    /// <summary>
+    /// The same, with the operation as the write left it (folded once by the command path from what it read and appended):
+    /// the answer needs no second read of the operation's stream.
+    /// </summary>
+    async Task<(IReadOnlyList<IMessage> Events, OperationState Operation)> ExecuteAndFoldAsync(string id, string scope, string requestId, Func<OperationState, Verdict> decide, ServerCallContext context)
+    {
+        var written = await WriteAsync(id, scope, requestId, decide, context);
+        return (written.Events, written.State ?? throw RpcErrors.NotFound(Ids.OperationName(id), $"no operation {Ids.OperationName(id)}"));
+    }
 
     /// <summary>The same, with the ids of the events appended (or, for a retry, appended first).</summary>
     async Task<Written<OperationState?>> WriteAsync(string id, string scope, string requestId, Func<OperationState, Verdict> decide, ServerCallContext context)

@@ -16,6 +16,8 @@ public sealed class ConfigurationTests
     [InlineData("Security:SigningKey", "too-short", "Security:SigningKey must be at least 32 bytes")]
     [InlineData("EventLog:QueueType", "mirrored", "EventLog:QueueType")]
     [InlineData("EventLog:Store", "mysql", "EventLog:Store")]
+    [InlineData("EventLog:StreamCacheRecords", "-1", "EventLog:StreamCacheRecords '-1' must be a whole number of records, 0 or more")]
+    [InlineData("EventLog:StreamCacheRecords", "lots", "EventLog:StreamCacheRecords 'lots' must be a whole number")]
     [InlineData("CSTO_LOG_FORMAT", "xml", "CSTO_LOG_FORMAT")]
     public async Task A_bad_value_stops_the_service_with_a_message_naming_the_key(string key, string value, string message)
     {
@@ -49,6 +51,7 @@ public sealed class ConfigurationTests
         Assert.Equal("False", config["Security:AllowDevelopmentKey"], ignoreCase: true);
         Assert.Equal("sqlite", config["EventLog:Store"]);
         Assert.Equal("classic", config["EventLog:QueueType"]);
+        Assert.Equal(Csto.EventLog.StreamCache.DefaultCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture), config["EventLog:StreamCacheRecords"]);
         Assert.Equal("json", config["Logging:Console:FormatterName"]);
         await Task.CompletedTask;
     }
