@@ -5,6 +5,7 @@ using Google.Rpc;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Csto.Security.Tests;
@@ -59,6 +60,33 @@ public sealed class AuthenticationTests(SecureSuite suite) : IClassFixture<Secur
         Assert.Equal(StatusCode.Unauthenticated, read.StatusCode);
         Assert.Equal(Reasons[kind], write.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason);
         Assert.Equal(before, SecureSuite.Head(host));
+    }
+
+    [Fact]
+    public async Task A_token_validated_once_is_accepted_again_from_memory_and_a_bad_token_is_refused_on_every_call()
+    {
+        var host = suite["bodies"];
+        var validated = host.Services.GetRequiredService<Csto.EventLog.Security.ValidatedTokens>();
+        var good = TokenIssuer.Issue(TestTokens.Signing, "cached-reader", Roles.Reader, null, TimeSpan.FromHours(1));
+        var forged = TokenIssuer.Issue(TestTokens.Signing with { Key = SigningSettings.DevelopmentKey }, "forger", Roles.Reader, null, TimeSpan.FromHours(1));
+        var expired = Token("expired")!;
+
+        for (var call = 0; call < 3; call++)
+        {
+            await new EventLogService.EventLogServiceClient(host.ChannelWith(good)).GetLogInfoAsync(new GetLogInfoRequest());
+            Assert.True(validated.Holds(good));
+            foreach (var bad in new[] { forged, expired })
+            {
+                var refused = await Assert.ThrowsAsync<RpcException>(() => new EventLogService.EventLogServiceClient(host.ChannelWith(bad)).GetLogInfoAsync(new GetLogInfoRequest()).ResponseAsync);
+                Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+                Assert.False(validated.Holds(bad));
+            }
+        }
+
+        // the same token, one character changed in its signature, is another token: validated, and refused
+        var tampered = good[..^2] + (good[^2] == 'A' ? 'B' : 'A') + good[^1];
+        var tamperedCall = await Assert.ThrowsAsync<RpcException>(() => new EventLogService.EventLogServiceClient(host.ChannelWith(tampered)).GetLogInfoAsync(new GetLogInfoRequest()).ResponseAsync);
+        Assert.Equal("TOKEN_BAD_SIGNATURE", tamperedCall.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason);
     }
 
     [Theory]

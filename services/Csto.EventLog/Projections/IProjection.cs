@@ -23,24 +23,70 @@ public interface IProjection
 /// <summary>
 /// Where a projection writes: a transaction of the store and the physical names of its tables. Parameters are named
 /// <c>@name</c> (both engines read that spelling); <c>{t}</c> in the SQL stands for the physical table.
+/// A statement is prepared once per writer (one catch-up batch or rebuild slice, up to thousands of events) and run again
+/// with new values, instead of being parsed again for every event.
 /// </summary>
-public sealed class ProjectionWriter(DbConnection connection, DbTransaction transaction, string suffix)
+public sealed class ProjectionWriter(DbConnection connection, DbTransaction transaction, string suffix) : IDisposable
 {
+    readonly Dictionary<(string Table, string Sql), DbCommand> _commands = [];
+
     public string Table(string name) => name + suffix;
 
     public int Execute(string table, string sql, params (string Name, object? Value)[] parameters)
     {
-        using var cmd = connection.CreateCommand();
-        cmd.Transaction = transaction;
-        cmd.CommandText = sql.Replace("{t}", Table(table), StringComparison.Ordinal);
-        foreach (var (name, value) in parameters)
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!_commands.TryGetValue((table, sql), out var cmd))
         {
-            var p = cmd.CreateParameter();
-            p.ParameterName = name;
-            p.Value = value ?? DBNull.Value;
-            cmd.Parameters.Add(p);
+            cmd = connection.CreateCommand();
+            cmd.Transaction = transaction;
+            cmd.CommandText = sql.Replace("{t}", Table(table), StringComparison.Ordinal);
+            _commands[(table, sql)] = cmd;
+        }
+
+        if (!SameNames(cmd.Parameters, parameters))
+        {
+            cmd.Parameters.Clear();
+            foreach (var (name, _) in parameters)
+            {
+                var p = cmd.CreateParameter();
+                p.ParameterName = name;
+                cmd.Parameters.Add(p);
+            }
+        }
+
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            cmd.Parameters[i].Value = parameters[i].Value ?? DBNull.Value;
         }
 
         return cmd.ExecuteNonQuery();
+    }
+
+    static bool SameNames(DbParameterCollection held, (string Name, object? Value)[] parameters)
+    {
+        if (held.Count != parameters.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            if (!string.Equals(held[i].ParameterName, parameters[i].Name, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public void Dispose()
+    {
+        foreach (var cmd in _commands.Values)
+        {
+            cmd.Dispose();
+        }
+
+        _commands.Clear();
     }
 }

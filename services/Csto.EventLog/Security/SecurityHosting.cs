@@ -132,6 +132,14 @@ public static class SecurityHosting
 
             o.Events = new JwtBearerEvents { OnChallenge = GrpcChallengeAsync };
         });
+        // a token validated once is not validated again on every call until it expires (at most 5 minutes: ValidatedTokens);
+        // the clock of token lifetimes is the real one, whatever clock the service's rules are given
+        services.AddSingleton(_ => new ValidatedTokens(TimeProvider.System));
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<ValidatedTokens>((o, validated) =>
+        {
+            o.Events.OnMessageReceived = validated.OnMessageReceived;
+            o.Events.OnTokenValidated = validated.OnTokenValidated;
+        });
         services.AddAuthorization(o => o.FallbackPolicy = new AuthorizationPolicyBuilder(JwtBearerDefaults.AuthenticationScheme).RequireAuthenticatedUser().Build());
         services.AddHttpContextAccessor();
         services.TryAddSingleton<IActorAccessor, HttpActorAccessor>();

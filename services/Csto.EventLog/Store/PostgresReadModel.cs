@@ -48,7 +48,11 @@ public sealed partial class PostgresEventStore : IReadModelStore
         {
             if (checkpoint is null)
             {
-                work(new ProjectionWriter(c, t, suffix));
+                using (var writer = new ProjectionWriter(c, t, suffix))
+                {
+                    work(writer);
+                }
+
                 return 0L;
             }
 
@@ -60,7 +64,11 @@ public sealed partial class PostgresEventStore : IReadModelStore
                 return stored;
             }
 
-            work(new ProjectionWriter(c, t, suffix));
+            using (var writer = new ProjectionWriter(c, t, suffix))
+            {
+                work(writer);
+            }
+
             await WriteCheckpointAsync(c, t, checkpoint.Name, checkpoint.To, cancellationToken).ConfigureAwait(false);
             return checkpoint.To;
         }, cancellationToken);

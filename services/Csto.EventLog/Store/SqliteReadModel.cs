@@ -39,7 +39,11 @@ public sealed partial class SqliteEventStore : IReadModelStore
         {
             if (checkpoint is null)
             {
-                work(new ProjectionWriter(c, t, suffix));
+                using (var writer = new ProjectionWriter(c, t, suffix))
+                {
+                    work(writer);
+                }
+
                 return 0L;
             }
 
@@ -50,7 +54,11 @@ public sealed partial class SqliteEventStore : IReadModelStore
                 return stored;
             }
 
-            work(new ProjectionWriter(c, t, suffix));
+            using (var writer = new ProjectionWriter(c, t, suffix))
+            {
+                work(writer);
+            }
+
             WriteCheckpoint(c, t, checkpoint.Name, checkpoint.To);
             return checkpoint.To;
         }, cancellationToken);
