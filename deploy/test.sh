@@ -91,7 +91,9 @@ if [ -z "${CSTO_POSTGRES_CONNECTION:-}" ]; then
 fi
 
 set +e
-dotnet test CstoServices.sln --logger "trx" --results-directory "$results" "$@"
+# one test assembly after another (-m:1): on a two-core machine the assemblies that kill broker nodes, restart
+# PostgreSQL or drive Chromium must not compete with each other for the CPU (their timeouts are for one of them at a time)
+dotnet test CstoServices.sln -m:1 --logger "trx" --results-directory "$results" "$@"
 status=$?
 set -e
 
