@@ -13,7 +13,9 @@ namespace Csto.Bodies.ReadModel;
 /// </summary>
 public sealed class BodiesProjection : IProjection
 {
-    public string Name => "bodies";
+    public const string ProjectionName = "bodies";
+
+    public string Name => ProjectionName;
 
     public IReadOnlyList<ProjectionTable> Tables { get; } =
     [

@@ -18,9 +18,39 @@ public sealed class BodiesQueries(IEventStore store, IReadModelStore readModel, 
     public async Task<DraftState?> LoadDraftAsync(string id, CancellationToken ct) =>
         DraftState.Of(await store.ReadStreamAsync("decision-" + id, 1, ct));
 
+    static readonly string[] BodyTypes = [BodyEstablished.Descriptor.FullName, BodyObserverAdmitted.Descriptor.FullName, BodyObserverEnded.Descriptor.FullName];
+
+    static readonly string[] SecretaryGeneralTypes = [SecretaryGeneralAppointed.Descriptor.FullName, SecretaryGeneralTermEnded.Descriptor.FullName];
+
+    Held<IReadOnlyDictionary<string, BodyInfo>>? _bodies;
+
+    Held<IReadOnlyList<SecretaryGeneralTerm>>? _terms;
+
+    sealed record Held<T>(long Position, T Value);
+
+    /// <summary>
+    /// The bodies with their observers. Every write that checks a body asks for them (a draft, a position, a close), so they
+    /// are read only once the bodies projection has applied the last event of their own types, not the whole log's head,
+    /// and kept until one of those arrives: a close does not queue behind the projections of every other write.
+    /// </summary>
     public async Task<IReadOnlyDictionary<string, BodyInfo>> BodiesAsync(CancellationToken ct)
     {
-        var rows = await QueryAsync("SELECT data, prov FROM proj_bodies_body ORDER BY position", r => (BodyEstablished.Parser.ParseFrom((byte[])r.GetValue(0)), Prov(r, 1)), ct);
+        var position = await store.ReadLastPositionOfTypesAsync(BodyTypes, ct);
+        if (Volatile.Read(ref _bodies) is { } held && held.Position == position)
+        {
+            return held.Value;
+        }
+
+        await runner.WaitForPositionAsync(BodiesProjection.ProjectionName, position, ct);
+        var bodies = await ReadBodiesAsync(ct);
+        // rows read at or after the position: they hold at least every event of those types up to it
+        Volatile.Write(ref _bodies, new Held<IReadOnlyDictionary<string, BodyInfo>>(position, bodies));
+        return bodies;
+    }
+
+    async Task<IReadOnlyDictionary<string, BodyInfo>> ReadBodiesAsync(CancellationToken ct)
+    {
+        var rows = await readModel.QueryAsync("SELECT data, prov FROM proj_bodies_body ORDER BY position", r => (BodyEstablished.Parser.ParseFrom((byte[])r.GetValue(0)), Prov(r, 1)), ct);
         var observers = await readModel.QueryAsync("SELECT body_id, data, prov FROM proj_bodies_observer ORDER BY position",
             r => (Body: r.GetString(0), Event: Google.Protobuf.WellKnownTypes.Any.Parser.ParseFrom((byte[])r.GetValue(1)), Prov: Prov(r, 2)), ct);
         var byBody = new Dictionary<string, List<BodyObserver>>(StringComparer.Ordinal);
@@ -50,13 +80,23 @@ public sealed class BodiesQueries(IEventStore store, IReadModelStore readModel, 
         QueryAsync("SELECT position, data, prov FROM proj_bodies_chair WHERE body_id = @b", r => new ChairFact(r.GetInt64(0), ChairAssumed.Parser.ParseFrom((byte[])r.GetValue(1)), Prov(r, 2)), ct, ("@b", bodyId));
 
     /// <summary>The terms of the post of Secretary General, with their early ends.</summary>
+    /// <remarks>Read once the projection has applied the last appointment or early end (see <see cref="BodiesAsync"/>), and kept until the next.</remarks>
     public async Task<IReadOnlyList<SecretaryGeneralTerm>> SecretaryGeneralTermsAsync(CancellationToken ct)
     {
-        var appointments = await QueryAsync("SELECT position, data, prov FROM proj_bodies_secretary_general",
+        var position = await store.ReadLastPositionOfTypesAsync(SecretaryGeneralTypes, ct);
+        if (Volatile.Read(ref _terms) is { } held && held.Position == position)
+        {
+            return held.Value;
+        }
+
+        await runner.WaitForPositionAsync(BodiesProjection.ProjectionName, position, ct);
+        var appointments = await readModel.QueryAsync("SELECT position, data, prov FROM proj_bodies_secretary_general",
             r => new AppointmentFact(r.GetInt64(0), SecretaryGeneralAppointed.Parser.ParseFrom((byte[])r.GetValue(1)), Prov(r, 2)), ct);
         var ends = await readModel.QueryAsync("SELECT position, data, prov FROM proj_bodies_secretary_general_end",
             r => new TermEndFact(r.GetInt64(0), SecretaryGeneralTermEnded.Parser.ParseFrom((byte[])r.GetValue(1)), Prov(r, 2)), ct);
-        return Posts.Posts.Terms(appointments, ends);
+        var terms = Posts.Posts.Terms(appointments, ends);
+        Volatile.Write(ref _terms, new Held<IReadOnlyList<SecretaryGeneralTerm>>(position, terms));
+        return terms;
     }
 
     public async Task<SecretaryGeneralAppointed?> AppointmentAsync(string decisionId, CancellationToken ct) =>

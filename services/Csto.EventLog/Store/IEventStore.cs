@@ -43,6 +43,14 @@ public interface IEventStore
     /// </summary>
     Task<long> ReadLastPositionAsync(string streamIdPrefix, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A position at or after the last committed event of any of <paramref name="types"/>: a read of a projection fed only
+    /// by those types (the bodies and their observers, the terms of the Secretary General) waits for its projection to reach
+    /// it instead of the whole log's head. The SQLite log knows it exactly for what was appended since it opened (and
+    /// answers its head at opening for types not appended since); by default it is the head, which is always safe.
+    /// </summary>
+    Task<long> ReadLastPositionOfTypesAsync(IReadOnlyCollection<string> types, CancellationToken cancellationToken) => ReadHeadAsync(cancellationToken);
+
     /// <summary>Completes when the head moves past <paramref name="knownHead"/>.</summary>
     Task WaitForAppendAsync(long knownHead, CancellationToken cancellationToken);
 

@@ -49,6 +49,7 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
         {
             cmd.CommandText = "SELECT COALESCE(MAX(position), 0) FROM events";
             _head = (long)cmd.ExecuteScalar()!;
+            _headAtOpen = _head;
         }
 
         _statements = new WriterStatements(_writeConnection);
@@ -77,7 +78,49 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
             throw new InvalidAppendException("events", "an append needs at least one event");
         }
 
-        return EnqueueAsync<AppendResult>((c, t, s) => Append(c, t, s, request), cancellationToken, savepoint: false);
+        return AppendAndNoteTypesAsync(request, cancellationToken);
+    }
+
+    async Task<AppendResult> AppendAndNoteTypesAsync(AppendRequest request, CancellationToken cancellationToken)
+    {
+        var result = await EnqueueAsync<AppendResult>((c, t, s) => Append(c, t, s, request), cancellationToken, savepoint: false).ConfigureAwait(false);
+        if (result.Outcome != AppendOutcome.DuplicateInbox && request.Events.Count > 0)
+        {
+            // before the caller hears of its append: a read it makes next waits for at least this position
+            lock (_lastOfType)
+            {
+                for (var i = 0; i < request.Events.Count; i++)
+                {
+                    var position = result.FirstPosition + i;
+                    var type = request.Events[i].Type;
+                    if (!_lastOfType.TryGetValue(type, out var known) || known < position)
+                    {
+                        _lastOfType[type] = position;
+                    }
+                }
+            }
+        }
+
+        return result;
+    }
+
+    readonly Dictionary<string, long> _lastOfType = new(StringComparer.Ordinal);
+    long _headAtOpen;
+
+    public Task<long> ReadLastPositionOfTypesAsync(IReadOnlyCollection<string> types, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(types);
+        var last = 0L;
+        lock (_lastOfType)
+        {
+            foreach (var type in types)
+            {
+                // a type not appended since the log opened may be anywhere up to the head at opening
+                last = Math.Max(last, _lastOfType.TryGetValue(type, out var position) ? position : _headAtOpen);
+            }
+        }
+
+        return Task.FromResult(last);
     }
 
     /// <summary>
