@@ -111,7 +111,25 @@ public sealed class ClusterTests(RabbitMqClusterFixture cluster, ITestOutputHelp
         var appliedAtKill = await RosterCountAsync(target);
         await burst;
 
-        await Eventually.UntilAsync(() => Task.FromResult(relay.Checkpoint == source.HeadPosition), TimeSpan.FromMinutes(5), "the relay confirmed up to the head");
+        // what the relay ran into on the way, for the message if it never gets there
+        var errors = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            await Eventually.UntilAsync(() =>
+            {
+                if (relay.LastError is { Length: > 0 } error && errors.Count < 10)
+                {
+                    errors.Add(error);
+                }
+
+                return Task.FromResult(relay.Checkpoint == source.HeadPosition);
+            }, TimeSpan.FromMinutes(5), "the relay confirmed up to the head");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message}: relay at {relay.Checkpoint} of {source.HeadPosition}, {relay.PublishedCount} published; its errors: {string.Join(" | ", errors)}", ex);
+        }
+
         await Eventually.UntilAsync(async () => await RosterCountAsync(target) == Total, TimeSpan.FromMinutes(5), $"all {Total} changes applied by operations");
         await Task.Delay(TimeSpan.FromSeconds(2)); // redeliveries of what was in flight, if any, come now and must change nothing
         Assert.Equal(Total, await RosterCountAsync(target));

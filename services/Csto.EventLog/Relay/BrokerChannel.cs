@@ -39,11 +39,36 @@ public sealed class BrokerChannel(EventLogOptions options, string purpose = "adm
             Interlocked.Exchange(ref _lastSuccessTicks, DateTimeOffset.UtcNow.UtcTicks);
             return result;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
-            _lastError = ex.Message;
-            await ResetAsync().ConfigureAwait(false); // a refused operation closes the channel: start over next time
+            if (ex is not OperationCanceledException)
+            {
+                _lastError = ex.Message;
+            }
+
+            // a refused operation closes the channel, and one cancelled half-way (a publish that timed out) leaves it in
+            // a state nobody knows: start over on a new connection next time
+            await ResetAsync().ConfigureAwait(false);
             throw;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Throws the channel away so that the next call connects again (to any node that answers). For a caller whose
+    /// confirms stopped coming on a channel that still looks open: after a cluster node died, a channel to a surviving
+    /// node can stay open while the confirms of what was in flight never arrive, and every retry on it would wait in vain.
+    /// </summary>
+    public async Task AbandonAsync(string why)
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _lastError = why;
+            await ResetAsync().ConfigureAwait(false);
         }
         finally
         {

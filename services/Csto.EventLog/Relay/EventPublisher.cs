@@ -54,5 +54,8 @@ public sealed class EventPublisher(EventLogOptions options) : IAsyncDisposable
     public async Task PublishAsync(EventRecord record, CancellationToken cancellationToken) =>
         await (await SendAsync(record, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
 
+    /// <summary>The next send connects again: the confirms of the last ones did not come in time.</summary>
+    public Task AbandonChannelAsync(string why) => _broker.AbandonAsync(why);
+
     public ValueTask DisposeAsync() => _broker.DisposeAsync();
 }

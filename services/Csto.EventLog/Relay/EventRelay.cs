@@ -213,6 +213,14 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
 
                 // let the other sends settle for a moment, never for ever
                 await Task.WhenAll(sends).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                if (!stoppingToken.IsCancellationRequested)
+                {
+                    // publish again on a new channel: after a cluster node died, a channel that still looks open can nack
+                    // every publish to a quorum queue (RabbitMQ 3.10, seen in ClusterTests) or never see a confirm again;
+                    // a new channel (to any node that answers) starts a new session with the queues
+                    await publisher.AbandonChannelAsync(ex.Message).ConfigureAwait(false);
+                }
+
                 if (ex is OperationCanceledException && timeout.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
                 {
                     throw new TimeoutException($"no publisher confirm within {ConfirmTimeout.TotalSeconds:0} s for position {records[i].Position}; publishing again from {confirmed}", ex);
