@@ -59,8 +59,8 @@ public sealed class BrokerChannel(EventLogOptions options, string purpose = "adm
 
     /// <summary>
     /// Throws the channel away so that the next call connects again (to any node that answers). For a caller whose
-    /// confirms stopped coming on a channel that still looks open: after a cluster node died, a channel to a surviving
-    /// node can stay open while the confirms of what was in flight never arrive, and every retry on it would wait in vain.
+    /// confirms failed on a channel that still looks open: after a cluster node died, such a channel went on nacking every
+    /// publish to a quorum queue (RabbitMQ 3.10), or its confirms may never arrive, and every retry on it would fail again.
     /// </summary>
     public async Task AbandonAsync(string why)
     {

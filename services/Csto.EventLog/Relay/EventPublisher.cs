@@ -54,7 +54,7 @@ public sealed class EventPublisher(EventLogOptions options) : IAsyncDisposable
     public async Task PublishAsync(EventRecord record, CancellationToken cancellationToken) =>
         await (await SendAsync(record, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
 
-    /// <summary>The next send connects again: the confirms of the last ones did not come in time.</summary>
+    /// <summary>The next send connects again: a confirm failed (a nack, a return, or none in time) and the channel may be at fault.</summary>
     public Task AbandonChannelAsync(string why) => _broker.AbandonAsync(why);
 
     public ValueTask DisposeAsync() => _broker.DisposeAsync();
