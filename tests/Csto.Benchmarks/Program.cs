@@ -16,7 +16,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using RabbitMQ.Client;
 
-// Usage: dotnet run -c Release --project tests/Csto.Benchmarks [-- --quick] [-- --only appends,read,stream,relay,postgres,instances,relay-cluster,suite]
+// Usage: dotnet run -c Release --project tests/Csto.Benchmarks [-- --quick] [-- --sizes 10000,1000000] [-- --10m] [-- --only appends,read,stream,relay,postgres,instances,relay-cluster,suite]
 // (suite: the deployed suite as separate processes, deploy/bench.sh; its parts alone: suite:commands, suite:crossing, suite:volume)
 // (postgres and instances are not in the default set: they need Debian's postgresql, or CSTO_POSTGRES_CONNECTION;
 // relay-cluster is not either: it starts a three-node RabbitMQ cluster, or uses CSTO_RABBITMQ_CLUSTER_URLS)
@@ -28,6 +28,12 @@ if (args.Contains("--10m"))
 {
     // the 10-million-event logs (suite:volume): about an hour more here, most of it generating the logs
     cfg = cfg with { VolumeSizes = [.. cfg.VolumeSizes, 10_000_000] };
+}
+
+if (args.SkipWhile(a => a != "--sizes").Skip(1).FirstOrDefault() is { } sizes)
+{
+    // suite:volume at these log sizes only, e.g. --sizes 10000,1000000 (the first is the baseline of "flat")
+    cfg = cfg with { VolumeSizes = [.. sizes.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))] };
 }
 
 var table = new List<Row>();

@@ -177,6 +177,37 @@ public sealed class ChannelOverBrokerTests(RabbitMqFixture broker) : IAsyncLifet
     }
 
     [Fact]
+    public async Task An_operation_with_a_long_history_answers_each_report_and_correction_as_a_fresh_read_of_it()
+    {
+        // past 16 events the command path continues the operation's last folded state instead of folding its whole stream
+        await GivenMembersAsync(("KAZ", MemberStatus.Member, "1994-04-20"));
+        await GivenChannelAuthorizedAsync();
+        await JoinAsync("KAZ", "2008-01-10");
+        var reports = new List<OutcomeReport>();
+        for (var i = 0; i < 30; i++)
+        {
+            var figures = new OutcomeFigures { PersonsDetained = i + 1 };
+            var report = await ReportAsync("KAZ", Day("2012-01-01").AddDays(i).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), figures);
+            reports.Add(report);
+            var read = (await _client.GetOperationAsync(new GetOperationRequest { Name = "operations/channel" })).Operation;
+            Assert.Equal(i + 1, read.Reports.Count);
+            Assert.Equal(read.Reports.Single(r => r.Name == report.Name), report);
+        }
+
+        var corrected = (await _client.CorrectOutcomeAsync(new CorrectOutcomeRequest
+        {
+            Report = reports[2].Name, State = "KAZ", CorrectedOn = D("2012-03-01"), Reason = "recount", Figures = new OutcomeFigures { PersonsDetained = 100 },
+        })).Report;
+        var operation = (await _client.GetOperationAsync(new GetOperationRequest { Name = "operations/channel" })).Operation;
+        Assert.Equal(operation.Reports.Single(r => r.Name == reports[2].Name), corrected);
+        Assert.Equal(2, corrected.Version);
+        // the totals (a fresh fold of the whole stream) count the correction instead of the report it supersedes
+        Assert.Equal((30 * 31 / 2) - 3 + 100, (await TotalsAsync("2012-12-31")).Total.Counts.PersonsDetained);
+        var folds = _operations.Services.GetRequiredService<Csto.EventLog.Commands.CommandPath>().Folded;
+        Assert.True(folds.Continued >= 20, $"continued {folds.Continued}, whole {folds.Whole}");
+    }
+
+    [Fact]
     public async Task The_Mountain_Outpost_stage_report_totals_1742_kg_of_drugs_plus_341_kg_of_precursors_and_its_summary_is_published()
     {
         await GivenMembersAsync(("RUS", MemberStatus.Member, "1994-04-20"), ("KAZ", MemberStatus.Member, "1994-04-20"), ("TJK", MemberStatus.Member, "1994-04-20"));

@@ -27,6 +27,14 @@ public sealed record Command<TState>(string Stream, Func<IReadOnlyList<EventReco
     /// <summary>The act, e.g. "RecordPosition|KAZ"; with the request id it derives the event ids.</summary>
     public string Scope { get; init; } = "";
 
+    /// <summary>
+    /// The fold continued: from the state of the stream's first <c>n</c> records (the int) and all its records, the state
+    /// of all of them, as <see cref="Fold"/> of all of them would give. With it the command path folds a long stream only
+    /// from what was appended since its last write (<see cref="FoldedStates"/>). The state must not change once built, and
+    /// a state type has one fold per stream.
+    /// </summary>
+    public Func<TState, IReadOnlyList<EventRecord>, int, TState>? FoldFrom { get; init; }
+
     /// <summary>AIP-155 request id; empty: random event ids, a repeated call is a new call.</summary>
     public string RequestId { get; init; } = "";
 

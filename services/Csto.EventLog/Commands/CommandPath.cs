@@ -26,6 +26,9 @@ public sealed class CommandPath(IEventStore store, IHttpContextAccessor http)
 
     public const int MaxRequestIdLength = 128;
 
+    /// <summary>The last folded state of each long stream, for commands that can continue a fold (<see cref="Command{TState}.FoldFrom"/>).</summary>
+    public FoldedStates Folded { get; } = new();
+
     /// <summary>An API write: the caller from the token, the request id, the correlation id and trace context of the call.</summary>
     public Task<Written<TState>> ExecuteAsync<TState>(Command<TState> command, CancellationToken cancellationToken)
     {
@@ -103,7 +106,7 @@ public sealed class CommandPath(IEventStore store, IHttpContextAccessor http)
             var records = await store.ReadStreamAsync(command.Stream, 1, cancellationToken).ConfigureAwait(false);
             if (context.Derived && Earlier(records, EventId) is { Count: > 0 } earlier)
             {
-                return new Written<TState>(command.Fold(records), records, [.. earlier.Select(r => r.EventId)], [.. EventTypes.ParseAll(earlier)], Retried: true);
+                return new Written<TState>(Folded.Fold(command, records), records, [.. earlier.Select(r => r.EventId)], [.. EventTypes.ParseAll(earlier)], Retried: true);
             }
 
             if (records.Count == 0 && command.Expect == StreamExpectation.Existing)
@@ -116,7 +119,7 @@ public sealed class CommandPath(IEventStore store, IHttpContextAccessor http)
                 throw new AlreadyExistsException(command.Resource);
             }
 
-            var state = command.Fold(records);
+            var state = Folded.Fold(command, records);
             var verdict = command.Decide(state);
             if (verdict.Violation is { } violation)
             {
@@ -189,7 +192,7 @@ public sealed class CommandPath(IEventStore store, IHttpContextAccessor http)
             }
 
             var after = await store.ReadStreamAsync(command.Stream, 1, cancellationToken).ConfigureAwait(false);
-            return new Written<TState>(command.Fold(after), after, [.. events.Select(e => e.EventId)], verdict.Events, result.Outcome == AppendOutcome.AlreadyAppended);
+            return new Written<TState>(Folded.Fold(command, after), after, [.. events.Select(e => e.EventId)], verdict.Events, result.Outcome == AppendOutcome.AlreadyAppended);
         }
     }
 

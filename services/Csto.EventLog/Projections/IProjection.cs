@@ -18,6 +18,20 @@ public interface IProjection
     IReadOnlyList<ProjectionTable> Tables { get; }
 
     void Apply(EventRecord record, ProjectionWriter writer);
+
+    /// <summary>
+    /// A slice of the log, in order, in one transaction (a catch-up batch or a rebuild slice of up to 2,000 events). A
+    /// projection whose rows sum up a slice (one row per stream, a count per type) overrides it to write each row once per
+    /// slice; the tables must end up as <see cref="Apply"/> one record at a time would leave them (a rebuild hashes both).
+    /// </summary>
+    void ApplyBatch(IReadOnlyList<EventRecord> records, ProjectionWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        foreach (var record in records)
+        {
+            Apply(record, writer);
+        }
+    }
 }
 
 /// <summary>

@@ -20,6 +20,8 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
     readonly object _gate = new();
     TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     bool _initialized;
+    const int SharedSlices = 4;
+    readonly Queue<((long From, long Target) Key, Task<ReadSlice> Read)> _slices = new();
 
     public IReadOnlyList<IProjection> Projections => _projections;
 
@@ -164,15 +166,10 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
     {
         while (checkpoint < target)
         {
-            var slice = await store.ReadAllAsync(checkpoint + 1, target, ReadFilter.All, BatchSize, cancellationToken).ConfigureAwait(false);
+            var slice = await ReadSliceAsync(checkpoint + 1, target, cancellationToken).ConfigureAwait(false);
             var reached = slice.ScannedTo;
-            var stored = await readModel.ApplyAsync(suffix, writer =>
-            {
-                foreach (var record in slice.Records)
-                {
-                    projection.Apply(record, writer);
-                }
-            }, checkpointName is null ? null : new ProjectionCheckpoint(checkpointName, checkpoint, reached), cancellationToken).ConfigureAwait(false);
+            var stored = await readModel.ApplyAsync(suffix, writer => projection.ApplyBatch(slice.Records, writer),
+                checkpointName is null ? null : new ProjectionCheckpoint(checkpointName, checkpoint, reached), cancellationToken).ConfigureAwait(false);
             // another instance sharing the database applied this range (or more): go on from where it got
             checkpoint = checkpointName is null ? reached : stored;
             if (checkpointName is not null)
@@ -182,6 +179,51 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
         }
 
         return checkpoint;
+    }
+
+    /// <summary>
+    /// A slice of the log, read once for every projection that asks for the same range: projections catching up together
+    /// (at start, after a burst) or rebuilt together read the log once, not once each. The last few slices are kept;
+    /// records are never changed by a projection, so they can be shared.
+    /// </summary>
+    Task<ReadSlice> ReadSliceAsync(long from, long target, CancellationToken cancellationToken)
+    {
+        TaskCompletionSource<ReadSlice> mine;
+        lock (_slices)
+        {
+            foreach (var (key, task) in _slices)
+            {
+                if (key == (from, target) && !task.IsFaulted && !task.IsCanceled)
+                {
+                    return task.WaitAsync(cancellationToken);
+                }
+            }
+
+            mine = new TaskCompletionSource<ReadSlice>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _slices.Enqueue(((from, target), mine.Task));
+            while (_slices.Count > SharedSlices)
+            {
+                _slices.Dequeue();
+            }
+        }
+
+        _ = ReadIntoAsync(mine, from, target);
+        return mine.Task.WaitAsync(cancellationToken);
+    }
+
+    // not under the caller's token: another projection may be waiting for this read after this caller gave up
+    async Task ReadIntoAsync(TaskCompletionSource<ReadSlice> slice, long from, long target)
+    {
+        try
+        {
+            slice.TrySetResult(await store.ReadAllAsync(from, target, ReadFilter.All, BatchSize, CancellationToken.None).ConfigureAwait(false));
+        }
+#pragma warning disable CA1031 // handed to every reader of this slice
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            slice.TrySetException(ex);
+        }
     }
 
     void SetCheckpoint(string name, long checkpoint)
@@ -206,22 +248,38 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
             throw new KeyNotFoundException($"unknown projection '{unknown[0]}'; known: {string.Join(", ", _projections.Select(p => p.Name))}");
         }
 
-        var results = new List<ProjectionRebuild>();
-        foreach (var projection in _projections.Where(p => names.Count == 0 || names.Contains(p.Name)))
-        {
-            results.Add(await RebuildOneAsync(projection, cancellationToken).ConfigureAwait(false));
-        }
-
-        return results;
-    }
-
-    async Task<ProjectionRebuild> RebuildOneAsync(IProjection projection, CancellationToken cancellationToken)
-    {
-        var gate = _locks[projection.Name];
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var chosen = _projections.Where(p => names.Count == 0 || names.Contains(p.Name)).ToList();
+        var gates = chosen.Select(p => _locks[p.Name]).ToList(); // always in the order of registration: no deadlock
+        var held = 0;
         try
         {
-            var head = store.HeadPosition;
+            foreach (var gate in gates)
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                held++;
+            }
+
+            return await RebuildLockedAsync(chosen, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var gate in gates.Take(held))
+            {
+                gate.Release();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Brings the live tables to the head and hashes them, replays the log once into fresh tables of every chosen
+    /// projection (one read of each slice, one transaction for all of them), hashes those, and swaps them in.
+    /// </summary>
+    async Task<IReadOnlyList<ProjectionRebuild>> RebuildLockedAsync(List<IProjection> chosen, CancellationToken cancellationToken)
+    {
+        var head = store.HeadPosition;
+        var liveHashes = new List<string>();
+        foreach (var projection in chosen)
+        {
             long live;
             lock (_gate)
             {
@@ -230,29 +288,46 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
 
             live = await ApplyRangeAsync(projection, live, head, "", CheckpointName(projection), cancellationToken).ConfigureAwait(false);
             SetCheckpoint(projection.Name, live);
-            var liveHash = await readModel.HashTablesAsync(projection.Tables, "", cancellationToken).ConfigureAwait(false);
+            liveHashes.Add(await readModel.HashTablesAsync(projection.Tables, "", cancellationToken).ConfigureAwait(false));
             await readModel.DropTablesAsync(projection.Tables, RebuildSuffix, cancellationToken).ConfigureAwait(false);
             await readModel.CreateTablesAsync(projection.Tables, RebuildSuffix, cancellationToken).ConfigureAwait(false);
-            await ApplyRangeAsync(projection, 0, head, RebuildSuffix, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        for (var position = 0L; position < head;)
+        {
+            var slice = await ReadSliceAsync(position + 1, head, cancellationToken).ConfigureAwait(false);
+            await readModel.ApplyAsync(RebuildSuffix, writer =>
+            {
+                foreach (var projection in chosen)
+                {
+                    projection.ApplyBatch(slice.Records, writer);
+                }
+            }, null, cancellationToken).ConfigureAwait(false);
+            position = slice.ScannedTo;
+        }
+
+        var results = new List<ProjectionRebuild>();
+        for (var i = 0; i < chosen.Count; i++)
+        {
+            var projection = chosen[i];
+            var liveHash = liveHashes[i];
             var rebuiltHash = await readModel.HashTablesAsync(projection.Tables, RebuildSuffix, cancellationToken).ConfigureAwait(false);
             await readModel.SwapTablesAsync(projection.Tables, RebuildSuffix, CheckpointName(projection), head, cancellationToken).ConfigureAwait(false);
             SetCheckpoint(projection.Name, head);
-            LogRebuilt(store.ServiceName, projection.Name, head, liveHash, rebuiltHash, string.Equals(liveHash, rebuiltHash, StringComparison.Ordinal));
-
-            return new ProjectionRebuild
+            var match = string.Equals(liveHash, rebuiltHash, StringComparison.Ordinal);
+            LogRebuilt(store.ServiceName, projection.Name, head, liveHash, rebuiltHash, match);
+            results.Add(new ProjectionRebuild
             {
                 Name = projection.Name,
                 Position = head,
                 LiveHash = liveHash,
                 RebuiltHash = rebuiltHash,
-                HashesMatch = string.Equals(liveHash, rebuiltHash, StringComparison.Ordinal),
+                HashesMatch = match,
                 EventsApplied = head,
-            };
+            });
         }
-        finally
-        {
-            gate.Release();
-        }
+
+        return results;
     }
 
     /// <summary>SHA-256 over every row of every table of the projection, in a canonical order.</summary>

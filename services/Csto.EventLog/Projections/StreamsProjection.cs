@@ -13,17 +13,35 @@ public sealed class StreamsProjection : IProjection
         new("proj_event_types", "type TEXT PRIMARY KEY, event_count INTEGER NOT NULL"),
     ];
 
-    public void Apply(EventRecord record, ProjectionWriter writer)
+    public void Apply(EventRecord record, ProjectionWriter writer) => ApplyBatch([record], writer);
+
+    /// <summary>One upsert per stream and per type of the slice (its last record, its count), not two per event.</summary>
+    public void ApplyBatch(IReadOnlyList<EventRecord> records, ProjectionWriter writer)
     {
-        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(records);
         ArgumentNullException.ThrowIfNull(writer);
-        writer.Execute("proj_streams", """
-            INSERT INTO {t}(stream_id, version, last_type, last_position, event_count) VALUES (@s, @v, @ty, @p, 1)
-            ON CONFLICT(stream_id) DO UPDATE SET version = excluded.version, last_type = excluded.last_type,
-                last_position = excluded.last_position, event_count = {t}.event_count + 1
-            """, ("@s", record.StreamId), ("@v", record.StreamVersion), ("@ty", record.Type), ("@p", record.Position));
-        writer.Execute("proj_event_types", """
-            INSERT INTO {t}(type, event_count) VALUES (@ty, 1) ON CONFLICT(type) DO UPDATE SET event_count = {t}.event_count + 1
-            """, ("@ty", record.Type));
+        var streams = new Dictionary<string, (EventRecord Last, long Count)>(StringComparer.Ordinal);
+        var types = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var record in records)
+        {
+            streams[record.StreamId] = (record, streams.TryGetValue(record.StreamId, out var held) ? held.Count + 1 : 1);
+            types[record.Type] = types.GetValueOrDefault(record.Type) + 1;
+        }
+
+        foreach (var (stream, (last, count)) in streams)
+        {
+            writer.Execute("proj_streams", """
+                INSERT INTO {t}(stream_id, version, last_type, last_position, event_count) VALUES (@s, @v, @ty, @p, @n)
+                ON CONFLICT(stream_id) DO UPDATE SET version = excluded.version, last_type = excluded.last_type,
+                    last_position = excluded.last_position, event_count = {t}.event_count + excluded.event_count
+                """, ("@s", stream), ("@v", last.StreamVersion), ("@ty", last.Type), ("@p", last.Position), ("@n", count));
+        }
+
+        foreach (var (type, count) in types)
+        {
+            writer.Execute("proj_event_types", """
+                INSERT INTO {t}(type, event_count) VALUES (@ty, @n) ON CONFLICT(type) DO UPDATE SET event_count = {t}.event_count + excluded.event_count
+                """, ("@ty", type), ("@n", count));
+        }
     }
 }

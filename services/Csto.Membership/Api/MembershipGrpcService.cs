@@ -160,6 +160,7 @@ public sealed class MembershipGrpcService(CommandPath commands, MemberLog log, M
             {
                 Scope = act.ToString(),
                 RequestId = requestId,
+                FoldFrom = MemberLog.FoldFrom,
             },
             context.CancellationToken);
         var member = written.State;

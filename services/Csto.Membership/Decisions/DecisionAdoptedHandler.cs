@@ -25,6 +25,9 @@ public sealed class DecisionAdoptedHandler : IEventHandler
         var decision = DecisionIntake.From(DecisionAdopted.Parser.ParseFrom(incoming.Data), out var state);
         return decision is null
             ? null
-            : new Command<LoadedMember>(Parties.StreamId(state), MemberLog.Fold(state), member => Verdict.Accept(MemberDecider.OnDecisionAdopted(member.State, decision)));
+            : new Command<LoadedMember>(Parties.StreamId(state), MemberLog.Fold(state), member => Verdict.Accept(MemberDecider.OnDecisionAdopted(member.State, decision)))
+            {
+                FoldFrom = MemberLog.FoldFrom,
+            };
     }
 }

@@ -16,8 +16,28 @@ public sealed class MemberLog(IEventStore store)
     /// <summary>How the command path folds a party's records.</summary>
     public static Func<IReadOnlyList<EventRecord>, LoadedMember> Fold(string party) => records =>
     {
-        var events = records.Select(r => EventTypes.Parse(r)
-                                         ?? throw new InvalidOperationException($"unknown event type '{r.Type}' at position {r.Position}")).ToList();
+        var events = records.Select(Parse).ToList();
         return new LoadedMember(records, events, PartyState.Fold(party, events));
     };
+
+    /// <summary>The fold continued from the party as of its first <c>from</c> records (<see cref="Csto.EventLog.Commands.Command{TState}.FoldFrom"/>).</summary>
+    public static LoadedMember FoldFrom(LoadedMember prior, IReadOnlyList<EventRecord> records, int from)
+    {
+        ArgumentNullException.ThrowIfNull(prior);
+        ArgumentNullException.ThrowIfNull(records);
+        var events = new List<IMessage>(records.Count);
+        events.AddRange(prior.Events);
+        var state = prior.State;
+        for (var i = from; i < records.Count; i++)
+        {
+            var e = Parse(records[i]);
+            events.Add(e);
+            state = state.Evolve(e);
+        }
+
+        return new LoadedMember(records, events, state);
+    }
+
+    static IMessage Parse(EventRecord r) =>
+        EventTypes.Parse(r) ?? throw new InvalidOperationException($"unknown event type '{r.Type}' at position {r.Position}");
 }

@@ -26,7 +26,20 @@ public sealed class MemberStatusProjection : IProjection
         new(Parties, "state TEXT PRIMARY KEY"),
     ];
 
-    public void Apply(EventRecord record, ProjectionWriter writer)
+    public void Apply(EventRecord record, ProjectionWriter writer) => Apply(record, writer, null);
+
+    /// <summary>Each party's row once per slice, not once per change.</summary>
+    public void ApplyBatch(IReadOnlyList<EventRecord> records, ProjectionWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var parties = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var record in records)
+        {
+            Apply(record, writer, parties);
+        }
+    }
+
+    static void Apply(EventRecord record, ProjectionWriter writer, HashSet<string>? written)
     {
         if (!string.Equals(record.Type, MemberStatusChanged.Descriptor.FullName, StringComparison.Ordinal))
         {
@@ -40,6 +53,9 @@ public sealed class MemberStatusProjection : IProjection
             """,
             ("@p", (object?)record.Position), ("@s", changed.State), ("@d", changed.EffectiveDate.ToIso()), ("@st", (long)changed.NewStatus),
             ("@c", (changed.Cause ?? new Csto.Common.V1.Cause()).ToByteArray()));
-        writer.Execute(Parties, "INSERT INTO {t}(state) VALUES (@s) ON CONFLICT(state) DO NOTHING", ("@s", changed.State));
+        if (written?.Add(changed.State) != false)
+        {
+            writer.Execute(Parties, "INSERT INTO {t}(state) VALUES (@s) ON CONFLICT(state) DO NOTHING", ("@s", changed.State));
+        }
     }
 }

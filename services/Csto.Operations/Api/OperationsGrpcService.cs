@@ -180,6 +180,7 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
             new Command<OperationState?>(Ids.StreamOf(id), OperationEvents.Fold, op => op is null ? Verdict.Rule("OPERATION_NOT_OPENED", $"{Ids.OperationName(id)} was never opened") : decide(op))
             {
                 Scope = scope, RequestId = requestId, Expect = StreamExpectation.Existing, Resource = Ids.OperationName(id), EffectiveDateOf = OperationEvents.EffectiveDate,
+                FoldFrom = OperationEvents.FoldFrom,
             }, context.CancellationToken);
     }
 

@@ -75,6 +75,7 @@ public sealed partial class EndDateCloser(OperationQueries operations, CommandPa
             var command = new Command<OperationState?>(Ids.StreamOf(id), OperationEvents.Fold, op => Authorization.CloseAtEndDate(op!, today))
             {
                 EffectiveDateOf = OperationEvents.EffectiveDate,
+                FoldFrom = OperationEvents.FoldFrom,
             };
             var written = await commands.ExecuteSystemAsync(command, "close-at-end-date/" + id, metadata, cancellationToken);
             if (written.EventIds.Count > 0 && !written.Retried)

@@ -11,8 +11,21 @@ public static class OperationEvents
     /// <summary>The event of a record of an operation stream (the kernel's registry knows every type of protos/).</summary>
     public static IMessage? Parse(EventRecord record) => EventTypes.Parse(record);
 
-    public static OperationState? Fold(IReadOnlyList<EventRecord> records) =>
-        records.Aggregate((OperationState?)null, (state, r) => OperationState.Evolve(state, Parse(r) ?? new Google.Protobuf.WellKnownTypes.Empty(), r.EventId, r.Metadata?.Provenance));
+    public static OperationState? Fold(IReadOnlyList<EventRecord> records) => FoldFrom(null, records, 0);
+
+    /// <summary>The fold continued from the state of the first <paramref name="from"/> records (<see cref="Csto.EventLog.Commands.Command{TState}.FoldFrom"/>).</summary>
+    public static OperationState? FoldFrom(OperationState? prior, IReadOnlyList<EventRecord> records, int from)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var state = prior;
+        for (var i = from; i < records.Count; i++)
+        {
+            var r = records[i];
+            state = OperationState.Evolve(state, Parse(r) ?? new Google.Protobuf.WellKnownTypes.Empty(), r.EventId, r.Metadata?.Provenance);
+        }
+
+        return state;
+    }
 
     /// <summary>When the event happened in the world (for metadata.effective_time).</summary>
     public static DateOnly? EffectiveDate(IMessage e) => e switch

@@ -1,6 +1,7 @@
 using Csto.Membership.V1;
 using Csto.Testing;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using static Csto.Membership.Tests.Integration.MembershipWorld;
 
 namespace Csto.Membership.Tests.Integration;
@@ -108,5 +109,43 @@ public sealed class WriteApiTests(RabbitMqFixture broker)
             var before = await client.GetRosterAsync(new GetRosterRequest { AsOf = Date(day.AddDays(round - 1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)), IncludeObserversAndPartners = true });
             Assert.Equal(round > 0 && !granted ? ["SRB"] : [], before.Entries.Where(e => e.Status == MemberStatus.Observer).Select(e => e.State));
         }
+    }
+
+    [Fact]
+    public async Task A_party_with_a_long_history_is_answered_after_each_write_as_a_fresh_read_of_its_stream()
+    {
+        // past 16 events the command path continues the party's last folded state instead of folding its whole stream
+        await using var world = await StartAsync(broker);
+        var client = world.Client;
+        var day = new DateOnly(2031, 1, 1);
+        var folds = world.Membership.Services.GetRequiredService<Csto.EventLog.Commands.CommandPath>().Folded;
+        GrantObserverStatusRequest? retried = null;
+        MemberState? retriedAnswer = null;
+        for (var round = 0; round < 40; round++)
+        {
+            var date = Date(day.AddDays(round).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+            MemberState answer;
+            if (round % 2 == 0)
+            {
+                var request = new GrantObserverStatusRequest { State = "SRB", EffectiveDate = date, Cause = Notice("r" + round), RequestId = "grant-" + round };
+                answer = (await client.GrantObserverStatusAsync(request)).MemberState;
+                (retried, retriedAnswer) = round == 20 ? (request, answer) : (retried, retriedAnswer);
+            }
+            else
+            {
+                answer = (await client.EndObserverStatusAsync(new EndObserverStatusRequest { State = "SRB", EffectiveDate = date, Cause = Notice("r" + round) })).MemberState;
+            }
+
+            var read = (await client.GetMemberStateAsync(new GetMemberStateRequest { State = "SRB", AsOf = date })).MemberState;
+            Assert.Equal(read, answer);
+            Assert.Equal(round + 1, answer.Periods.Count);
+            Assert.Equal(2L * (round + 1), answer.Version);
+        }
+
+        // a retry of an earlier write answers with the state after all 40 writes (the stream as it is), as before
+        var again = (await client.GrantObserverStatusAsync(retried!)).MemberState;
+        Assert.Equal((await client.GetMemberStateAsync(new GetMemberStateRequest { State = "SRB", AsOf = retried!.EffectiveDate })).MemberState, again);
+        Assert.Equal(retriedAnswer!.Periods[0], again.Periods[0]);
+        Assert.True(folds.Continued >= 30, $"continued {folds.Continued}, whole {folds.Whole}");
     }
 }

@@ -1,0 +1,129 @@
+using Csto.EventLog.V1;
+
+namespace Csto.EventLog.Commands;
+
+/// <summary>
+/// The last state the command path folded for each long stream (per state type), so that the next write on that stream
+/// folds only the records appended since (<see cref="Command{TState}.FoldFrom"/>): a party with hundreds of status
+/// periods or an operation with hundreds of reports no longer costs a fold of its whole history on every write.
+/// <para>
+/// A held state is used only for the same prefix of the stream: the records a write reads must hold at least as many
+/// records, and the record at the held count must be the one the state was folded to (its event id). A stream is
+/// append-only with versions 1..n, so that prefix is the same history, on any instance of a shared database. States are
+/// immutable once built (the folds build new records and immutable collections), so a write can use one while another
+/// replaces it. Streams shorter than <see cref="MinimumRecords"/> are folded whole (cheap); at most
+/// <see cref="Capacity"/> states are held, dropped at random when full (see <see cref="StreamCache"/> for why not LRU).
+/// </para>
+/// </summary>
+public sealed class FoldedStates
+{
+    public const int MinimumRecords = 16;
+
+    public const int DefaultCapacity = 1024;
+
+    readonly object _gate = new();
+    readonly Dictionary<(string Stream, Type State), Entry> _entries = [];
+    readonly List<(string Stream, Type State)> _keys = [];
+    readonly Random _random;
+
+    public FoldedStates(int capacity = DefaultCapacity, Random? random = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        Capacity = capacity;
+        _random = random ?? Random.Shared;
+    }
+
+    public int Capacity { get; }
+
+    /// <summary>States held now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _entries.Count;
+            }
+        }
+    }
+
+    /// <summary>Folds that continued a held state, and folds of a whole stream.</summary>
+    public long Continued => Interlocked.Read(ref _continued);
+
+    public long Whole => Interlocked.Read(ref _whole);
+
+    long _continued;
+    long _whole;
+
+    sealed record Entry(int Count, string LastEventId, object? State, int Index)
+    {
+        public int Index { get; set; } = Index;
+    }
+
+    /// <summary>The state of <paramref name="records"/> (the whole stream, from version 1) as <paramref name="command"/> folds it.</summary>
+    public TState Fold<TState>(Command<TState> command, IReadOnlyList<EventRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(records);
+        if (command.FoldFrom is not { } foldFrom || Capacity == 0 || records.Count < MinimumRecords)
+        {
+            return command.Fold(records);
+        }
+
+        var key = (command.Stream, typeof(TState));
+        Entry? held;
+        lock (_gate)
+        {
+            _entries.TryGetValue(key, out held);
+        }
+
+        TState state;
+        if (held is { State: TState prior } && held.Count <= records.Count
+            && string.Equals(records[held.Count - 1].EventId, held.LastEventId, StringComparison.Ordinal))
+        {
+            Interlocked.Increment(ref _continued);
+            state = held.Count == records.Count ? prior : foldFrom(prior, records, held.Count);
+        }
+        else
+        {
+            Interlocked.Increment(ref _whole);
+            state = command.Fold(records);
+        }
+
+        Put(key, records.Count, records[^1].EventId, state);
+        return state;
+    }
+
+    void Put((string Stream, Type State) key, int count, string lastEventId, object? state)
+    {
+        lock (_gate)
+        {
+            if (_entries.TryGetValue(key, out var entry))
+            {
+                if (entry.Count <= count)
+                {
+                    _entries[key] = new Entry(count, lastEventId, state, entry.Index);
+                }
+
+                return;
+            }
+
+            if (_entries.Count >= Capacity)
+            {
+                var victim = _random.Next(_keys.Count);
+                var dropped = _keys[victim];
+                _entries.Remove(dropped);
+                var last = _keys[^1];
+                _keys[victim] = last;
+                _keys.RemoveAt(_keys.Count - 1);
+                if (victim < _keys.Count)
+                {
+                    _entries[last].Index = victim;
+                }
+            }
+
+            _entries[key] = new Entry(count, lastEventId, state, _keys.Count);
+            _keys.Add(key);
+        }
+    }
+}
