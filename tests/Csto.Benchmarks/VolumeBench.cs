@@ -103,7 +103,7 @@ static class VolumeBench
                 foreach (var host in hosts)
                 {
                     var (rss, peak) = host.MemoryMb();
-                    table.Add(new Row($"RSS of {host.Service}, log of {Size(size)} events, after queries and a rebuild", $"{rss:0} MB (peak {peak:0} MB)", "", "", "< 200 MB", rss < 200 ? "yes" : "NO"));
+                    table.Add(new Row($"RSS of {host.Service}, log of {Size(size)} events, after queries and a rebuild", $"{rss:0} MB (peak {peak:0} MB)", host.MemoryParts(), "", "< 200 MB", rss < 200 ? "yes" : "NO"));
                 }
             }
 

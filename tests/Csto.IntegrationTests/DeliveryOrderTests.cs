@@ -165,7 +165,7 @@ public sealed class DeliveryOrderTests(ITestOutputHelper output)
         var lines = new List<string>();
         foreach (var state in Founders.Concat(["UZB", "SRB"]))
         {
-            var view = MemberStateView.Build(await log.LoadAsync(state, CancellationToken.None), new DateOnly(2030, 1, 1));
+            var view = MemberStates.Build(await log.LoadAsync(state, CancellationToken.None), new DateOnly(2030, 1, 1));
             lines.Add($"{state}: {view.Status} periods [{string.Join("; ", view.Periods.Select(p => $"{p.Status} {p.FromDate?.ToIso()}..{p.ToDate?.ToIso()} {p.Cause}"))}] " +
                       $"acts [{string.Join("; ", view.Acts.Select(a => $"{a.Type} {a.EffectiveDate?.ToIso()} {a.Cause}").Order(StringComparer.Ordinal))}] received [{string.Join(",", view.ReceivedDecisions)}]");
         }

@@ -20,10 +20,11 @@ public sealed class MembershipGrpcService(CommandPath commands, MemberLog log, M
         }
 
         var asOf = AsOf(request.AsOf);
+        var view = MemberStates.ViewOf(request.View);
         var member = await log.LoadAsync(request.State, context.CancellationToken);
         return member.Records.Count == 0
             ? throw RpcErrors.NotFound("members/" + request.State, $"nothing is recorded about {request.State}")
-            : new GetMemberStateResponse { MemberState = MemberStateView.Build(member, asOf) };
+            : new GetMemberStateResponse { MemberState = MemberStates.Build(member, asOf, view) };
     }
 
     public override async Task<ListMemberStatesResponse> ListMemberStates(ListMemberStatesRequest request, ServerCallContext context)
@@ -59,92 +60,93 @@ public sealed class MembershipGrpcService(CommandPath commands, MemberLog log, M
 
     public override async Task<RecordSignatureResponse> RecordSignature(RecordSignatureRequest request, ServerCallContext context)
     {
-        var (state, ids) = await ActAsync(MemberAct.Signature, request.State, request.EffectiveDate, request.Cause, request.RequestId, context);
+        var (state, ids) = await ActAsync(MemberAct.Signature, request.State, request.EffectiveDate, request.Cause, request.RequestId, request.View, context);
         return new RecordSignatureResponse { MemberState = state, EventIds = { ids } };
     }
 
     public override async Task<RecordEntryIntoForceResponse> RecordEntryIntoForce(RecordEntryIntoForceRequest request, ServerCallContext context)
     {
-        var (state, ids) = await ActAsync(MemberAct.EntryIntoForce, request.State, request.EffectiveDate, request.Cause, request.RequestId, context);
+        var (state, ids) = await ActAsync(MemberAct.EntryIntoForce, request.State, request.EffectiveDate, request.Cause, request.RequestId, request.View, context);
         return new RecordEntryIntoForceResponse { MemberState = state, EventIds = { ids } };
     }
 
     public override async Task<RecordAccessionResponse> RecordAccession(RecordAccessionRequest request, ServerCallContext context)
     {
-        var (state, ids) = await ActAsync(MemberAct.Accession, request.State, request.EffectiveDate, request.Cause, request.RequestId, context);
+        var (state, ids) = await ActAsync(MemberAct.Accession, request.State, request.EffectiveDate, request.Cause, request.RequestId, request.View, context);
         return new RecordAccessionResponse { MemberState = state, EventIds = { ids } };
     }
 
     public override async Task<SuspendParticipationResponse> SuspendParticipation(SuspendParticipationRequest request, ServerCallContext context)
     {
-        var (state, ids) = await ActAsync(MemberAct.Suspension, request.State, request.EffectiveDate, request.Cause, request.RequestId, context, grounds: request.Grounds);
+        var (state, ids) = await ActAsync(MemberAct.Suspension, request.State, request.EffectiveDate, request.Cause, request.RequestId, request.View, context, grounds: request.Grounds);
         return new SuspendParticipationResponse { MemberState = state, EventIds = { ids } };
     }
 
     public override async Task<RestoreParticipationResponse> RestoreParticipation(RestoreParticipationRequest request, ServerCallContext context)
     {
-        var (state, ids) = await ActAsync(MemberAct.Restoration, request.State, request.EffectiveDate, request.Cause, request.RequestId, context);
+        var (state, ids) = await ActAsync(MemberAct.Restoration, request.State, request.EffectiveDate, request.Cause, request.RequestId, request.View, context);
         return new RestoreParticipationResponse { MemberState = state, EventIds = { ids } };
     }
 
     public override async Task<FreezeParticipationResponse> FreezeParticipation(FreezeParticipationRequest request, ServerCallContext context)
     {
-        var (state, ids) = await ActAsync(MemberAct.Freeze, request.State, request.EffectiveDate, request.Cause, request.RequestId, context);
+        var (state, ids) = await ActAsync(MemberAct.Freeze, request.State, request.EffectiveDate, request.Cause, request.RequestId, request.View, context);
         return new FreezeParticipationResponse { MemberState = state, EventIds = { ids } };
     }
 
     public override async Task<UnfreezeParticipationResponse> UnfreezeParticipation(UnfreezeParticipationRequest request, ServerCallContext context)
     {
-        var (state, ids) = await ActAsync(MemberAct.Unfreeze, request.State, request.EffectiveDate, request.Cause, request.RequestId, context);
+        var (state, ids) = await ActAsync(MemberAct.Unfreeze, request.State, request.EffectiveDate, request.Cause, request.RequestId, request.View, context);
         return new UnfreezeParticipationResponse { MemberState = state, EventIds = { ids } };
     }
 
     public override async Task<NotifyWithdrawalResponse> NotifyWithdrawal(NotifyWithdrawalRequest request, ServerCallContext context)
     {
-        var (state, ids) = await ActAsync(MemberAct.WithdrawalNotice, request.State, request.EffectiveDate, request.Cause, request.RequestId, context, takesEffectOn: request.TakesEffectOn);
+        var (state, ids) = await ActAsync(MemberAct.WithdrawalNotice, request.State, request.EffectiveDate, request.Cause, request.RequestId, request.View, context, takesEffectOn: request.TakesEffectOn);
         return new NotifyWithdrawalResponse { MemberState = state, EventIds = { ids } };
     }
 
     public override async Task<RecordTermEndResponse> RecordTermEnd(RecordTermEndRequest request, ServerCallContext context)
     {
-        var (state, ids) = await ActAsync(MemberAct.TermEnd, request.State, request.EffectiveDate, request.Cause, request.RequestId, context);
+        var (state, ids) = await ActAsync(MemberAct.TermEnd, request.State, request.EffectiveDate, request.Cause, request.RequestId, request.View, context);
         return new RecordTermEndResponse { MemberState = state, EventIds = { ids } };
     }
 
     public override async Task<ExcludeMemberResponse> ExcludeMember(ExcludeMemberRequest request, ServerCallContext context)
     {
-        var (state, ids) = await ActAsync(MemberAct.Exclusion, request.State, request.EffectiveDate, request.Cause, request.RequestId, context, grounds: request.Grounds);
+        var (state, ids) = await ActAsync(MemberAct.Exclusion, request.State, request.EffectiveDate, request.Cause, request.RequestId, request.View, context, grounds: request.Grounds);
         return new ExcludeMemberResponse { MemberState = state, EventIds = { ids } };
     }
 
     public override async Task<GrantObserverStatusResponse> GrantObserverStatus(GrantObserverStatusRequest request, ServerCallContext context)
     {
-        var (state, ids) = await ActAsync(MemberAct.ObserverGranted, request.State, request.EffectiveDate, request.Cause, request.RequestId, context);
+        var (state, ids) = await ActAsync(MemberAct.ObserverGranted, request.State, request.EffectiveDate, request.Cause, request.RequestId, request.View, context);
         return new GrantObserverStatusResponse { MemberState = state, EventIds = { ids } };
     }
 
     public override async Task<EndObserverStatusResponse> EndObserverStatus(EndObserverStatusRequest request, ServerCallContext context)
     {
-        var (state, ids) = await ActAsync(MemberAct.ObserverEnded, request.State, request.EffectiveDate, request.Cause, request.RequestId, context);
+        var (state, ids) = await ActAsync(MemberAct.ObserverEnded, request.State, request.EffectiveDate, request.Cause, request.RequestId, request.View, context);
         return new EndObserverStatusResponse { MemberState = state, EventIds = { ids } };
     }
 
     public override async Task<GrantPartnerStatusResponse> GrantPartnerStatus(GrantPartnerStatusRequest request, ServerCallContext context)
     {
-        var (state, ids) = await ActAsync(MemberAct.PartnerGranted, request.State, request.EffectiveDate, request.Cause, request.RequestId, context);
+        var (state, ids) = await ActAsync(MemberAct.PartnerGranted, request.State, request.EffectiveDate, request.Cause, request.RequestId, request.View, context);
         return new GrantPartnerStatusResponse { MemberState = state, EventIds = { ids } };
     }
 
     public override async Task<EndPartnerStatusResponse> EndPartnerStatus(EndPartnerStatusRequest request, ServerCallContext context)
     {
-        var (state, ids) = await ActAsync(MemberAct.PartnerEnded, request.State, request.EffectiveDate, request.Cause, request.RequestId, context);
+        var (state, ids) = await ActAsync(MemberAct.PartnerEnded, request.State, request.EffectiveDate, request.Cause, request.RequestId, request.View, context);
         return new EndPartnerStatusResponse { MemberState = state, EventIds = { ids } };
     }
 
     /// <summary>One act about a party: the command path folds "member-{party}", decides and appends.</summary>
     async Task<(V1.MemberState State, IReadOnlyList<string> EventIds)> ActAsync(
-        MemberAct act, string party, Date? effectiveDate, Cause? cause, string requestId, ServerCallContext context, string grounds = "", Date? takesEffectOn = null)
+        MemberAct act, string party, Date? effectiveDate, Cause? cause, string requestId, MemberStateView view, ServerCallContext context, string grounds = "", Date? takesEffectOn = null)
     {
+        view = MemberStates.ViewOf(view);
         if (Parties.Problem(party, "state", Parties.OrganizationMayBe(act)) is { } problem)
         {
             throw RpcErrors.From(problem);
@@ -168,7 +170,7 @@ public sealed class MembershipGrpcService(CommandPath commands, MemberLog log, M
         IReadOnlyList<string> ids = written.EventIds.Count > 0
             ? written.EventIds
             : [.. member.Records.Where((_, i) => cause is not null && cause.Equals(EventFields.Cause(member.Events[i]))).Select(r => r.EventId)];
-        return (MemberStateView.Build(member, ActDate(member.State, command)), ids);
+        return (MemberStates.Build(member, ActDate(member.State, command), view), ids);
     }
 
     DateOnly ActDate(PartyState state, MemberCommand command) =>

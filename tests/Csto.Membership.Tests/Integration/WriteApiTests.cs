@@ -148,4 +148,48 @@ public sealed class WriteApiTests(RabbitMqFixture broker)
         Assert.Equal(retriedAnswer!.Periods[0], again.Periods[0]);
         Assert.True(folds.Continued >= 30, $"continued {folds.Continued}, whole {folds.Whole}");
     }
+
+    [Fact]
+    public async Task The_basic_view_answers_a_write_with_the_status_without_the_history_and_an_unknown_view_is_refused_naming_the_field()
+    {
+        await using var world = await StartAsync(broker);
+        var client = world.Client;
+        for (var round = 0; round < 6; round++)
+        {
+            var date = Date(new DateOnly(2031, 1, 1).AddDays(round).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+            await client.GrantObserverStatusAsync(new GrantObserverStatusRequest { State = "SRB", EffectiveDate = date, Cause = Notice("g" + round) });
+            await client.EndObserverStatusAsync(new EndObserverStatusRequest { State = "SRB", EffectiveDate = date, Cause = Notice("e" + round) });
+        }
+
+        var basic = (await client.GrantObserverStatusAsync(new GrantObserverStatusRequest
+        {
+            State = "SRB", EffectiveDate = Date("2031-02-01"), Cause = Notice("basic"), View = MemberStateView.Basic,
+        })).MemberState;
+        var full = (await client.GetMemberStateAsync(new GetMemberStateRequest { State = "SRB", AsOf = Date("2031-02-01"), View = MemberStateView.Full })).MemberState;
+        var unset = (await client.GetMemberStateAsync(new GetMemberStateRequest { State = "SRB", AsOf = Date("2031-02-01") })).MemberState;
+        var basicRead = (await client.GetMemberStateAsync(new GetMemberStateRequest { State = "SRB", AsOf = Date("2031-02-01"), View = MemberStateView.Basic })).MemberState;
+
+        Assert.Empty(basic.Periods);
+        Assert.Empty(basic.Acts);
+        Assert.Equal(MemberStatus.Observer, basic.Status);
+        Assert.Equal(Date("2031-02-01"), basic.StatusSince);
+        Assert.Equal(26, basic.Version);
+        Assert.Equal(full, unset); // unset is FULL
+        Assert.Equal(13, full.Periods.Count);
+        Assert.Equal(13, full.Acts.Count);
+        // BASIC is FULL without the two histories
+        var trimmed = full.Clone();
+        trimmed.Periods.Clear();
+        trimmed.Acts.Clear();
+        Assert.Equal(trimmed, basic);
+        Assert.Equal(trimmed, basicRead);
+
+        var head = world.MembershipLog.HeadPosition;
+        await ExpectErrorAsync(() => client.EndObserverStatusAsync(new EndObserverStatusRequest
+        {
+            State = "SRB", EffectiveDate = Date("2031-03-01"), Cause = Notice("n"), View = (MemberStateView)7,
+        }).ResponseAsync, StatusCode.InvalidArgument, "view");
+        await ExpectErrorAsync(() => client.GetMemberStateAsync(new GetMemberStateRequest { State = "SRB", View = (MemberStateView)7 }).ResponseAsync, StatusCode.InvalidArgument, "view");
+        Assert.Equal(head, world.MembershipLog.HeadPosition);
+    }
 }

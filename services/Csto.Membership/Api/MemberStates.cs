@@ -4,9 +4,17 @@ using Csto.Membership.V1;
 namespace Csto.Membership.Api;
 
 /// <summary>The API view of a party: status as of a date, dated periods, recorded acts with causes.</summary>
-public static class MemberStateView
+public static class MemberStates
 {
-    public static V1.MemberState Build(LoadedMember member, DateOnly asOf)
+    /// <summary>The view a request asks for: unset is FULL; a value this build does not know is INVALID_ARGUMENT naming <paramref name="field"/>.</summary>
+    public static MemberStateView ViewOf(MemberStateView view, string field = "view") => view switch
+    {
+        MemberStateView.Unspecified or MemberStateView.Full => MemberStateView.Full,
+        MemberStateView.Basic => MemberStateView.Basic,
+        _ => throw new InvalidFieldException(field, $"unknown view {(int)view}: MEMBER_STATE_VIEW_BASIC (no periods, no acts) or MEMBER_STATE_VIEW_FULL (the default)"),
+    };
+
+    public static V1.MemberState Build(LoadedMember member, DateOnly asOf, MemberStateView detail = MemberStateView.Full)
     {
         var state = member.State;
         var view = new V1.MemberState
@@ -22,7 +30,7 @@ public static class MemberStateView
             view.StatusSince = change.From.ToProto();
         }
 
-        for (var i = 0; i < state.Changes.Count; i++)
+        for (var i = 0; i < state.Changes.Count && detail != MemberStateView.Basic; i++)
         {
             var c = state.Changes[i];
             var period = new StatusPeriod { Status = c.Status, FromDate = c.From.ToProto(), Cause = c.Cause };
@@ -34,7 +42,7 @@ public static class MemberStateView
             view.Periods.Add(period);
         }
 
-        for (var i = 0; i < member.Records.Count; i++)
+        for (var i = 0; i < member.Records.Count && detail != MemberStateView.Basic; i++)
         {
             var record = member.Records[i];
             var @event = member.Events[i];
