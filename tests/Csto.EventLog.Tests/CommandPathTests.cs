@@ -161,6 +161,95 @@ public sealed class CommandPathTests : IAsyncLifetime
         Assert.Equal("consumer:seats", record.Metadata.Actor.Subject);
         Assert.True(await _store.IsProcessedAsync("seats", "membership/" + incoming.EventId));
     }
+
+    /// <summary>A long stream of years: a write appends the next year; its state is the years so far (a continued fold).</summary>
+    static Command<System.Collections.Immutable.ImmutableList<int>> NextYear(string requestId, string stream = "years-1") =>
+        new(stream, records => [.. records.Select(Year)], years => Verdict.Accept(new Date { Year = 1900 + years.Count, Month = 1, Day = 1 }))
+        {
+            Scope = "NextYear",
+            RequestId = requestId,
+            EffectiveDate = new DateOnly(2024, 11, 28),
+            FoldFrom = (prior, added) => prior.AddRange(added.Select(Year)),
+        };
+
+    static int Year(EventRecord record) => Date.Parser.ParseFrom(record.Data).Year;
+
+    [Fact]
+    public async Task A_write_on_a_long_stream_reads_only_what_was_appended_since_the_state_it_held_and_answers_the_whole_state()
+    {
+        var first = new List<Written<System.Collections.Immutable.ImmutableList<int>>>();
+        for (var i = 0; i < 30; i++)
+        {
+            first.Add(await _commands.ExecuteAsync(NextYear("y-" + i), CancellationToken.None));
+        }
+
+        // another writer (another instance of a shared database) appends behind this one's back
+        await _store.AppendAsync(new AppendRequest("years-1", 30, [NewEvent.From(new Date { Year = 1930, Month = 1, Day = 1 }, new EventMetadata())]));
+        var next = await _commands.ExecuteAsync(NextYear("y-31"), CancellationToken.None);
+
+        Assert.Equal(Enumerable.Range(1900, 32), next.State); // decided on 31 years: its own, and the other writer's
+        Assert.Equal(Enumerable.Range(1900, 32), (await _store.ReadStreamAsync("years-1")).Select(Year));
+        // the last writes read the records after the state they held (and answer with those and their own), not the stream
+        Assert.Equal(30, first[^1].State.Count);
+        Assert.Single(first[^1].Records);
+        Assert.Equal(2, next.Records.Count);
+        Assert.True(_commands.Folded.Continued >= 14, $"continued {_commands.Folded.Continued}");
+    }
+
+    [Fact]
+    public async Task A_retry_on_a_long_stream_answers_as_its_first_call_whether_it_is_older_than_the_held_state_or_not()
+    {
+        var writes = new List<Written<System.Collections.Immutable.ImmutableList<int>>>();
+        for (var i = 0; i < 30; i++)
+        {
+            writes.Add(await _commands.ExecuteAsync(NextYear("r-" + i), CancellationToken.None));
+        }
+
+        var head = _store.HeadPosition;
+        var old = await _commands.ExecuteAsync(NextYear("r-3"), CancellationToken.None); // long before the held state
+        var recent = await _commands.ExecuteAsync(NextYear("r-29"), CancellationToken.None); // the held state's own write
+
+        Assert.Equal(head, _store.HeadPosition);
+        Assert.True(old.Retried);
+        Assert.Equal(writes[3].EventIds, old.EventIds);
+        Assert.Equal(writes[3].Events, old.Events);
+        Assert.True(recent.Retried);
+        Assert.Equal(writes[29].EventIds, recent.EventIds);
+        Assert.Equal(Enumerable.Range(1900, 30), recent.State);
+        var fresh = await _commands.ExecuteAsync(NextYear("r-30"), CancellationToken.None);
+        Assert.False(fresh.Retried);
+        Assert.Equal(Enumerable.Range(1900, 31), fresh.State);
+    }
+
+    [Fact]
+    public async Task Concurrent_writes_on_a_long_stream_are_decided_again_on_the_held_state_and_none_is_lost_or_doubled()
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            await _commands.ExecuteAsync(NextYear("c-" + i), CancellationToken.None);
+        }
+
+        // each attempt has one winner; a writer that loses MaxAttempts times gives up (ABORTED to a caller)
+        var won = await Task.WhenAll(Enumerable.Range(20, 8).Select(async i =>
+        {
+            try
+            {
+                await _commands.ExecuteAsync(NextYear("c-" + i), CancellationToken.None);
+                return 1;
+            }
+            catch (WrongExpectedVersionException)
+            {
+                return 0;
+            }
+        }));
+        var last = await _commands.ExecuteAsync(NextYear("c-last"), CancellationToken.None);
+
+        // every write decided on the state it saw: the years are consecutive in version order, one per winner
+        var years = 20 + won.Sum() + 1;
+        Assert.InRange(won.Sum(), CommandPath.MaxAttempts, 8);
+        Assert.Equal(Enumerable.Range(1900, years), (await _store.ReadStreamAsync("years-1")).Select(Year));
+        Assert.Equal(Enumerable.Range(1900, years), last.State);
+    }
 }
 
 /// <summary>The caller of every write in these tests (the framework's accessor keeps the context per async flow).</summary>

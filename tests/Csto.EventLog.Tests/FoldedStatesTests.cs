@@ -24,10 +24,10 @@ public sealed class FoldedStatesTests
                 return [.. records.Select(Year)];
             }, _ => Verdict.Nothing)
             {
-                FoldFrom = (prior, records, from) =>
+                FoldFrom = (prior, added) =>
                 {
-                    ContinuedFrom.Add(from);
-                    return prior.AddRange(records.Skip(from).Select(Year));
+                    ContinuedFrom.Add(prior.Count);
+                    return prior.AddRange(added.Select(Year));
                 },
             };
 

@@ -28,12 +28,12 @@ public sealed record Command<TState>(string Stream, Func<IReadOnlyList<EventReco
     public string Scope { get; init; } = "";
 
     /// <summary>
-    /// The fold continued: from the state of the stream's first <c>n</c> records (the int) and all its records, the state
-    /// of all of them, as <see cref="Fold"/> of all of them would give. With it the command path folds a long stream only
-    /// from what was appended since its last write (<see cref="FoldedStates"/>). The state must not change once built, and
-    /// a state type has one fold per stream.
+    /// The fold continued: from the state of the stream's first records and the records appended after them, the state of
+    /// all of them, as <see cref="Fold"/> of all of them would give. With it the command path keeps the state of a long
+    /// stream (<see cref="FoldedStates"/>), and the next write on it reads and folds only what was appended since. The
+    /// state must not change once built, and a state type has one fold per stream.
     /// </summary>
-    public Func<TState, IReadOnlyList<EventRecord>, int, TState>? FoldFrom { get; init; }
+    public Func<TState, IReadOnlyList<EventRecord>, TState>? FoldFrom { get; init; }
 
     /// <summary>AIP-155 request id; empty: random event ids, a repeated call is a new call.</summary>
     public string RequestId { get; init; } = "";
@@ -74,8 +74,9 @@ public interface IWritten
 }
 
 /// <summary>
-/// The result of a write: the stream's state after it, its records, the ids and messages of the events this call
-/// appended (or, for a retry, the ones the first call appended).
+/// The result of a write: the stream's state after it, the records the write read (the whole stream, or, when it
+/// continued a state it held, those appended since), the ids and messages of the events this call appended (or, for a
+/// retry, the ones the first call appended).
 /// </summary>
 public sealed record Written<TState>(TState State, IReadOnlyList<EventRecord> Records, IReadOnlyList<string> EventIds, IReadOnlyList<IMessage> Events, bool Retried) : IWritten
 {

@@ -103,23 +103,22 @@ public sealed class CommandPath(IEventStore store, IHttpContextAccessor http)
         string EventId(int index) => EventIds.FromName(store.ServiceName, context.Key, index);
         for (var attempt = 1; ; attempt++)
         {
-            var records = await store.ReadStreamAsync(command.Stream, 1, cancellationToken).ConfigureAwait(false);
-            if (context.Derived && Earlier(records, EventId) is { Count: > 0 } earlier)
+            var (records, version, state, earlier) = await LoadAsync(command, context, EventId, cancellationToken).ConfigureAwait(false);
+            if (earlier.Count > 0)
             {
-                return new Written<TState>(Folded.Fold(command, records), records, [.. earlier.Select(r => r.EventId)], [.. EventTypes.ParseAll(earlier)], Retried: true);
+                return new Written<TState>(state, records, [.. earlier.Select(r => r.EventId)], [.. EventTypes.ParseAll(earlier)], Retried: true);
             }
 
-            if (records.Count == 0 && command.Expect == StreamExpectation.Existing)
+            if (version == 0 && command.Expect == StreamExpectation.Existing)
             {
                 throw new NotFoundException(command.Resource, $"no {command.Resource}");
             }
 
-            if (records.Count > 0 && command.Expect == StreamExpectation.New)
+            if (version > 0 && command.Expect == StreamExpectation.New)
             {
                 throw new AlreadyExistsException(command.Resource);
             }
 
-            var state = Folded.Fold(command, records);
             var verdict = command.Decide(state);
             if (verdict.Violation is { } violation)
             {
@@ -175,7 +174,7 @@ public sealed class CommandPath(IEventStore store, IHttpContextAccessor http)
             AppendResult result;
             try
             {
-                result = await store.AppendAsync(new AppendRequest(command.Stream, records.Count, events, context.Inbox), cancellationToken).ConfigureAwait(false);
+                result = await store.AppendAsync(new AppendRequest(command.Stream, version, events, context.Inbox), cancellationToken).ConfigureAwait(false);
             }
             catch (WrongExpectedVersionException) when (attempt < MaxAttempts)
             {
@@ -191,9 +190,37 @@ public sealed class CommandPath(IEventStore store, IHttpContextAccessor http)
                 return new Written<TState>(state, records, [], [], Retried: true);
             }
 
-            var after = await store.ReadStreamAsync(command.Stream, 1, cancellationToken).ConfigureAwait(false);
-            return new Written<TState>(Folded.Fold(command, after), after, [.. events.Select(e => e.EventId)], verdict.Events, result.Outcome == AppendOutcome.AlreadyAppended);
+            // the state after the write: what was read, continued with what was appended after it (this write's events,
+            // and any another writer appended since)
+            var added = await store.ReadStreamAsync(command.Stream, version + 1, cancellationToken).ConfigureAwait(false);
+            var after = command.FoldFrom is null ? command.Fold([.. records, .. added]) : Folded.Continue(command, state, version, added);
+            return new Written<TState>(after, [.. records, .. added], [.. events.Select(e => e.EventId)], verdict.Events, result.Outcome == AppendOutcome.AlreadyAppended);
         }
+    }
+
+    /// <summary>
+    /// The stream as the write needs it: its version, its state, and the records of an earlier call with the same key
+    /// (a retry). A long stream whose state was held after an earlier write (<see cref="FoldedStates"/>) is read only
+    /// from that state on: one lookup of the retry's first event id (a retry of a write older than the held state is read
+    /// whole, as is a stream whose held record is no longer where it was), then the records after the held ones.
+    /// </summary>
+    async Task<(IReadOnlyList<EventRecord> Records, long Version, TState State, List<EventRecord> Earlier)> LoadAsync<TState>(
+        Command<TState> command, WriteContext context, Func<int, string> eventId, CancellationToken cancellationToken)
+    {
+        if (Folded.TryGet(command, out var held)
+            && !(context.Derived && await store.FindEventVersionAsync(command.Stream, eventId(0), cancellationToken).ConfigureAwait(false) is > 0 and var at && at <= held.Count))
+        {
+            var tail = await store.ReadStreamAsync(command.Stream, held.Count, cancellationToken).ConfigureAwait(false);
+            if (tail.Count > 0 && tail[0].StreamVersion == held.Count && string.Equals(tail[0].EventId, held.LastEventId, StringComparison.Ordinal))
+            {
+                IReadOnlyList<EventRecord> added = [.. tail.Skip(1)];
+                var state = Folded.Continue(command, held.State, held.Count, added);
+                return (added, held.Count + added.Count, state, context.Derived ? Earlier(added, eventId) : []);
+            }
+        }
+
+        var records = await store.ReadStreamAsync(command.Stream, 1, cancellationToken).ConfigureAwait(false);
+        return (records, records.Count, Folded.Fold(command, records), context.Derived ? Earlier(records, eventId) : []);
     }
 
     /// <summary>The metadata of an event caused by another service's event: same correlation and trace, causation = its id.</summary>

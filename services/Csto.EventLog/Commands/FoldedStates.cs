@@ -19,7 +19,7 @@ public sealed class FoldedStates
 {
     public const int MinimumRecords = 16;
 
-    public const int DefaultCapacity = 1024;
+    public const int DefaultCapacity = 256;
 
     readonly object _gate = new();
     readonly Dictionary<(string Stream, Type State), Entry> _entries = [];
@@ -55,9 +55,32 @@ public sealed class FoldedStates
     long _continued;
     long _whole;
 
-    sealed record Entry(int Count, string LastEventId, object? State, int Index)
+    sealed record Entry(long Count, string LastEventId, object? State, int Index)
     {
         public int Index { get; set; } = Index;
+    }
+
+    /// <summary>The state held for the command's stream (and state type): folded from its first <c>Count</c> records, the last of them <c>LastEventId</c>.</summary>
+    public bool TryGet<TState>(Command<TState> command, out (long Count, string LastEventId, TState State) held)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        Entry? entry = null;
+        if (command.FoldFrom is not null && Capacity > 0)
+        {
+            lock (_gate)
+            {
+                _entries.TryGetValue((command.Stream, typeof(TState)), out entry);
+            }
+        }
+
+        if (entry is { State: TState state })
+        {
+            held = (entry.Count, entry.LastEventId, state);
+            return true;
+        }
+
+        held = default;
+        return false;
     }
 
     /// <summary>The state of <paramref name="records"/> (the whole stream, from version 1) as <paramref name="command"/> folds it.</summary>
@@ -70,19 +93,12 @@ public sealed class FoldedStates
             return command.Fold(records);
         }
 
-        var key = (command.Stream, typeof(TState));
-        Entry? held;
-        lock (_gate)
-        {
-            _entries.TryGetValue(key, out held);
-        }
-
         TState state;
-        if (held is { State: TState prior } && held.Count <= records.Count
-            && string.Equals(records[held.Count - 1].EventId, held.LastEventId, StringComparison.Ordinal))
+        if (TryGet(command, out var held) && held.Count <= records.Count
+            && string.Equals(records[(int)held.Count - 1].EventId, held.LastEventId, StringComparison.Ordinal))
         {
             Interlocked.Increment(ref _continued);
-            state = held.Count == records.Count ? prior : foldFrom(prior, records, held.Count);
+            state = held.Count == records.Count ? held.State : foldFrom(held.State, [.. records.Skip((int)held.Count)]);
         }
         else
         {
@@ -90,11 +106,35 @@ public sealed class FoldedStates
             state = command.Fold(records);
         }
 
-        Put(key, records.Count, records[^1].EventId, state);
+        Put((command.Stream, typeof(TState)), records.Count, records[^1].EventId, state);
         return state;
     }
 
-    void Put((string Stream, Type State) key, int count, string lastEventId, object? state)
+    /// <summary>
+    /// The state of the stream continued from <paramref name="prior"/>, the state of its first <paramref name="count"/>
+    /// records, with <paramref name="added"/>, the records after them; held for the next write.
+    /// </summary>
+    public TState Continue<TState>(Command<TState> command, TState prior, long count, IReadOnlyList<EventRecord> added)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ArgumentNullException.ThrowIfNull(added);
+        if (command.FoldFrom is not { } foldFrom)
+        {
+            throw new InvalidOperationException("the command has no continued fold");
+        }
+
+        Interlocked.Increment(ref _continued);
+        if (added.Count == 0)
+        {
+            return prior;
+        }
+
+        var state = foldFrom(prior, added);
+        Put((command.Stream, typeof(TState)), count + added.Count, added[^1].EventId, state);
+        return state;
+    }
+
+    void Put((string Stream, Type State) key, long count, string lastEventId, object? state)
     {
         lock (_gate)
         {

@@ -24,6 +24,23 @@ public interface IEventStore
     Task<IReadOnlyList<EventRecord>> ReadStreamAsync(string streamId, long fromVersion = 1, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// The version at which <paramref name="eventId"/> is in <paramref name="streamId"/>, or 0 when it is not there: the
+    /// command path asks it to recognise a retry without reading a long stream whole. By default it reads the stream.
+    /// </summary>
+    async Task<long> FindEventVersionAsync(string streamId, string eventId, CancellationToken cancellationToken = default)
+    {
+        foreach (var record in await ReadStreamAsync(streamId, 1, cancellationToken).ConfigureAwait(false))
+        {
+            if (string.Equals(record.EventId, eventId, StringComparison.Ordinal))
+            {
+                return record.StreamVersion;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>
     /// Scans positions from <paramref name="fromPosition"/> to <paramref name="toPosition"/> (inclusive) and returns
     /// the matching records, at most <paramref name="maxRecords"/>, and how far the scan got.
     /// </summary>

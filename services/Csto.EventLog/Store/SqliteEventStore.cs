@@ -320,6 +320,17 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
     public Task<IReadOnlyList<EventRecord>> ReadStreamAsync(string streamId, long fromVersion = 1, CancellationToken cancellationToken = default) =>
         Streams.ReadAsync(streamId, fromVersion, (from, ct) => ReadStreamFromDatabaseAsync(streamId, from, ct), cancellationToken);
 
+    /// <summary>One lookup on the event id's unique index.</summary>
+    public async Task<long> FindEventVersionAsync(string streamId, string eventId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = OpenReadConnection();
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = "SELECT stream_version FROM events WHERE event_id = $id AND stream_id = $s";
+        cmd.Parameters.AddWithValue("$id", eventId);
+        cmd.Parameters.AddWithValue("$s", streamId);
+        return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long version ? version : 0;
+    }
+
     async Task<IReadOnlyList<EventRecord>> ReadStreamFromDatabaseAsync(string streamId, long fromVersion, CancellationToken cancellationToken)
     {
         await using var connection = OpenReadConnection();

@@ -93,6 +93,14 @@ public sealed class StreamCache
 
         var cached = Get(streamId);
         EventRecord[] all;
+        if (cached is null && fromVersion > 1)
+        {
+            // only the end of a stream that is not held (a write continuing a state it folded before): not worth
+            // reading the whole stream into the cache
+            Interlocked.Increment(ref _misses);
+            return Kept(await readFrom(fromVersion, cancellationToken).ConfigureAwait(false));
+        }
+
         if (cached is null)
         {
             Interlocked.Increment(ref _misses);

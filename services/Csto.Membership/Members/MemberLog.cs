@@ -20,22 +20,22 @@ public sealed class MemberLog(IEventStore store)
         return new LoadedMember(records, events, PartyState.Fold(party, events));
     };
 
-    /// <summary>The fold continued from the party as of its first <c>from</c> records (<see cref="Csto.EventLog.Commands.Command{TState}.FoldFrom"/>).</summary>
-    public static LoadedMember FoldFrom(LoadedMember prior, IReadOnlyList<EventRecord> records, int from)
+    /// <summary>The fold continued from the party as of its first records with the records appended after them (<see cref="Csto.EventLog.Commands.Command{TState}.FoldFrom"/>).</summary>
+    public static LoadedMember FoldFrom(LoadedMember prior, IReadOnlyList<EventRecord> added)
     {
         ArgumentNullException.ThrowIfNull(prior);
-        ArgumentNullException.ThrowIfNull(records);
-        var events = new List<IMessage>(records.Count);
+        ArgumentNullException.ThrowIfNull(added);
+        var events = new List<IMessage>(prior.Events.Count + added.Count);
         events.AddRange(prior.Events);
         var state = prior.State;
-        for (var i = from; i < records.Count; i++)
+        foreach (var record in added)
         {
-            var e = Parse(records[i]);
+            var e = Parse(record);
             events.Add(e);
             state = state.Evolve(e);
         }
 
-        return new LoadedMember(records, events, state);
+        return new LoadedMember([.. prior.Records, .. added], events, state);
     }
 
     static IMessage Parse(EventRecord r) =>

@@ -11,16 +11,15 @@ public static class OperationEvents
     /// <summary>The event of a record of an operation stream (the kernel's registry knows every type of protos/).</summary>
     public static IMessage? Parse(EventRecord record) => EventTypes.Parse(record);
 
-    public static OperationState? Fold(IReadOnlyList<EventRecord> records) => FoldFrom(null, records, 0);
+    public static OperationState? Fold(IReadOnlyList<EventRecord> records) => FoldFrom(null, records);
 
-    /// <summary>The fold continued from the state of the first <paramref name="from"/> records (<see cref="Csto.EventLog.Commands.Command{TState}.FoldFrom"/>).</summary>
-    public static OperationState? FoldFrom(OperationState? prior, IReadOnlyList<EventRecord> records, int from)
+    /// <summary>The fold continued from <paramref name="prior"/> with the records appended after those it was folded from (<see cref="Csto.EventLog.Commands.Command{TState}.FoldFrom"/>).</summary>
+    public static OperationState? FoldFrom(OperationState? prior, IReadOnlyList<EventRecord> added)
     {
-        ArgumentNullException.ThrowIfNull(records);
+        ArgumentNullException.ThrowIfNull(added);
         var state = prior;
-        for (var i = from; i < records.Count; i++)
+        foreach (var r in added)
         {
-            var r = records[i];
             state = OperationState.Evolve(state, Parse(r) ?? new Google.Protobuf.WellKnownTypes.Empty(), r.EventId, r.Metadata?.Provenance);
         }
 
