@@ -24,6 +24,8 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
     volatile bool _running;
     volatile bool _standby;
     long _checkpoint;
+    long _confirmed; // the confirmed prefix the relay goes on from; the checkpoint follows it once its write has landed
+    Task _pendingCheckpoint = Task.CompletedTask;
 
     long _lastConfirmedTicks = DateTimeOffset.UtcNow.UtcTicks;
 
@@ -35,6 +37,7 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
     /// <summary>Whether this instance holds the relay lease and so is the one that publishes.</summary>
     public bool HoldsLease => _lease.Held;
 
+    /// <summary>The persisted checkpoint: every event up to it was confirmed by the broker, and the write saying so has landed.</summary>
     public long Checkpoint => Interlocked.Read(ref _checkpoint);
 
     long _published;
@@ -119,14 +122,42 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
     /// <summary>Publishes from the persisted checkpoint until <paramref name="held"/> is cancelled (lease lost, shutdown) or a failure.</summary>
     async Task RelayWhileHeldAsync(CancellationToken held)
     {
-        Interlocked.Exchange(ref _checkpoint, await store.GetCheckpointAsync(CheckpointName, held).ConfigureAwait(false));
+        _pendingCheckpoint = Task.CompletedTask; // a write that failed in the last run is behind us: the stored checkpoint is read again
+        var stored = await store.GetCheckpointAsync(CheckpointName, held).ConfigureAwait(false);
+        Interlocked.Exchange(ref _checkpoint, stored);
+        Interlocked.Exchange(ref _confirmed, stored);
         await topology.EnsureAsync(held).ConfigureAwait(false);
         _running = true;
+        // the checkpoint of a confirmed batch is written while the next batch is read and published: one commit (an
+        // fsync) less on every event's way to the broker. One write is in flight at most, in order; a crash before it
+        // lands publishes that batch again, which consumers drop (the inbox), as after any crash between confirm and
+        // checkpoint. It is awaited before the lease is given up, so a later holder starts from it.
+        try
+        {
+            await RelayBatchesAsync(held).ConfigureAwait(false);
+        }
+        finally
+        {
+            await CheckpointWrittenAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The checkpoint write in flight has landed, or failed (then the persisted checkpoint is older: a batch is published again).</summary>
+    async Task WriteCheckpointAsync(long confirmed)
+    {
+        await store.SetCheckpointAsync(CheckpointName, confirmed, CancellationToken.None).ConfigureAwait(false);
+        Interlocked.Exchange(ref _checkpoint, confirmed);
+    }
+
+    Task CheckpointWrittenAsync() => _pendingCheckpoint.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+
+    async Task RelayBatchesAsync(CancellationToken held)
+    {
         while (true)
         {
             held.ThrowIfCancellationRequested();
             var head = store.HeadPosition;
-            var checkpoint = Checkpoint;
+            var checkpoint = Interlocked.Read(ref _confirmed);
             if (checkpoint >= head)
             {
                 await store.WaitForAppendAsync(head, held).ConfigureAwait(false);
@@ -142,8 +173,9 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
             }
 
             var confirmed = await PublishInOrderAsync(slice.Records, held).ConfigureAwait(false);
-            await store.SetCheckpointAsync(CheckpointName, confirmed, held).ConfigureAwait(false);
-            Interlocked.Exchange(ref _checkpoint, confirmed);
+            await _pendingCheckpoint.ConfigureAwait(false); // the previous batch's checkpoint (its failure ends the loop, as it did when awaited at once)
+            _pendingCheckpoint = WriteCheckpointAsync(confirmed);
+            Interlocked.Exchange(ref _confirmed, confirmed);
             Interlocked.Exchange(ref _lastConfirmedTicks, DateTimeOffset.UtcNow.UtcTicks);
             Interlocked.Exchange(ref _oldestUnconfirmedTicks, 0); // until the next slice is read, what is unconfirmed is milliseconds old
             _lastError = "";
@@ -185,7 +217,7 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
             sends.Add(Task.FromException(ex));
         }
 
-        var confirmed = Checkpoint;
+        var confirmed = Interlocked.Read(ref _confirmed);
         for (var i = 0; i < sends.Count; i++)
         {
             try
@@ -205,10 +237,11 @@ public sealed partial class EventRelay(IEventStore store, EventPublisher publish
                     }
                 }
 
-                if (confirmed > Checkpoint)
+                if (confirmed > Interlocked.Read(ref _confirmed))
                 {
-                    await store.SetCheckpointAsync(CheckpointName, confirmed, CancellationToken.None).ConfigureAwait(false);
-                    Interlocked.Exchange(ref _checkpoint, confirmed);
+                    await CheckpointWrittenAsync().ConfigureAwait(false); // in order: the previous batch's first
+                    await WriteCheckpointAsync(confirmed).ConfigureAwait(false);
+                    Interlocked.Exchange(ref _confirmed, confirmed);
                 }
 
                 // let the other sends settle for a moment, never for ever
