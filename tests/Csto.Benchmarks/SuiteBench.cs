@@ -130,6 +130,7 @@ static class SuiteBench
         {
             foreach (var callers in new[] { 1, 16, 64 })
             {
+                await suite.SettleAsync(log);
                 var top = await MedianAsync(cfg, log, $"{service} {trivial}, {callers} callers", () => LoadAsync(callers, cfg.SuiteSeconds, (c, _) => ceiling(c), suite));
                 var host = suite.All.Single(h => h.Service == service);
                 var profiled = false;
@@ -553,6 +554,38 @@ static class SuiteBench
             }
 
             return result;
+        }
+
+        /// <summary>
+        /// Waits until the suite is quiet: in every service the relay and every projection are at the log's head, and no
+        /// head moved for half a second (the consumers have applied what the last run published). A run measured while
+        /// another's backlog drains would time the backlog: reads wait for the projections to apply it.
+        /// </summary>
+        public async Task SettleAsync(TextWriter log)
+        {
+            var sw = Stopwatch.StartNew();
+            var clients = All.Select(p => new EventLogService.EventLogServiceClient(p.Invoker(Roles.Operator))).ToList();
+            var last = new long[clients.Count];
+            while (sw.Elapsed < TimeSpan.FromSeconds(120))
+            {
+                var infos = await Task.WhenAll(clients.Select(c => c.GetLogInfoAsync(new GetLogInfoRequest()).ResponseAsync));
+                var heads = infos.Select(i => i.HeadPosition).ToArray();
+                var quiet = heads.SequenceEqual(last) && infos.All(i => i.Relay.Checkpoint >= i.HeadPosition && i.Projections.All(p => p.Checkpoint >= i.HeadPosition));
+                if (quiet)
+                {
+                    if (sw.Elapsed > TimeSpan.FromSeconds(1))
+                    {
+                        log.WriteLine($"    (waited {sw.Elapsed.TotalSeconds:0.0} s for the suite to apply the last run's events)");
+                    }
+
+                    return;
+                }
+
+                last = heads;
+                await Task.Delay(500);
+            }
+
+            log.WriteLine("    (the suite did not settle within 120 s; measuring anyway)");
         }
 
         public async ValueTask DisposeAsync()

@@ -112,4 +112,39 @@ public sealed class InboxOverBrokerTests(RabbitMqFixture broker)
         var consumer = (await target.GetConsumersAsync()).Single();
         Assert.Equal(4, consumer.SourcePositions["membership"]);
     }
+
+    [Fact]
+    public async Task A_long_roster_stream_holds_each_source_version_once_whatever_the_order_and_the_copies()
+    {
+        // past 16 events the consumer's write continues the roster stream's held state (the source versions it holds)
+        var events = new List<EventRecord>();
+        for (var v = 1; v <= 40; v++)
+        {
+            var e = Events.Status("UZB", v % 2 == 1 ? MemberStatus.Member : MemberStatus.Suspended, v);
+            events.Add(new EventRecord { Position = v, StreamId = "member-UZB", StreamVersion = v, EventId = e.EventId, Type = e.Type, Data = e.Data, Metadata = e.Metadata, SourceService = "membership" });
+        }
+
+        // the same source versions under other event ids (a copy the inbox cannot tell by id): held once by version
+        var copies = events.Select(r =>
+        {
+            var copy = r.Clone();
+            copy.EventId = Guid.NewGuid().ToString();
+            return copy;
+        }).ToList();
+        var random = new Random(40);
+        using var dir = new TempDir();
+        await using var store = new SqliteEventStore(Path.Combine(dir.Path, "bodies.db"), "bodies");
+        var commands = new CommandPath(store, new HttpContextAccessor());
+        var inbox = new EventInbox(store, commands, [new RosterHandler(store)]);
+        foreach (var record in events.Take(30).Concat(copies.OrderBy(_ => random.Next())).Concat(events).Concat(events.Skip(35)))
+        {
+            await inbox.DeliverAsync(record, CancellationToken.None);
+        }
+
+        var roster = await store.ReadStreamAsync("roster-UZB");
+        Assert.Equal(Enumerable.Range(1, 40).Select(v => (long)v), roster.Select(r => RosterComponent.EntryOf(Kernel.EventTypes.Parse(r)!)!.SourceVersion).Order());
+        Assert.Equal(MemberStatus.Suspended, (await RosterState.OfAsync(store))["roster-UZB"]);
+        Assert.Equal(80, (await store.GetConsumersAsync()).Single().ProcessedCount); // 40 ids and 40 copies, each once
+        Assert.True(commands.Folded.Continued > 20, $"continued {commands.Folded.Continued}, whole {commands.Folded.Whole}");
+    }
 }

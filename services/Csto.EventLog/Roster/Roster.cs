@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Csto.EventLog.Commands;
 using Csto.EventLog.Inbox;
 using Csto.EventLog.Projections;
@@ -63,10 +64,19 @@ public sealed class RosterHandler(IEventStore store) : IEventHandler
             Cause = change.Cause,
             SourceEventId = incoming.EventId,
         };
-        return new Command<HashSet<long>>(
+        // the source versions the roster stream holds; a long one (a party with many changes) is continued, not folded again
+        return new Command<ImmutableHashSet<long>>(
             RosterComponent.StreamPrefix + change.State,
-            records => [.. Kernel.EventTypes.ParseAll(records).Select(RosterComponent.EntryOf).OfType<RosterEntry>().Select(e => e.SourceVersion)],
-            held => held.Contains(change.StreamVersion) ? Verdict.Nothing : Verdict.Accept(recorded));
+            records => SourceVersions(ImmutableHashSet<long>.Empty, records),
+            held => held.Contains(change.StreamVersion) ? Verdict.Nothing : Verdict.Accept(recorded))
+        {
+            FoldFrom = SourceVersions,
+        };
+    }
+
+    static ImmutableHashSet<long> SourceVersions(ImmutableHashSet<long> held, IReadOnlyList<EventRecord> records)
+    {
+        return held.Union(Kernel.EventTypes.ParseAll(records).Select(RosterComponent.EntryOf).OfType<RosterEntry>().Select(e => e.SourceVersion));
     }
 }
 
