@@ -76,6 +76,7 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
                     // all projections at once: on SQLite their applies share one group commit (one fsync, not one each),
                     // on PostgreSQL they run on their own connections; each keeps its own checkpoint and lock
                     await Task.WhenAll(_projections.Select(p => CatchUpAsync(p, head, stoppingToken))).ConfigureAwait(false);
+                    ForgetSlices(); // all caught up: the slices read for it are not needed again (a batch of 2,000 records each)
 
                     LastError = "";
                     delay = TimeSpan.FromMilliseconds(200);
@@ -211,6 +212,14 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
         return mine.Task.WaitAsync(cancellationToken);
     }
 
+    void ForgetSlices()
+    {
+        lock (_slices)
+        {
+            _slices.Clear();
+        }
+    }
+
     // not under the caller's token: another projection may be waiting for this read after this caller gave up
     async Task ReadIntoAsync(TaskCompletionSource<ReadSlice> slice, long from, long target)
     {
@@ -306,6 +315,7 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
             position = slice.ScannedTo;
         }
 
+        ForgetSlices();
         var results = new List<ProjectionRebuild>();
         for (var i = 0; i < chosen.Count; i++)
         {
