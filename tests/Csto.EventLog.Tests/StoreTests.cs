@@ -185,6 +185,19 @@ public abstract partial class StoreContract : IAsyncLifetime
     };
 
     [Fact]
+    public async Task An_event_id_is_found_at_its_version_in_its_own_stream_only()
+    {
+        var kaz = new[] { Events.Status("KAZ", MemberStatus.Signatory, 1), Events.Status("KAZ", MemberStatus.Member, 2) };
+        await _store.AppendAsync(new AppendRequest("member-KAZ", ExpectedVersion.NoStream, kaz));
+        await _store.AppendAsync(new AppendRequest("member-RUS", ExpectedVersion.NoStream, [Events.Status("RUS", MemberStatus.Member, 1)]));
+
+        Assert.Equal(2, await _store.FindEventVersionAsync("member-KAZ", kaz[1].EventId));
+        Assert.Equal(1, await _store.FindEventVersionAsync("member-KAZ", kaz[0].EventId));
+        Assert.Equal(0, await _store.FindEventVersionAsync("member-RUS", kaz[1].EventId)); // in another stream
+        Assert.Equal(0, await _store.FindEventVersionAsync("member-KAZ", Guid.NewGuid().ToString()));
+    }
+
+    [Fact]
     public async Task A_stream_read_again_comes_whole_from_the_cached_prefix_and_what_was_appended_since()
     {
         await _store.AppendAsync(new AppendRequest("member-KAZ", ExpectedVersion.NoStream, [Events.Status("KAZ", MemberStatus.Signatory, 1), Events.Status("KAZ", MemberStatus.Member, 2)]));

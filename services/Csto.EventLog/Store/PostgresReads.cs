@@ -127,6 +127,16 @@ public sealed partial class PostgresEventStore
         return true;
     }
 
+    /// <summary>One lookup on the event id's unique index.</summary>
+    public Task<long> FindEventVersionAsync(string streamId, string eventId, CancellationToken cancellationToken = default) =>
+        WithConnectionAsync(async connection =>
+        {
+            await using var cmd = new NpgsqlCommand("SELECT stream_version FROM events WHERE event_id = @e AND stream_id = @s", connection);
+            cmd.Parameters.AddWithValue("e", eventId);
+            cmd.Parameters.AddWithValue("s", streamId);
+            return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long version ? version : 0;
+        }, cancellationToken);
+
     public Task<bool> IsProcessedAsync(string consumer, string sourceEventId, CancellationToken cancellationToken = default) =>
         WithConnectionAsync(async connection =>
         {

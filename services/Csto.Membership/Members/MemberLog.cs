@@ -14,11 +14,8 @@ public sealed class MemberLog(IEventStore store)
         Fold(party)(await store.ReadStreamAsync(Parties.StreamId(party), 1, cancellationToken));
 
     /// <summary>How the command path folds a party's records.</summary>
-    public static Func<IReadOnlyList<EventRecord>, LoadedMember> Fold(string party) => records =>
-    {
-        var events = records.Select(Parse).ToList();
-        return new LoadedMember(records, events, PartyState.Fold(party, events));
-    };
+    public static Func<IReadOnlyList<EventRecord>, LoadedMember> Fold(string party) =>
+        records => FoldFrom(new LoadedMember([], [], PartyState.Empty(party)), records); // one fold: whole is continued from nothing
 
     /// <summary>The fold continued from the party as of its first records with the records appended after them (<see cref="Csto.EventLog.Commands.Command{TState}.FoldFrom"/>).</summary>
     public static LoadedMember FoldFrom(LoadedMember prior, IReadOnlyList<EventRecord> added)

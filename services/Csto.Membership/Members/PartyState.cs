@@ -38,11 +38,6 @@ public sealed record PartyState(
     /// <summary>Whether the party was ever bound by the Treaty (so that ending an observer status leaves it withdrawn, not unrelated).</summary>
     public bool WasEverParty => Changes.Any(c => c.Status is MemberStatus.Signatory or MemberStatus.Member or MemberStatus.Suspended or MemberStatus.Frozen);
 
-    public static PartyState Fold(string party, IEnumerable<IMessage> events)
-    {
-        return events.Aggregate(Empty(party), (state, e) => state.Evolve(e));
-    }
-
     public PartyState Evolve(IMessage @event)
     {
         var next = this with { Version = Version + 1 };
