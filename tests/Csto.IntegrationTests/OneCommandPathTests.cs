@@ -66,6 +66,14 @@ public sealed class OneCommandPathTests(RabbitMqFixture broker) : IClassFixture<
         // the same fields set everywhere: the shape does not depend on the service
         Assert.Single(written.Values.Select(Shape).Distinct());
 
+        // the grant's MemberStatusChanged reaches bodies and operations on its own time and each records it in its roster
+        // stream: wait for it, so that the heads below count only what the retries might append
+        foreach (var host in new[] { suite.Bodies, suite.Operations })
+        {
+            var log = host.Services.GetRequiredService<IEventStore>();
+            await Eventually.UntilAsync(async () => (await log.ReadStreamAsync("roster-SRB")).Count > 0, TimeSpan.FromSeconds(60), "SRB's observer status in the roster of " + host.Services.GetRequiredService<IEventStore>().ServiceName);
+        }
+
         var heads = suite.All.Select(s => s.Host.Services.GetRequiredService<IEventStore>().HeadPosition).ToList();
         var first = await membership.GrantObserverStatusAsync(m);
         await bodies.ConveneSessionAsync(b);
