@@ -177,6 +177,43 @@ public abstract partial class StoreContract : IAsyncLifetime
         Assert.Equal(0, await _store.ReadLastPositionAsync("member-", CancellationToken.None));
     }
 
+    [Fact]
+    public async Task The_last_position_of_a_prefix_follows_appends_after_it_was_first_asked_for_and_after_reopening()
+    {
+        await _store.AppendAsync(new AppendRequest("roster-KAZ", ExpectedVersion.Any, [Events.Any(1), Events.Any(2)]));
+        await _store.AppendAsync(new AppendRequest("member-KAZ", ExpectedVersion.Any, [Events.Any(3)]));
+
+        Assert.Equal(2, await _store.ReadLastPositionAsync("roster-", CancellationToken.None)); // rows written before: found
+        await _store.AppendAsync(new AppendRequest("roster-RUS", ExpectedVersion.Any, [Events.Any(4), Events.Any(5)]));
+        await _store.AppendAsync(new AppendRequest("member-RUS", ExpectedVersion.Any, [Events.Any(6)]));
+        Assert.Equal(5, await _store.ReadLastPositionAsync("roster-", CancellationToken.None)); // appended since: followed
+        Assert.Equal(6, await _store.ReadLastPositionAsync("member-", CancellationToken.None));
+
+        // first asks racing appends: once both are done, the answer is every appended roster event
+        var appends = Enumerable.Range(0, 20).Select(i =>
+            _store.AppendAsync(new AppendRequest($"roster-X{i}", ExpectedVersion.Any, [Events.Any(10 + i)]))).ToList();
+        var asks = Enumerable.Range(0, 5).Select(_ => _store.ReadLastPositionAsync("roster-X", CancellationToken.None)).ToList();
+        await Task.WhenAll(appends);
+        await Task.WhenAll(asks);
+        var last = appends.Max(a => a.Result.LastPosition);
+        Assert.Equal(last, await _store.ReadLastPositionAsync("roster-X", CancellationToken.None));
+        Assert.Equal(last, await _store.ReadLastPositionAsync("roster-", CancellationToken.None));
+
+        if (OpenAnotherInstance() is { } other)
+        {
+            // several instances on one database: what another appended counts too
+            var theirs = await other.AppendAsync(new AppendRequest("roster-TJK", ExpectedVersion.Any, [Events.Any(40)]));
+            Assert.Equal(theirs.LastPosition, await _store.ReadLastPositionAsync("roster-", CancellationToken.None));
+        }
+
+        var expected = await _store.ReadLastPositionAsync("roster-", CancellationToken.None);
+        await CloseAsync();
+        _store = Open();
+        Assert.Equal(expected, await _store.ReadLastPositionAsync("roster-", CancellationToken.None));
+        var next = await _store.AppendAsync(new AppendRequest("roster-ARM", ExpectedVersion.Any, [Events.Any(50)]));
+        Assert.Equal(next.LastPosition, await _store.ReadLastPositionAsync("roster-", CancellationToken.None));
+    }
+
     static StreamCache CacheOf(IEventStore store) => store switch
     {
         SqliteEventStore sqlite => sqlite.Streams,

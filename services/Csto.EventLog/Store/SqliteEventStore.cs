@@ -98,6 +98,14 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
                         _lastOfType[type] = position;
                     }
                 }
+
+                foreach (var (prefix, last) in _lastOfPrefix)
+                {
+                    if (request.StreamId.StartsWith(prefix, StringComparison.Ordinal) && last.Position < result.LastPosition)
+                    {
+                        last.Position = result.LastPosition;
+                    }
+                }
             }
         }
 
@@ -348,9 +356,51 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
         return list;
     }
 
+    /// <summary>
+    /// The last position of a prefix's streams, noted as this store appends (it is the file's one writer), after one scan
+    /// when the prefix is first asked for. The roster asks before each report and position: a MAX over every roster row
+    /// each time was 45 % of an operations write at 64 callers.
+    /// </summary>
     public async Task<long> ReadLastPositionAsync(string streamIdPrefix, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(streamIdPrefix);
+        PrefixLast? noted;
+        lock (_lastOfType)
+        {
+            if (_lastOfPrefix.TryGetValue(streamIdPrefix, out noted))
+            {
+                if (noted.Scanned)
+                {
+                    return noted.Position;
+                }
+            }
+            else
+            {
+                // registered before the scan: an append noted too early for it was committed before the scan began
+                noted = new PrefixLast();
+                _lastOfPrefix[streamIdPrefix] = noted;
+            }
+        }
+
+        var scanned = await ScanLastPositionAsync(streamIdPrefix, cancellationToken).ConfigureAwait(false);
+        lock (_lastOfType)
+        {
+            noted.Position = Math.Max(noted.Position, scanned);
+            noted.Scanned = true;
+            return noted.Position;
+        }
+    }
+
+    readonly Dictionary<string, PrefixLast> _lastOfPrefix = new(StringComparer.Ordinal);
+
+    sealed class PrefixLast
+    {
+        public long Position;
+        public bool Scanned;
+    }
+
+    async Task<long> ScanLastPositionAsync(string streamIdPrefix, CancellationToken cancellationToken)
+    {
         await using var connection = OpenReadConnection();
         await using var cmd = connection.CreateCommand();
         // a range on the (stream_id, stream_version) index: only the prefix's rows are visited
