@@ -1,7 +1,10 @@
 using Csto.EventLog;
+using Csto.EventLog.Hosting;
 using Csto.EventLog.V1;
 using Csto.Testing;
 using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
@@ -159,5 +162,46 @@ public sealed class ReplayApiTests(RabbitMqFixture broker) : IAsyncLifetime
         Assert.Equal(0, info.Relay.Lag);
         Assert.True(info.Relay.Running);
         Assert.Contains(info.Projections, p => p.Name == "streams");
+    }
+
+    [Fact]
+    public async Task A_grpc_replay_is_written_from_the_encoded_batches_and_carries_every_record_as_the_store_reads_it()
+    {
+        using var dir = new TempDir();
+        var served = new System.Collections.Concurrent.ConcurrentQueue<Type?>();
+        await using var host = await ServiceHost.StartAsync("membership", await broker.NewVirtualHostUrlAsync(), dir.Path, b => b.AddEventLog("membership"), app =>
+        {
+            // routing ran before this: which endpoint answers each gRPC call
+            app.Use(async (context, next) =>
+            {
+                if (context.Request.Path.Value?.EndsWith("/StreamEvents", StringComparison.Ordinal) == true)
+                {
+                    served.Enqueue(context.GetEndpoint()?.Metadata.GetMetadata<Grpc.AspNetCore.Server.GrpcMethodMetadata>()?.ServiceType);
+                }
+
+                await next();
+            });
+            app.MapEventLog();
+        });
+        var store = host.Services.GetRequiredService<IEventStore>();
+        for (var i = 0; i < 1200; i++)
+        {
+            await store.AppendAsync(new AppendRequest($"member-{i % 7}", ExpectedVersion.Any, [Events.Status("KAZ", Membership.V1.MemberStatus.Member, i + 1)]));
+        }
+
+        var streamed = new List<EventRecord>();
+        var kinds = new List<StreamEventsResponse.ItemOneofCase>();
+        using (var call = new EventLogService.EventLogServiceClient(host.Channel).StreamEvents(new StreamEventsRequest { FromPosition = 1, MaxBatchSize = 500 }))
+        {
+            await foreach (var message in call.ResponseStream.ReadAllAsync())
+            {
+                kinds.Add(message.ItemCase);
+                streamed.AddRange(message.Events?.Records ?? []);
+            }
+        }
+
+        Assert.Equal([typeof(Csto.EventLog.Api.EncodedStreamEventsService)], served);
+        Assert.Equal((await store.ReadAllAsync(1, long.MaxValue, ReadFilter.All, 5000)).Records, streamed); // metadata and all
+        Assert.Equal([StreamEventsResponse.ItemOneofCase.Events, StreamEventsResponse.ItemOneofCase.Events, StreamEventsResponse.ItemOneofCase.Events, StreamEventsResponse.ItemOneofCase.CaughtUp], kinds);
     }
 }

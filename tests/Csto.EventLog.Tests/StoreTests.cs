@@ -1,4 +1,6 @@
 using Csto.EventLog;
+using Csto.EventLog.V1;
+using Google.Protobuf;
 using Csto.Membership.V1;
 using Csto.Testing;
 using Xunit;
@@ -212,6 +214,63 @@ public abstract partial class StoreContract : IAsyncLifetime
         Assert.Equal(expected, await _store.ReadLastPositionAsync("roster-", CancellationToken.None));
         var next = await _store.AppendAsync(new AppendRequest("roster-ARM", ExpectedVersion.Any, [Events.Any(50)]));
         Assert.Equal(next.LastPosition, await _store.ReadLastPositionAsync("roster-", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_replay_read_encoded_from_the_columns_is_byte_for_byte_the_serialized_records_it_stands_for()
+    {
+        var rich = new EventMetadata
+        {
+            CorrelationId = "corr-1",
+            CausationId = "cause-1",
+            Actor = new Actor { Subject = "секретарь", Role = "secretariat", State = "KAZ" },
+            Traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+            Tracestate = "csto=1",
+            EffectiveTime = new Google.Protobuf.WellKnownTypes.Timestamp { Seconds = 1_021_334_400 },
+            Provenance = new Csto.Common.V1.Provenance { Source = "shared/seed/csto-overview.hi.txt", Basis = Csto.Common.V1.Basis.Chosen, Reason = "संधि" },
+        };
+        await _store.AppendAsync(new AppendRequest("member-ҚАЗ", ExpectedVersion.Any, [NewEvent.From(new Csto.Common.V1.Date { Year = 2002, Month = 5, Day = 14 }, rich)]));
+        await _store.AppendAsync(new AppendRequest("member-KAZ", ExpectedVersion.Any, [new NewEvent(Guid.NewGuid().ToString(), "csto.test.v1.Empty", Google.Protobuf.ByteString.Empty, new EventMetadata())]));
+        for (var i = 0; i < 300; i++)
+        {
+            await _store.AppendAsync(new AppendRequest(i % 3 == 0 ? "roster-ARM" : "member-ARM", ExpectedVersion.Any, [Events.Any(i), Events.Status("ARM", MemberStatus.Member, 1)]));
+        }
+
+        var filters = new[] { ReadFilter.All, new ReadFilter("roster-"), new ReadFilter(Types: ["csto.test.v1.Empty", MemberStatusChanged.Descriptor.FullName]), new ReadFilter("nobody-") };
+        foreach (var filter in filters)
+        {
+            foreach (var batch in new[] { 1, 7, 500, 5000 })
+            {
+                var position = 1L;
+                while (position <= _store.HeadPosition)
+                {
+                    var records = await _store.ReadAllAsync(position, long.MaxValue, filter, batch);
+                    using var encoded = (await _store.ReadAllEncodedAsync(position, long.MaxValue, filter, batch)).Events;
+                    var scannedTo = (await _store.ReadAllEncodedAsync(position, long.MaxValue, filter, batch)).ScannedTo;
+
+                    Assert.Equal(records.ScannedTo, scannedTo);
+                    if (records.Records.Count == 0)
+                    {
+                        Assert.Null(encoded);
+                    }
+                    else
+                    {
+                        var expected = new StreamEventsResponse { Events = new EventBatch() };
+                        expected.Events.Records.AddRange(records.Records);
+                        Assert.Equal(Convert.ToHexString(expected.ToByteArray()), Convert.ToHexString(encoded!.Bytes.Span));
+                        Assert.Equal(records.Records.Count, encoded.Count);
+                        Assert.Equal(records.Records[^1].Position, encoded.LastPosition);
+                        // and what a client parses is the records, the metadata whole
+                        Assert.Equal(records.Records, StreamEventsResponse.Parser.ParseFrom(encoded.Bytes.Span).Events.Records);
+                    }
+
+                    position = records.ScannedTo + 1;
+                }
+            }
+        }
+
+        Assert.Null((await _store.ReadAllEncodedAsync(_store.HeadPosition + 1, long.MaxValue, ReadFilter.All, 10)).Events);
+        Assert.Equal(rich, (await _store.ReadAllAsync(1, 1, ReadFilter.All, 1)).Records[0].Metadata);
     }
 
     static StreamCache CacheOf(IEventStore store) => store switch

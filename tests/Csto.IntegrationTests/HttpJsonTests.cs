@@ -115,4 +115,44 @@ public sealed class HttpJsonTests(SuiteFixture suite)
             Assert.Contains("/v1/log", paths);
         }
     }
+
+    [Fact]
+    public async Task The_log_streams_as_json_the_same_records_that_grpc_streams_from_the_encoded_batches()
+    {
+        var grpc = new List<Csto.EventLog.V1.EventRecord>();
+        using (var call = new Csto.EventLog.V1.EventLogService.EventLogServiceClient(suite.Membership.Channel)
+                   .StreamEvents(new Csto.EventLog.V1.StreamEventsRequest { FromPosition = 1, ToPosition = 12, MaxBatchSize = 5 }))
+        {
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+                grpc.AddRange(call.ResponseStream.Current.Events?.Records ?? []);
+            }
+        }
+
+        using var http = new HttpClient { BaseAddress = new Uri(suite.Membership.Address) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/log/events:stream?from_position=1&to_position=12&max_batch_size=5")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.For("reader"));
+        using var response = await http.SendAsync(request);
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, Encoding.UTF8.GetString(bytes));
+        var json = new List<JsonElement>();
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { AllowMultipleValues = true });
+        while (reader.Read())
+        {
+            using var message = JsonDocument.ParseValue(ref reader);
+            json.AddRange(message.RootElement.ValueKind == JsonValueKind.Array ? message.RootElement.EnumerateArray().Select(e => e.Clone()) : [message.RootElement.Clone()]);
+        }
+
+        var records = json.SelectMany(m => m.TryGetProperty("events", out var events) ? events.GetProperty("records").EnumerateArray() : []).ToList();
+        Assert.Equal(Enumerable.Range(1, 12).Select(p => (long)p), grpc.Select(r => r.Position));
+        Assert.Equal(3, json.Count); // 5 + 5 + 2
+        Assert.Equal(grpc.Select(r => r.EventId), records.Select(r => r.GetProperty("eventId").GetString()));
+        Assert.Equal(grpc.Select(r => r.Metadata.CorrelationId), records.Select(r => r.GetProperty("metadata").GetProperty("correlationId").GetString()));
+        Assert.Equal(grpc.Select(r => r.Type), records.Select(r => r.GetProperty("type").GetString()));
+        Assert.All(grpc, r => Assert.Equal("membership", r.SourceService));
+    }
 }

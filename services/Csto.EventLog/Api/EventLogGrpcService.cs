@@ -16,7 +16,46 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
     const int DefaultPage = 100;
     const int MaxPage = 1000;
 
-    public override async Task StreamEvents(StreamEventsRequest request, IServerStreamWriter<StreamEventsResponse> responseStream, ServerCallContext context)
+    /// <summary>StreamEvents as transcoded HTTP/JSON serves it: generated messages, each record read and parsed.</summary>
+    public override Task StreamEvents(StreamEventsRequest request, IServerStreamWriter<StreamEventsResponse> responseStream, ServerCallContext context) =>
+        StreamAsync(request, responseStream, context, async (from, to, filter, batch, ct) =>
+        {
+            var slice = await store.ReadAllAsync(from, to, filter, batch, ct).ConfigureAwait(false);
+            var message = new StreamEventsResponse();
+            if (slice.Records.Count > 0)
+            {
+                message.Events = new EventBatch();
+                message.Events.Records.AddRange(slice.Records);
+            }
+            else
+            {
+                message.Checkpoint = new Checkpoint { Position = slice.ScannedTo };
+            }
+
+            return (message, slice.ScannedTo);
+        }, head => new StreamEventsResponse { CaughtUp = new CaughtUp { HeadPosition = head } });
+
+    /// <summary>
+    /// StreamEvents over gRPC (<see cref="EncodedStreamEventsService"/>): the same messages on the wire, written from the
+    /// store's encoded batches, so the server neither builds the records nor parses and serializes their metadata again.
+    /// </summary>
+    public Task StreamEncodedEvents(StreamEventsRequest request, IServerStreamWriter<EncodedEvents> responseStream, ServerCallContext context) =>
+        StreamAsync(request, responseStream, context, async (from, to, filter, batch, ct) =>
+        {
+            var slice = await store.ReadAllEncodedAsync(from, to, filter, batch, ct).ConfigureAwait(false);
+            return (slice.Events ?? EncodedEvents.From(new StreamEventsResponse { Checkpoint = new Checkpoint { Position = slice.ScannedTo } }), slice.ScannedTo);
+        }, head => EncodedEvents.From(new StreamEventsResponse { CaughtUp = new CaughtUp { HeadPosition = head } }));
+
+    /// <summary>
+    /// The read loop of StreamEvents: slices of the log from the request's position (the next read runs while the current
+    /// one is written), the caught-up marker, then with follow the records as they are appended.
+    /// </summary>
+    async Task StreamAsync<TResponse>(
+        StreamEventsRequest request,
+        IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context,
+        Func<long, long, ReadFilter, int, CancellationToken, Task<(TResponse Message, long ScannedTo)>> read,
+        Func<long, TResponse> caughtUpAt)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(responseStream);
@@ -36,7 +75,7 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
         var position = from;
         var caughtUp = false;
         // a catch-up read of the next slice runs while the current one is serialized and flushed
-        Task<ReadSlice>? prefetch = null;
+        Task<(TResponse Message, long ScannedTo)>? prefetch = null;
         try
         {
             while (!ct.IsCancellationRequested && position <= to)
@@ -47,7 +86,7 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
                     if (!caughtUp)
                     {
                         caughtUp = true;
-                        await responseStream.WriteAsync(new StreamEventsResponse { CaughtUp = new CaughtUp { HeadPosition = head } }, ct).ConfigureAwait(false);
+                        await responseStream.WriteAsync(caughtUpAt(head), ct).ConfigureAwait(false);
                     }
 
                     if (!request.Follow)
@@ -74,27 +113,17 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
                 var end = Math.Min(to, head);
                 var slice = prefetch is not null
                     ? await prefetch.ConfigureAwait(false)
-                    : await store.ReadAllAsync(position, end, filter, batch, ct).ConfigureAwait(false);
+                    : await read(position, end, filter, batch, ct).ConfigureAwait(false);
                 prefetch = null;
                 var next = slice.ScannedTo + 1;
                 if (next <= end)
                 {
                     // the store's read and the network write overlap instead of taking turns
-                    prefetch = Task.Run(() => store.ReadAllAsync(next, end, filter, batch, ct), CancellationToken.None);
+                    prefetch = Task.Run(() => read(next, end, filter, batch, ct), CancellationToken.None);
                 }
 
-                var message = new StreamEventsResponse();
-                if (slice.Records.Count > 0)
-                {
-                    message.Events = new EventBatch();
-                    message.Events.Records.AddRange(slice.Records);
-                }
-                else
-                {
-                    message.Checkpoint = new Checkpoint { Position = slice.ScannedTo };
-                }
-
-                await responseStream.WriteAsync(message, ct).ConfigureAwait(false);
+                await responseStream.WriteAsync(slice.Message, ct).ConfigureAwait(false);
+                (slice.Message as IDisposable)?.Dispose(); // written: an encoded batch's buffer goes back to its pool
                 position = next;
             }
         }

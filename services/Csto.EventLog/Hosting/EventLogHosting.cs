@@ -268,6 +268,7 @@ public static class EventLogHosting
     {
         HttpJson.Map(app);
         app.MapGrpcService<EventLogGrpcService>();
+        app.MapGrpcService<EncodedStreamEventsService>().Add(endpoint => ((RouteEndpointBuilder)endpoint).Order = EncodedStreamEventsService.RouteOrder);
         app.MapGrpcReflectionService().AllowAnonymous();
         app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapTelemetry();

@@ -47,6 +47,16 @@ public interface IEventStore
     Task<ReadSlice> ReadAllAsync(long fromPosition, long toPosition, ReadFilter filter, int maxRecords, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// The same read as <see cref="ReadAllAsync"/>, as one encoded StreamEvents response (what a replay sends). A store
+    /// that can encodes it from its columns without materializing the records; by default the records read are encoded.
+    /// </summary>
+    async Task<EncodedSlice> ReadAllEncodedAsync(long fromPosition, long toPosition, ReadFilter filter, int maxRecords, CancellationToken cancellationToken = default)
+    {
+        var slice = await ReadAllAsync(fromPosition, toPosition, filter, maxRecords, cancellationToken).ConfigureAwait(false);
+        return new EncodedSlice(slice.Records.Count == 0 ? null : EncodedEvents.Of(slice.Records), slice.ScannedTo);
+    }
+
+    /// <summary>
     /// The committed head as the database knows it now. With one instance (SQLite) that is <see cref="HeadPosition"/>;
     /// with several instances sharing a database it also counts what the others committed a moment ago, so that a
     /// caller who wrote through one instance reads its write through the next one it asks (queries wait for this).
