@@ -74,6 +74,50 @@ public abstract partial class StoreContract
         }
     }
 
+    sealed class TypesByPosition : IProjection
+    {
+        public string Name => "types-by-position";
+
+        public IReadOnlyList<ProjectionTable> Tables { get; } = [new("proj_test_types", "position INTEGER PRIMARY KEY, type TEXT NOT NULL", "type", "type, position")];
+
+        public void Apply(V1.EventRecord record, ProjectionWriter writer) =>
+            writer.Execute("proj_test_types", "INSERT INTO {t}(position, type) VALUES (@p, @t) ON CONFLICT DO NOTHING", ("@p", record.Position), ("@t", record.Type));
+    }
+
+    async Task<IReadOnlyList<string>> QueryIndexesAsync(string table) => _store is SqliteEventStore
+        ? await ReadModel.QueryAsync("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = @t AND name LIKE 'ix_%' ORDER BY sql", r => r.GetString(0)[(r.GetString(0).IndexOf(" ON ", StringComparison.Ordinal))..], CancellationToken.None, ("@t", table))
+        : await ReadModel.QueryAsync("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = @t AND indexname LIKE 'ix_%' ORDER BY indexdef", r => r.GetString(0)[(r.GetString(0).IndexOf(" ON ", StringComparison.Ordinal))..], CancellationToken.None, ("@t", table));
+
+    [Fact]
+    public async Task A_rebuild_fills_fresh_tables_through_their_keys_and_swaps_them_in_with_every_query_index()
+    {
+        for (var i = 0; i < 500; i++)
+        {
+            await _store.AppendAsync(new AppendRequest($"operation-{i % 7}", ExpectedVersion.Any, [i % 2 == 0 ? Events.Any(i) : Events.Status("KAZ", Membership.V1.MemberStatus.Member, i)]));
+        }
+
+        var runner = new ProjectionRunner(_store, ReadModel, [new TypesByPosition()], NullLogger<ProjectionRunner>.Instance);
+        await runner.StartAsync(CancellationToken.None);
+        try
+        {
+            await runner.WaitForPositionAsync(500, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+            var live = await QueryIndexesAsync("proj_test_types");
+            Assert.Equal(2, live.Count);
+
+            var rebuilt = Assert.Single(await runner.RebuildAsync(["types-by-position"], CancellationToken.None));
+            var second = Assert.Single(await runner.RebuildAsync(["types-by-position"], CancellationToken.None));
+
+            Assert.True(rebuilt.HashesMatch && second.HashesMatch);
+            // the same two indexes on the live table after each swap (their names carry a generation)
+            Assert.Equal(live.Select(i => i.Replace("\"", "", StringComparison.Ordinal)), (await QueryIndexesAsync("proj_test_types")).Select(i => i.Replace("\"", "", StringComparison.Ordinal)));
+            Assert.Equal(250, (await ReadModel.QueryAsync("SELECT COUNT(*) FROM proj_test_types WHERE type = @t", r => r.GetInt64(0), CancellationToken.None, ("@t", Csto.Common.V1.Date.Descriptor.FullName))).Single());
+        }
+        finally
+        {
+            await runner.StopAsync(CancellationToken.None);
+        }
+    }
+
     [Fact]
     public async Task Applying_from_a_checkpoint_that_moved_runs_nothing_and_returns_where_it_is()
     {

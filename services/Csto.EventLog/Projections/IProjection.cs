@@ -3,7 +3,11 @@ using Csto.EventLog.V1;
 
 namespace Csto.EventLog.Projections;
 
-/// <summary>A table of a projection: its logical name, column definitions and indexes (portable SQL: SQLite and PostgreSQL).</summary>
+/// <summary>
+/// A table of a projection: its logical name, column definitions and indexes (portable SQL: SQLite and PostgreSQL).
+/// The indexes serve queries: a rebuild builds them after replaying the log, so what a projection writes must find its
+/// rows through the table's keys (PRIMARY KEY, UNIQUE), never through one of these.
+/// </summary>
 public sealed record ProjectionTable(string Name, string Columns, params string[] Indexes);
 
 /// <summary>

@@ -299,7 +299,8 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
             SetCheckpoint(projection.Name, live);
             liveHashes.Add(await readModel.HashTablesAsync(projection.Tables, "", cancellationToken).ConfigureAwait(false));
             await readModel.DropTablesAsync(projection.Tables, RebuildSuffix, cancellationToken).ConfigureAwait(false);
-            await readModel.CreateTablesAsync(projection.Tables, RebuildSuffix, cancellationToken).ConfigureAwait(false);
+            // the replay fills the fresh tables through their keys only; their query indexes are built once it is done
+            await readModel.CreateTablesAsync(projection.Tables, RebuildSuffix, cancellationToken, indexes: false).ConfigureAwait(false);
         }
 
         for (var position = 0L; position < head;)
@@ -316,6 +317,11 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
         }
 
         ForgetSlices();
+        foreach (var projection in chosen)
+        {
+            await readModel.CreateIndexesAsync(projection.Tables, RebuildSuffix, cancellationToken).ConfigureAwait(false);
+        }
+
         var results = new List<ProjectionRebuild>();
         for (var i = 0; i < chosen.Count; i++)
         {

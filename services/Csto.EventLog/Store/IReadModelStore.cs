@@ -29,8 +29,14 @@ public interface IReadModelStore
     /// </summary>
     Task<long> PrepareTablesAsync(IReadOnlyList<ProjectionTable> tables, string checkpointName, CancellationToken cancellationToken);
 
-    /// <summary>Creates the tables (with <paramref name="suffix"/>) that do not exist yet, with their indexes.</summary>
-    Task CreateTablesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, CancellationToken cancellationToken);
+    /// <summary>
+    /// Creates the tables (with <paramref name="suffix"/>) that do not exist yet, with their indexes unless
+    /// <paramref name="indexes"/> is false (a rebuild fills them first and indexes them once, <see cref="CreateIndexesAsync"/>).
+    /// </summary>
+    Task CreateTablesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, CancellationToken cancellationToken, bool indexes = true);
+
+    /// <summary>Creates the secondary indexes of tables made without them: one sort of the filled table instead of an index update per row.</summary>
+    Task CreateIndexesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, CancellationToken cancellationToken);
 
     Task DropTablesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, CancellationToken cancellationToken);
 

@@ -87,7 +87,7 @@ public sealed partial class PostgresEventStore : IReadModelStore
                     Execute(c, t, $"DROP TABLE IF EXISTS \"{table.Name}\"");
                 }
 
-                CreateTable(c, t, table, "", "");
+                CreateTable(c, t, table, "", "", indexes: true);
             }
 
             return checkpoint;
@@ -102,7 +102,7 @@ public sealed partial class PostgresEventStore : IReadModelStore
         return (long)(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
-    static void CreateTable(NpgsqlConnection c, NpgsqlTransaction t, ProjectionTable table, string suffix, string generation)
+    static void CreateTable(NpgsqlConnection c, NpgsqlTransaction t, ProjectionTable table, string suffix, string generation, bool indexes)
     {
         var physical = table.Name + suffix;
         using (var exists = new NpgsqlCommand("SELECT to_regclass(quote_ident(@n)) IS NOT NULL", c, t))
@@ -115,13 +115,22 @@ public sealed partial class PostgresEventStore : IReadModelStore
         }
 
         Execute(c, t, $"CREATE TABLE \"{physical}\" ({PostgresSchema.TranslateColumns(table.Columns)})");
-        for (var i = 0; i < table.Indexes.Length; i++)
+        if (indexes)
         {
-            Execute(c, t, $"CREATE INDEX \"ix_{table.Name}_{i}{generation}\" ON \"{physical}\" ({table.Indexes[i]})");
+            CreateIndexes(c, t, table, suffix, generation);
         }
     }
 
-    public Task CreateTablesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, CancellationToken cancellationToken)
+    static void CreateIndexes(NpgsqlConnection c, NpgsqlTransaction t, ProjectionTable table, string suffix, string generation)
+    {
+        var physical = table.Name + suffix;
+        for (var i = 0; i < table.Indexes.Length; i++)
+        {
+            Execute(c, t, $"CREATE INDEX IF NOT EXISTS \"ix_{table.Name}_{i}{generation}\" ON \"{physical}\" ({table.Indexes[i]})");
+        }
+    }
+
+    public Task CreateTablesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, CancellationToken cancellationToken, bool indexes = true)
     {
         ArgumentNullException.ThrowIfNull(tables);
         // index names are per schema: fresh tables' indexes carry a generation so that the renamed table keeps unique names
@@ -130,7 +139,22 @@ public sealed partial class PostgresEventStore : IReadModelStore
         {
             foreach (var table in tables)
             {
-                CreateTable(c, t, table, suffix, generation);
+                CreateTable(c, t, table, suffix, generation, indexes);
+            }
+
+            return Task.FromResult(true);
+        }, cancellationToken);
+    }
+
+    public Task CreateIndexesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        var generation = "_" + Guid.NewGuid().ToString("N")[..8];
+        return InTransactionAsync((c, t) =>
+        {
+            foreach (var table in tables)
+            {
+                CreateIndexes(c, t, table, suffix, generation);
             }
 
             return Task.FromResult(true);

@@ -77,7 +77,7 @@ public sealed partial class SqliteEventStore : IReadModelStore
                     Run(c, t, $"DROP TABLE IF EXISTS \"{table.Name}\"");
                 }
 
-                CreateTable(c, t, table, "", "");
+                CreateTable(c, t, table, "", "", indexes: true);
             }
 
             return checkpoint;
@@ -93,7 +93,7 @@ public sealed partial class SqliteEventStore : IReadModelStore
         return cmd.ExecuteScalar() is long p ? p : 0;
     }
 
-    static void CreateTable(SqliteConnection c, SqliteTransaction t, ProjectionTable table, string suffix, string generation)
+    static void CreateTable(SqliteConnection c, SqliteTransaction t, ProjectionTable table, string suffix, string generation, bool indexes)
     {
         var physical = table.Name + suffix;
         using (var exists = c.CreateCommand())
@@ -108,13 +108,22 @@ public sealed partial class SqliteEventStore : IReadModelStore
         }
 
         Run(c, t, $"CREATE TABLE \"{physical}\" ({table.Columns})");
-        for (var i = 0; i < table.Indexes.Length; i++)
+        if (indexes)
         {
-            Run(c, t, $"CREATE INDEX \"ix_{table.Name}_{i}{generation}\" ON \"{physical}\" ({table.Indexes[i]})");
+            CreateIndexes(c, t, table, suffix, generation);
         }
     }
 
-    public Task CreateTablesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, CancellationToken cancellationToken)
+    static void CreateIndexes(SqliteConnection c, SqliteTransaction t, ProjectionTable table, string suffix, string generation)
+    {
+        var physical = table.Name + suffix;
+        for (var i = 0; i < table.Indexes.Length; i++)
+        {
+            Run(c, t, $"CREATE INDEX IF NOT EXISTS \"ix_{table.Name}_{i}{generation}\" ON \"{physical}\" ({table.Indexes[i]})");
+        }
+    }
+
+    public Task CreateTablesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, CancellationToken cancellationToken, bool indexes = true)
     {
         ArgumentNullException.ThrowIfNull(tables);
         // Index names of fresh tables carry a generation so that a rebuilt table renamed to the live name keeps unique index names.
@@ -123,7 +132,22 @@ public sealed partial class SqliteEventStore : IReadModelStore
         {
             foreach (var table in tables)
             {
-                CreateTable(c, t, table, suffix, generation);
+                CreateTable(c, t, table, suffix, generation, indexes);
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    public Task CreateIndexesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        var generation = "_" + Guid.NewGuid().ToString("N")[..8];
+        return ExecuteWriteAsync((c, t) =>
+        {
+            foreach (var table in tables)
+            {
+                CreateIndexes(c, t, table, suffix, generation);
             }
 
             return true;
