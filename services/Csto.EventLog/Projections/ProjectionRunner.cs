@@ -303,23 +303,26 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
             await readModel.CreateTablesAsync(projection.Tables, RebuildSuffix, cancellationToken, indexes: false).ConfigureAwait(false);
         }
 
-        for (var position = 0L; position < head;)
+        await using (await readModel.BeginBulkFillAsync(cancellationToken).ConfigureAwait(false))
         {
-            var slice = await ReadSliceAsync(position + 1, head, cancellationToken).ConfigureAwait(false);
-            await readModel.ApplyAsync(RebuildSuffix, writer =>
+            for (var position = 0L; position < head;)
             {
-                foreach (var projection in chosen)
+                var slice = await ReadSliceAsync(position + 1, head, cancellationToken).ConfigureAwait(false);
+                await readModel.ApplyAsync(RebuildSuffix, writer =>
                 {
-                    projection.ApplyBatch(slice.Records, writer);
-                }
-            }, null, cancellationToken).ConfigureAwait(false);
-            position = slice.ScannedTo;
-        }
+                    foreach (var projection in chosen)
+                    {
+                        projection.ApplyBatch(slice.Records, writer);
+                    }
+                }, null, cancellationToken).ConfigureAwait(false);
+                position = slice.ScannedTo;
+            }
 
-        ForgetSlices();
-        foreach (var projection in chosen)
-        {
-            await readModel.CreateIndexesAsync(projection.Tables, RebuildSuffix, cancellationToken).ConfigureAwait(false);
+            ForgetSlices();
+            foreach (var projection in chosen)
+            {
+                await readModel.CreateIndexesAsync(projection.Tables, RebuildSuffix, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         var results = new List<ProjectionRebuild>();

@@ -319,20 +319,8 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        using (var cmd = connection.CreateCommand())
-        {
-            // Each pooled reader has a private page cache (2 MB by default) and the pool grows to the peak of concurrent
-            // reads: 64 callers kept ~130 MB of pages resident. In WAL mode a reader's cache is dropped whenever the log
-            // was written since its last read, so a large one buys little; the file's pages stay in the OS cache.
-            cmd.CommandText = ReadCachePragma;
-            cmd.ExecuteNonQuery();
-        }
-
         return connection;
     }
-
-    /// <summary>The page cache of each read connection: 256 KiB.</summary>
-    const string ReadCachePragma = "PRAGMA cache_size = -256";
 
     /// <summary>The streams read last, in memory: a stream read again costs only what was appended since (see <see cref="StreamCache"/>).</summary>
     public StreamCache Streams { get; } = new();
