@@ -303,26 +303,23 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
             await readModel.CreateTablesAsync(projection.Tables, RebuildSuffix, cancellationToken, indexes: false).ConfigureAwait(false);
         }
 
-        await using (await readModel.BeginBulkFillAsync(cancellationToken).ConfigureAwait(false))
+        for (var position = 0L; position < head;)
         {
-            for (var position = 0L; position < head;)
+            var slice = await ReadSliceAsync(position + 1, head, cancellationToken).ConfigureAwait(false);
+            await readModel.ApplyAsync(RebuildSuffix, writer =>
             {
-                var slice = await ReadSliceAsync(position + 1, head, cancellationToken).ConfigureAwait(false);
-                await readModel.ApplyAsync(RebuildSuffix, writer =>
+                foreach (var projection in chosen)
                 {
-                    foreach (var projection in chosen)
-                    {
-                        projection.ApplyBatch(slice.Records, writer);
-                    }
-                }, null, cancellationToken).ConfigureAwait(false);
-                position = slice.ScannedTo;
-            }
+                    projection.ApplyBatch(slice.Records, writer);
+                }
+            }, null, cancellationToken).ConfigureAwait(false);
+            position = slice.ScannedTo;
+        }
 
-            ForgetSlices();
-            foreach (var projection in chosen)
-            {
-                await readModel.CreateIndexesAsync(projection.Tables, RebuildSuffix, cancellationToken).ConfigureAwait(false);
-            }
+        ForgetSlices();
+        foreach (var projection in chosen)
+        {
+            await readModel.CreateIndexesAsync(projection.Tables, RebuildSuffix, cancellationToken).ConfigureAwait(false);
         }
 
         var results = new List<ProjectionRebuild>();

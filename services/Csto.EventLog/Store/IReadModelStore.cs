@@ -40,12 +40,6 @@ public interface IReadModelStore
 
     Task DropTablesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// For the length of a rebuild's replay (disposing ends it): the store may give the writer more memory to fill fresh
-    /// tables with (SQLite: a 32 MB page cache on its one writer instead of 2 MB, then freed). By default nothing changes.
-    /// </summary>
-    Task<IAsyncDisposable> BeginBulkFillAsync(CancellationToken cancellationToken) => Task.FromResult<IAsyncDisposable>(NoBulkFill.Instance);
-
     /// <summary>In one transaction: drops the live tables, renames the <paramref name="suffix"/> tables to the live names and sets the checkpoint.</summary>
     Task SwapTablesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, string checkpointName, long position, CancellationToken cancellationToken);
 
@@ -58,11 +52,3 @@ public interface IReadModelStore
 
 /// <summary>A projection's checkpoint moved from <paramref name="From"/> to <paramref name="To"/> with the rows of that range.</summary>
 public sealed record ProjectionCheckpoint(string Name, long From, long To);
-
-/// <summary>A bulk fill that changes nothing.</summary>
-sealed class NoBulkFill : IAsyncDisposable
-{
-    public static readonly NoBulkFill Instance = new();
-
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-}

@@ -154,38 +154,6 @@ public sealed partial class SqliteEventStore : IReadModelStore
         }, cancellationToken);
     }
 
-    /// <summary>
-    /// The writer's page cache at 32 MB while a rebuild fills fresh tables (their key B-trees outgrow the default 2 MB
-    /// within the first slices, and every miss is a read through the WAL), back to what it was afterwards, which frees
-    /// the pages. Appends share the writer meanwhile and only gain from it.
-    /// </summary>
-    public async Task<IAsyncDisposable> BeginBulkFillAsync(CancellationToken cancellationToken)
-    {
-        var before = await ExecuteWriteAsync((c, t) =>
-        {
-            using var cmd = c.CreateCommand();
-            cmd.Transaction = t;
-            cmd.CommandText = "PRAGMA cache_size";
-            var size = (long)cmd.ExecuteScalar()!;
-            cmd.CommandText = "PRAGMA cache_size = -32768";
-            cmd.ExecuteNonQuery();
-            return size;
-        }, cancellationToken).ConfigureAwait(false);
-        return new BulkFill(this, before);
-    }
-
-    sealed class BulkFill(SqliteEventStore store, long cacheSize) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync() =>
-            await store.ExecuteWriteAsync((c, t) =>
-            {
-                using var cmd = c.CreateCommand();
-                cmd.Transaction = t;
-                cmd.CommandText = $"PRAGMA cache_size = {cacheSize.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
-                return cmd.ExecuteNonQuery();
-            }, CancellationToken.None).ConfigureAwait(false);
-    }
-
     public Task DropTablesAsync(IReadOnlyList<ProjectionTable> tables, string suffix, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tables);
