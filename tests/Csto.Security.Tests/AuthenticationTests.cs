@@ -55,9 +55,17 @@ public sealed class AuthenticationTests(SecureSuite suite) : IClassFixture<Secur
 
         var write = await Assert.ThrowsAsync<RpcException>(() => new MembershipService.MembershipServiceClient(channel).RecordSignatureAsync(new() { State = "KAZ", EffectiveDate = new() { Year = 1992, Month = 5, Day = 15 } }).ResponseAsync);
         var read = await Assert.ThrowsAsync<RpcException>(() => new EventLogService.EventLogServiceClient(channel).GetLogInfoAsync(new GetLogInfoRequest()).ResponseAsync);
+        // the replay's own endpoint (written from the stored bytes) sits behind the same check
+        var replay = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            using var call = new EventLogService.EventLogServiceClient(channel).StreamEvents(new StreamEventsRequest { FromPosition = 1 });
+            await call.ResponseStream.MoveNext(CancellationToken.None);
+        });
 
         Assert.Equal(StatusCode.Unauthenticated, write.StatusCode);
         Assert.Equal(StatusCode.Unauthenticated, read.StatusCode);
+        Assert.Equal(StatusCode.Unauthenticated, replay.StatusCode);
+        Assert.Equal(Reasons[kind], replay.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason);
         Assert.Equal(Reasons[kind], write.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason);
         Assert.Equal(before, SecureSuite.Head(host));
     }
