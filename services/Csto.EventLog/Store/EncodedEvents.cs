@@ -40,7 +40,7 @@ public sealed class EncodedEvents(byte[] bytes, int offset, int length, int coun
         ArgumentNullException.ThrowIfNull(records);
         var message = new StreamEventsResponse { Events = new EventBatch() };
         message.Events.Records.AddRange(records);
-        return new EncodedEvents(message.ToByteArray(), records.Count, records.Count == 0 ? 0 : records[^1].Position);
+        return From(message);
     }
 
     /// <summary>A response without records (a checkpoint, the caught-up marker), serialized as generated.</summary>

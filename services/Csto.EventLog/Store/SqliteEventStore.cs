@@ -417,7 +417,7 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
     {
         var list = new List<EventRecord>(Math.Min(Math.Max(maxRecords, 0), 4096));
         var scannedTo = ReadAll(fromPosition, toPosition, filter, maxRecords, reader => list.Add(ReadRecord(reader)));
-        return Task.FromResult(new ReadSlice(list, list.Count > 0 && list.Count == maxRecords ? list[^1].Position : scannedTo));
+        return Task.FromResult(new ReadSlice(list, scannedTo));
     }
 
     /// <summary>The same read as <see cref="ReadAllAsync"/>, encoded from the columns (the metadata is not parsed).</summary>
@@ -433,14 +433,13 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
             (byte[])reader.GetValue(5),
             reader.GetInt64(6),
             (byte[])reader.GetValue(7)));
-        var full = encoder.Count > 0 && encoder.Count == maxRecords;
-        var last = encoder.LastPosition;
-        return Task.FromResult(new EncodedSlice(encoder.Build(), full ? last : scannedTo));
+        return Task.FromResult(new EncodedSlice(encoder.Build(), scannedTo));
     }
 
     /// <summary>
     /// Reads the records from <paramref name="fromPosition"/> in position order, at most <paramref name="maxRecords"/>,
-    /// handing each row to <paramref name="row"/>; returns the last position the read covered when it did not stop full.
+    /// handing each row to <paramref name="row"/>; returns how far the read covered (the last row's position when it
+    /// stopped full, else the end of the scanned window).
     /// </summary>
     long ReadAll(long fromPosition, long toPosition, ReadFilter filter, int maxRecords, Action<SqliteDataReader> row)
     {
@@ -490,15 +489,19 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
         cmd.Parameters.AddWithValue("$from", fromPosition);
         cmd.Parameters.AddWithValue("$to", toPosition);
         cmd.Parameters.AddWithValue("$limit", maxRecords);
+        var rows = 0;
+        var last = 0L;
         using (var reader = cmd.ExecuteReader())
         {
             while (reader.Read())
             {
                 row(reader);
+                rows++;
+                last = reader.GetInt64(0);
             }
         }
 
-        return toPosition;
+        return rows == maxRecords ? last : toPosition;
     }
 
     EventRecord ReadRecord(SqliteDataReader reader)
