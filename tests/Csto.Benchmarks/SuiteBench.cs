@@ -64,6 +64,11 @@ static class SuiteBench
                 var (rss, peak) = p.MemoryMb();
                 table.Add(new Row($"RSS of {p.Service} after the command runs", $"{rss:0} MB (peak {peak:0} MB)", p.MemoryParts(), "", "< 200 MB", rss < 200 ? "yes" : "NO"));
             }
+
+            foreach (var p in suite.All)
+            {
+                await Profiler.HeapAsync(p, $"{p.Service}-heap-after-commands", log); // with CSTO_BENCH_PROFILE only
+            }
         }
 
         if (parts.Contains("volume"))
@@ -137,8 +142,8 @@ static class SuiteBench
                 var cmd = await MedianAsync(cfg, log, $"{service} {write}, {callers} callers", async () =>
                 {
                     run++;
-                    // CSTO_BENCH_PROFILE=<folder>: the first measured run at 64 callers is profiled (dotnet-trace)
-                    var profile = callers == 64 && !profiled && run > 1 ? Profiler.Start(host, $"{service}-{write.Replace('/', '-')}-64", cfg.SuiteSeconds) : null;
+                    // CSTO_BENCH_PROFILE=<folder>: the first measured run at 64 callers is profiled (perf)
+                    var profile = callers == 64 && !profiled && run > 1 ? Profiler.Start(host, $"{service}-{write.Replace('/', '-')}-64") : null;
                     profiled |= profile is not null;
                     var result = await LoadAsync(callers, cfg.SuiteSeconds, command, suite);
                     if (profile is not null)
@@ -229,54 +234,6 @@ static class SuiteBench
         var median = results.OrderBy(r => r.Rate).ElementAt(results.Count / 2);
         return new LoadResult(Machine.Median(results.Select(r => r.Rate)), Machine.Median(results.Select(r => r.P50)), Machine.Median(results.Select(r => r.P99)),
             (long)Machine.Median(results.Select(r => (double)r.Calls)), (long)Machine.Median(results.Select(r => (double)r.Failed)), median.Cpu);
-    }
-
-    /// <summary>
-    /// A sampled-thread-time trace of a service (dotnet-trace, a NuGet tool: <c>dotnet tool install -g dotnet-trace</c>)
-    /// while a load runs, and its top methods by exclusive and inclusive time; only with CSTO_BENCH_PROFILE=&lt;folder&gt;.
-    /// </summary>
-    sealed class Profiler(Process process, string file)
-    {
-        public static Profiler? Start(SuiteProcess host, string name, double seconds)
-        {
-            var folder = Environment.GetEnvironmentVariable("CSTO_BENCH_PROFILE");
-            if (string.IsNullOrEmpty(folder))
-            {
-                return null;
-            }
-
-            Directory.CreateDirectory(folder);
-            var file = Path.Combine(Path.GetFullPath(folder), name + ".nettrace");
-            var tool = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "tools", "dotnet-trace");
-            var info = new ProcessStartInfo(File.Exists(tool) ? tool : "dotnet-trace")
-            {
-                ArgumentList = { "collect", "-p", host.Pid.ToString(CultureInfo.InvariantCulture), "--profile", "dotnet-sampled-thread-time", "--duration", TimeSpan.FromSeconds(Math.Max(1, seconds - 0.5)).ToString(@"dd\:hh\:mm\:ss", CultureInfo.InvariantCulture), "-o", file },
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            return new Profiler(Process.Start(info)!, file);
-        }
-
-        public async Task ReportAsync(TextWriter log)
-        {
-            await process.WaitForExitAsync();
-            process.Dispose();
-            foreach (var inclusive in new[] { false, true })
-            {
-                var info = new ProcessStartInfo(process.StartInfo.FileName) { ArgumentList = { "report", file, "topN", "-n", "25" }, RedirectStandardOutput = true };
-                if (inclusive)
-                {
-                    info.ArgumentList.Add("--inclusive");
-                }
-
-                using var report = Process.Start(info)!;
-                var text = await report.StandardOutput.ReadToEndAsync();
-                await report.WaitForExitAsync();
-                await File.WriteAllTextAsync(Path.ChangeExtension(file, inclusive ? ".inclusive.txt" : ".exclusive.txt"), text);
-                log.WriteLine($"    profile {Path.GetFileName(file)} ({(inclusive ? "inclusive" : "exclusive")}):");
-                log.WriteLine(text);
-            }
-        }
     }
 
     // ---------------------------------------------------------------- a decision crossing services

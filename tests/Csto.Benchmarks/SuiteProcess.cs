@@ -96,6 +96,12 @@ sealed class SuiteProcess : IAsyncDisposable
         info.Environment["CSTO_DATA"] = dataDir;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["DOTNET_gcServer"] = "0";
+        if (Profiler.Folder is not null)
+        {
+            // names for JIT-compiled code in perf's profiles (Profiler)
+            info.Environment["DOTNET_PerfMapEnabled"] = "1";
+            info.Environment["DOTNET_EnableWriteXorExecute"] = "0";
+        }
         foreach (var (k, v) in settings ?? new Dictionary<string, string>())
         {
             info.Environment[k] = v;
@@ -175,7 +181,9 @@ sealed class SuiteProcess : IAsyncDisposable
     /// <summary>
     /// What the resident set is made of (/proc status): private memory (RssAnon: the GC heap, caches, buffers), pages of
     /// mapped files (RssFile: the runtime's and the assemblies' images, shared with every other .NET process of the
-    /// machine) and shared memory (RssShmem: the JIT's code, double-mapped while W^X is on, and SQLite's -shm index).
+    /// machine) and shared memory (RssShmem: the JIT's code, which W^X keeps in shared memory mapped writable and executable
+    /// at two addresses but counted once: with DOTNET_EnableWriteXorExecute=0 the same ~40 MB is private instead; and SQLite's
+    /// -shm index).
     /// </summary>
     public string MemoryParts()
     {

@@ -82,6 +82,17 @@ static class VolumeBench
             foreach (var (name, call) in queries)
             {
                 var (p50, p99) = await LatencyAsync(cfg, call);
+                // CSTO_BENCH_PROFILE=<folder>: one more run of GetOperationTotals at 1 M and more, profiled (its tail; not in the median)
+                if (name == "GetOperationTotals" && size >= 1_000_000 && Profiler.Start(operations, $"operations-GetOperationTotals-{Size(size)}") is { } trace)
+                {
+                    var gc = await Profiler.CollectionsAsync(operations);
+                    var (t50, t99) = await LatencyAsync(cfg with { Repeats = 1 }, call, warmUp: false);
+                    var gcAfter = await Profiler.CollectionsAsync(operations);
+                    await trace.ReportAsync(log);
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"    {name}, profiled: p50 {t50:0.00} ms, p99 {t99:0.00} ms; garbage collections in operations during it: gen0 {gcAfter.Gen0 - gc.Gen0}, gen1 {gcAfter.Gen1 - gc.Gen1}, gen2 {gcAfter.Gen2 - gc.Gen2}, paused {(gcAfter.PauseSeconds - gc.PauseSeconds) * 1000:0.0} ms in all"));
+                }
+
                 baseline.TryAdd(name, (p50, p99));
                 var (b50, b99) = baseline[name];
                 var target = size == 10_000_000;
@@ -105,6 +116,11 @@ static class VolumeBench
                     var (rss, peak) = host.MemoryMb();
                     table.Add(new Row($"RSS of {host.Service}, log of {Size(size)} events, after queries and a rebuild", $"{rss:0} MB (peak {peak:0} MB)", host.MemoryParts(), "", "< 200 MB", rss < 200 ? "yes" : "NO"));
                 }
+
+                foreach (var host in hosts)
+                {
+                    await Profiler.HeapAsync(host, $"{host.Service}-heap-{Size(size)}", log); // with CSTO_BENCH_PROFILE only
+                }
             }
 
             if (size == 10_000_000)
@@ -114,7 +130,7 @@ static class VolumeBench
         }
     }
 
-    static string Size(int size) => size >= 1_000_000 ? (size / 1_000_000).ToString(CultureInfo.InvariantCulture) + " M" : (size / 1000).ToString(CultureInfo.InvariantCulture) + " k";
+    static string Size(long size) => size >= 1_000_000 ? (size / 1_000_000).ToString(CultureInfo.InvariantCulture) + " M" : (size / 1000).ToString(CultureInfo.InvariantCulture) + " k";
 
     static async Task CaughtUpAsync(SuiteProcess host, long head)
     {
@@ -126,9 +142,9 @@ static class VolumeBench
     }
 
     /// <summary>Sequential calls for the configured time after 50 warm-up calls: p50 and p99 in ms.</summary>
-    static async Task<(double P50, double P99)> LatencyAsync(Config cfg, Func<Task> call)
+    static async Task<(double P50, double P99)> LatencyAsync(Config cfg, Func<Task> call, bool warmUp = true)
     {
-        for (var i = 0; i < 50; i++)
+        for (var i = 0; warmUp && i < 50; i++)
         {
             await call();
         }
@@ -216,7 +232,7 @@ static class VolumeBench
                 await Task.Delay(50);
             }
         });
-        var seconds = await Machine.MedianOfAsync(cfg, log, $"{host.Service} RebuildProjections of {generated.Head:#,0} events, seconds", async () =>
+        async Task<double> Rebuild()
         {
             var sw = Stopwatch.StartNew();
             var response = await client.RebuildProjectionsAsync(new RebuildProjectionsRequest(), deadline: DateTime.UtcNow.AddMinutes(30));
@@ -226,7 +242,17 @@ static class VolumeBench
             }
 
             return sw.Elapsed.TotalSeconds;
-        }, warmUp: false);
+        }
+
+        var seconds = await Machine.MedianOfAsync(cfg, log, $"{host.Service} RebuildProjections of {generated.Head:#,0} events, seconds", Rebuild, warmUp: false);
+        // CSTO_BENCH_PROFILE=<folder>: one more rebuild, profiled (not in the median: sampling slows it)
+        if (Profiler.Start(host, $"{host.Service}-rebuild-{Size(generated.Head)}") is { } trace)
+        {
+            var profiledSeconds = await Rebuild();
+            await trace.ReportAsync(log);
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {host.Service} RebuildProjections, profiled: {profiledSeconds:0.00} s"));
+        }
+
         await stop.CancelAsync();
         await sampler;
         var after = host.MemoryMb().Rss;

@@ -119,6 +119,30 @@ public abstract partial class StoreContract
     }
 
     [Fact]
+    public async Task A_projection_hash_is_the_sha256_of_its_rows_in_the_one_encoding_whatever_the_engine()
+    {
+        // the encoding both engines hash (TableHash): what a rebuild's "hashes match" compares, and what lets a SQLite
+        // and a PostgreSQL read model of the same log be compared by hash
+        IReadOnlyList<ProjectionTable> tables = [new("proj_test_hash", "id INTEGER PRIMARY KEY, label TEXT NOT NULL, data BLOB, note TEXT")];
+        await ReadModel.PrepareTablesAsync(tables, "projection:hash", CancellationToken.None);
+        await ReadModel.ApplyAsync("", w =>
+        {
+            const string insert = "INSERT INTO {t}(id, label, data, note) VALUES (@i, @l, @d, @n)";
+            w.Execute("proj_test_hash", insert, ("@i", 1L), ("@l", "Қазақстан ok"), ("@d", new byte[] { 0x00, 0xAB, 0x10 }), ("@n", null));
+            w.Execute("proj_test_hash", insert, ("@i", -5L), ("@l", ""), ("@d", null), ("@n", "नमस्ते|\n"));
+            w.Execute("proj_test_hash", insert, ("@i", 70_000_000_000L), ("@l", "x"), ("@d", Enumerable.Range(0, 40_000).Select(b => (byte)b).ToArray()), ("@n", "y"));
+        }, null, CancellationToken.None);
+
+        var big = string.Concat(Enumerable.Range(0, 40_000).Select(b => ((byte)b).ToString("X2", System.Globalization.CultureInfo.InvariantCulture)));
+        var expected = "table:proj_test_hash:4\n"
+            + "I-5|S0:|N|S8:नमस्ते|\n|\n"
+            + "I1|S12:Қазақстан ok|B00AB10|N|\n"
+            + "I70000000000|S1:x|B" + big + "|S1:y|\n";
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(expected))),
+            await ReadModel.HashTablesAsync(tables, "", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Applying_from_a_checkpoint_that_moved_runs_nothing_and_returns_where_it_is()
     {
         var tables = new StreamsProjection().Tables;
