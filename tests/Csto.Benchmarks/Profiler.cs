@@ -81,10 +81,20 @@ sealed class Profiler(Process process, string file)
         var file = Path.Combine(folder, name.Replace(" ", "", StringComparison.Ordinal) + ".gcdump");
         await OutputAsync(new ProcessStartInfo(Tool("dotnet-gcdump")) { ArgumentList = { "collect", "-p", host.Pid.ToString(CultureInfo.InvariantCulture), "-o", file }, RedirectStandardOutput = true });
         var report = await OutputAsync(new ProcessStartInfo(Tool("dotnet-gcdump")) { ArgumentList = { "report", file }, RedirectStandardOutput = true });
-        var top = string.Join('\n', report.Split('\n').Take(40));
         await File.WriteAllTextAsync(Path.ChangeExtension(file, ".txt"), report);
         log.WriteLine($"    heap of {host.Service} ({name}), after the resident set was read: {host.MemoryParts()}; before the dump's full collection: {map}");
-        log.WriteLine(top);
+        log.WriteLine(string.Join('\n', report.Split('\n').Take(3)));
+        // the report gives each type's object size and count: the types that hold the most, by size times count
+        var types = report.Split('\n')
+            .Select(l => l.Split(' ', 3, StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f.Length == 3 && long.TryParse(f[0], NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out _) && long.TryParse(f[1], NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out _))
+            .Select(f => (Bytes: long.Parse(f[0], NumberStyles.AllowThousands, CultureInfo.InvariantCulture) * long.Parse(f[1], NumberStyles.AllowThousands, CultureInfo.InvariantCulture), Count: f[1], Type: f[2].Trim()))
+            .OrderByDescending(t => t.Bytes)
+            .Take(20);
+        foreach (var (bytes, count, type) in types)
+        {
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {bytes / 1e6,8:0.0} MB  {count,9}  {type}"));
+        }
     }
 
     /// <summary>

@@ -26,7 +26,7 @@ public sealed class EncodedEvents(byte[] bytes, int offset, int length, int coun
     {
         if (Interlocked.Exchange(ref _pooled, null) is { } array)
         {
-            ArrayPool<byte>.Shared.Return(array);
+            EventBatchEncoder.Pool.Return(array);
         }
     }
 
@@ -75,6 +75,13 @@ public sealed record EncodedSlice(EncodedEvents? Events, long ScannedTo);
 /// </summary>
 public sealed class EventBatchEncoder(string sourceService) : IDisposable
 {
+    /// <summary>
+    /// The encoders' own pool, which keeps at most four buffers of each size. The shared pool keeps one per thread and
+    /// more per core, and a heap dump after StreamEvents of 1 M events in batches of 5,000 found eleven 4 MB buffers
+    /// (46 MB) held in it.
+    /// </summary>
+    internal static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(maxArrayLength: 16 * 1024 * 1024, maxArraysPerBucket: 4);
+
     const int LengthDelimited = 2;
     const int Front = 6; // the batch's tag and the longest varint of an int length
 
@@ -87,13 +94,8 @@ public sealed class EventBatchEncoder(string sourceService) : IDisposable
     public long LastPosition { get; private set; }
 
     /// <summary>Adds one stored record: text columns as UTF-8 bytes, recorded_at in microseconds since the epoch.</summary>
-    public void Add(long position, byte[] streamId, long streamVersion, byte[] eventId, byte[] type, byte[] data, long recordedAtMicros, byte[] metadata)
+    public void Add(long position, ReadOnlySpan<byte> streamId, long streamVersion, ReadOnlySpan<byte> eventId, ReadOnlySpan<byte> type, ReadOnlySpan<byte> data, long recordedAtMicros, ReadOnlySpan<byte> metadata)
     {
-        ArgumentNullException.ThrowIfNull(streamId);
-        ArgumentNullException.ThrowIfNull(eventId);
-        ArgumentNullException.ThrowIfNull(type);
-        ArgumentNullException.ThrowIfNull(data);
-        ArgumentNullException.ThrowIfNull(metadata);
         var timestamp = TimestampSize(recordedAtMicros);
         var size = Int64Field(position) + BytesField(streamId) + Int64Field(streamVersion) + BytesField(eventId) + BytesField(type) + BytesField(data)
             + MessageField(timestamp) + MessageField(metadata.Length) + BytesField(_source);
@@ -153,7 +155,7 @@ public sealed class EventBatchEncoder(string sourceService) : IDisposable
         if (_buffer is { } buffer)
         {
             _buffer = null;
-            ArrayPool<byte>.Shared.Return(buffer);
+            EventBatchEncoder.Pool.Return(buffer);
         }
     }
 
@@ -162,11 +164,11 @@ public sealed class EventBatchEncoder(string sourceService) : IDisposable
         if (_buffer is null || _buffer.Length - _at < length)
         {
             // a batch of thousands is a large-object-heap array: rented, and given back once written
-            var grown = ArrayPool<byte>.Shared.Rent(Math.Max(Math.Max(64 * 1024, _at + length), (_buffer?.Length ?? 0) * 2));
+            var grown = EventBatchEncoder.Pool.Rent(Math.Max(Math.Max(64 * 1024, _at + length), (_buffer?.Length ?? 0) * 2));
             if (_buffer is { } old)
             {
                 old.AsSpan(0, _at).CopyTo(grown);
-                ArrayPool<byte>.Shared.Return(old);
+                EventBatchEncoder.Pool.Return(old);
             }
 
             _buffer = grown;
@@ -186,7 +188,7 @@ public sealed class EventBatchEncoder(string sourceService) : IDisposable
     // proto3: a zero number and an empty string or bytes are not written
     static int Int64Field(long value) => value == 0 ? 0 : 1 + VarintSize((ulong)value);
 
-    static int BytesField(byte[] value) => value.Length == 0 ? 0 : MessageField(value.Length);
+    static int BytesField(ReadOnlySpan<byte> value) => value.Length == 0 ? 0 : MessageField(value.Length);
 
     // a message field that is set is written even when empty
     static int MessageField(int length) => 1 + VarintSize((ulong)length) + length;
@@ -225,7 +227,7 @@ public sealed class EventBatchEncoder(string sourceService) : IDisposable
         }
     }
 
-    static void WriteBytes(Span<byte> span, ref int at, int field, byte[] value)
+    static void WriteBytes(Span<byte> span, ref int at, int field, ReadOnlySpan<byte> value)
     {
         if (value.Length != 0)
         {

@@ -3,6 +3,7 @@ using Csto.EventLog.V1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Csto.EventLog;
 
@@ -416,43 +417,112 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
     public Task<ReadSlice> ReadAllAsync(long fromPosition, long toPosition, ReadFilter filter, int maxRecords, CancellationToken cancellationToken = default)
     {
         var list = new List<EventRecord>(Math.Min(Math.Max(maxRecords, 0), 4096));
-        var scannedTo = ReadAll(fromPosition, toPosition, filter, maxRecords, reader => list.Add(ReadRecord(reader)));
-        return Task.FromResult(new ReadSlice(list, scannedTo));
-    }
+        if (ReadAllQuery(fromPosition, toPosition, filter, maxRecords) is not { } query)
+        {
+            return Task.FromResult(new ReadSlice(list, Math.Max(Math.Max(1, fromPosition) - 1, 0)));
+        }
 
-    /// <summary>The same read as <see cref="ReadAllAsync"/>, encoded from the columns (the metadata is not parsed).</summary>
-    public Task<EncodedSlice> ReadAllEncodedAsync(long fromPosition, long toPosition, ReadFilter filter, int maxRecords, CancellationToken cancellationToken = default)
-    {
-        using var encoder = new EventBatchEncoder(ServiceName);
-        var scannedTo = ReadAll(fromPosition, toPosition, filter, maxRecords, reader => encoder.Add(
-            reader.GetInt64(0),
-            reader.GetFieldValue<byte[]>(1), // TEXT as its stored UTF-8: no decoding and encoding again
-            reader.GetInt64(2),
-            reader.GetFieldValue<byte[]>(3),
-            reader.GetFieldValue<byte[]>(4),
-            (byte[])reader.GetValue(5),
-            reader.GetInt64(6),
-            (byte[])reader.GetValue(7)));
-        return Task.FromResult(new EncodedSlice(encoder.Build(), scannedTo));
+        using var connection = OpenReadConnection();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = query.Sql;
+        foreach (var (name, value) in query.Parameters)
+        {
+            cmd.Parameters.AddWithValue(name, value);
+        }
+
+        var last = 0L;
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var record = ReadRecord(reader);
+                list.Add(record);
+                last = record.Position;
+            }
+        }
+
+        return Task.FromResult(new ReadSlice(list, query.ScannedTo(list.Count, last)));
     }
 
     /// <summary>
-    /// Reads the records from <paramref name="fromPosition"/> in position order, at most <paramref name="maxRecords"/>,
-    /// handing each row to <paramref name="row"/>; returns how far the read covered (the last row's position when it
-    /// stopped full, else the end of the scanned window).
+    /// The same read as <see cref="ReadAllAsync"/>, encoded from the columns: each row's values are read as spans of
+    /// SQLite's own memory (SQLitePCL's raw statement: the text columns as their stored UTF-8, the blobs as stored) and
+    /// copied once, into the encoder's buffer. Nothing is allocated per row and the metadata is not parsed.
     /// </summary>
-    long ReadAll(long fromPosition, long toPosition, ReadFilter filter, int maxRecords, Action<SqliteDataReader> row)
+    public Task<EncodedSlice> ReadAllEncodedAsync(long fromPosition, long toPosition, ReadFilter filter, int maxRecords, CancellationToken cancellationToken = default)
+    {
+        if (ReadAllQuery(fromPosition, toPosition, filter, maxRecords) is not { } query)
+        {
+            return Task.FromResult(new EncodedSlice(null, Math.Max(Math.Max(1, fromPosition) - 1, 0)));
+        }
+
+        using var encoder = new EventBatchEncoder(ServiceName);
+        using var connection = OpenReadConnection();
+        var db = connection.Handle!;
+        var rc = raw.sqlite3_prepare_v2(db, query.Sql, out sqlite3_stmt statement);
+        using (statement)
+        {
+            Check(rc, db);
+            foreach (var (name, value) in query.Parameters)
+            {
+                var index = raw.sqlite3_bind_parameter_index(statement, name);
+                Check(value is long number ? raw.sqlite3_bind_int64(statement, index, number) : raw.sqlite3_bind_text(statement, index, (string)value), db);
+            }
+
+            while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
+            {
+                encoder.Add(
+                    raw.sqlite3_column_int64(statement, 0),
+                    raw.sqlite3_column_blob(statement, 1), // TEXT as its stored UTF-8: no decoding and encoding again
+                    raw.sqlite3_column_int64(statement, 2),
+                    raw.sqlite3_column_blob(statement, 3),
+                    raw.sqlite3_column_blob(statement, 4),
+                    raw.sqlite3_column_blob(statement, 5),
+                    raw.sqlite3_column_int64(statement, 6),
+                    raw.sqlite3_column_blob(statement, 7));
+            }
+
+            if (rc != raw.SQLITE_DONE)
+            {
+                Check(rc, db);
+            }
+        }
+
+        var count = encoder.Count;
+        var last = encoder.LastPosition;
+        return Task.FromResult(new EncodedSlice(encoder.Build(), query.ScannedTo(count, last)));
+
+        static void Check(int rc, sqlite3 db)
+        {
+            if (rc != raw.SQLITE_OK)
+            {
+                SqliteException.ThrowExceptionForRC(rc, db);
+            }
+        }
+    }
+
+    /// <summary>The SQL of one read of the log in position order, its parameters and the window it scans.</summary>
+    sealed record AllQuery(string Sql, List<(string Name, object Value)> Parameters, int MaxRecords, long ToPosition)
+    {
+        /// <summary>How far the read covered: the last row's position when it stopped full, else the end of the scanned window.</summary>
+        public long ScannedTo(int rows, long lastPosition) => rows == MaxRecords ? lastPosition : ToPosition;
+    }
+
+    /// <summary>
+    /// The read of the records from <paramref name="fromPosition"/> in position order, at most <paramref name="maxRecords"/>
+    /// (null when there is nothing to read).
+    /// </summary>
+    AllQuery? ReadAllQuery(long fromPosition, long toPosition, ReadFilter filter, int maxRecords)
     {
         ArgumentNullException.ThrowIfNull(filter);
         fromPosition = Math.Max(1, fromPosition);
         toPosition = Math.Min(toPosition, HeadPosition);
         if (fromPosition > toPosition || maxRecords <= 0)
         {
-            return Math.Max(fromPosition - 1, 0);
+            return null;
         }
 
-        using var connection = OpenReadConnection();
-        using var cmd = connection.CreateCommand();
+        var parameters = new List<(string Name, object Value)>();
         var sql = new System.Text.StringBuilder($"SELECT {SqliteSchema.RecordColumns} FROM events WHERE position BETWEEN $from AND $to");
         if (filter.IsEmpty)
         {
@@ -466,7 +536,7 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
             if (!string.IsNullOrEmpty(filter.StreamIdPrefix))
             {
                 sql.Append(" AND substr(stream_id, 1, length($prefix)) = $prefix");
-                cmd.Parameters.AddWithValue("$prefix", filter.StreamIdPrefix);
+                parameters.Add(("$prefix", filter.StreamIdPrefix));
             }
 
             if (filter.Types is { Count: > 0 } types)
@@ -476,7 +546,7 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
                 foreach (var type in types)
                 {
                     sql.Append(i == 0 ? "" : ",").Append("$t").Append(i);
-                    cmd.Parameters.AddWithValue("$t" + i, type);
+                    parameters.Add(("$t" + i, type));
                     i++;
                 }
 
@@ -485,23 +555,10 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
         }
 
         sql.Append(" ORDER BY position LIMIT $limit");
-        cmd.CommandText = sql.ToString();
-        cmd.Parameters.AddWithValue("$from", fromPosition);
-        cmd.Parameters.AddWithValue("$to", toPosition);
-        cmd.Parameters.AddWithValue("$limit", maxRecords);
-        var rows = 0;
-        var last = 0L;
-        using (var reader = cmd.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                row(reader);
-                rows++;
-                last = reader.GetInt64(0);
-            }
-        }
-
-        return rows == maxRecords ? last : toPosition;
+        parameters.Add(("$from", fromPosition));
+        parameters.Add(("$to", toPosition));
+        parameters.Add(("$limit", (long)maxRecords));
+        return new AllQuery(sql.ToString(), parameters, maxRecords, toPosition);
     }
 
     EventRecord ReadRecord(SqliteDataReader reader)
