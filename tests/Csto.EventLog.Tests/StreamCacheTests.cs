@@ -1,5 +1,6 @@
 using Csto.EventLog;
 using Csto.EventLog.V1;
+using Google.Protobuf;
 using Xunit;
 
 namespace Csto.EventLog.Tests;
@@ -14,13 +15,33 @@ public sealed class StreamCacheTests
     readonly Dictionary<string, List<EventRecord>> _log = [];
     readonly List<(string Stream, long From)> _reads = [];
 
-    void Append(string stream, int count)
+    void Append(string stream, int count, bool known = false)
     {
         var records = _log.TryGetValue(stream, out var r) ? r : _log[stream] = [];
         for (var i = 0; i < count; i++)
         {
-            records.Add(new EventRecord { StreamId = stream, StreamVersion = records.Count + 1, EventId = Guid.NewGuid().ToString(), Type = "unknown.Type" });
+            records.Add(known
+                ? new EventRecord { StreamId = stream, StreamVersion = records.Count + 1, EventId = Guid.NewGuid().ToString(), Type = Csto.Common.V1.Date.Descriptor.FullName, Data = Csto.Common.V1.Date.From(new DateOnly(2030, 1, 1 + i)).ToByteString() }
+                : new EventRecord { StreamId = stream, StreamVersion = records.Count + 1, EventId = Guid.NewGuid().ToString(), Type = "unknown.Type" });
         }
+    }
+
+    [Fact]
+    public async Task Only_held_records_keep_their_parsed_event()
+    {
+        // a kept event is parsed once for every fold while its record is held; one kept for a record read once would
+        // only cost the collector (a dependent handle per record)
+        var cache = new StreamCache { Capacity = 8 };
+        Append("held", 4, known: true);
+        Append("other", 4, known: true);
+        Append("once", 4, known: true);
+        var held = await Read(cache, "held");
+        await Read(cache, "other");
+        var once = await Read(cache, "once"); // full: not let in
+
+        Assert.Same(Kernel.EventTypes.Parse(held[0]), Kernel.EventTypes.Parse(held[0]));
+        Assert.NotSame(Kernel.EventTypes.Parse(once[0]), Kernel.EventTypes.Parse(once[0]));
+        Assert.Equal(Kernel.EventTypes.Parse(held[0]), Kernel.EventTypes.Parse(once[0])); // the same event, parsed again
     }
 
     Task<IReadOnlyList<EventRecord>> Read(StreamCache cache, string stream, long from = 1) =>

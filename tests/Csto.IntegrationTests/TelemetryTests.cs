@@ -98,6 +98,10 @@ public sealed partial class TelemetryTests(RabbitMqFixture broker) : IClassFixtu
         Assert.Equal(0, Value(text, "csto_eventlog_writer_queue_length", "membership"));
         Assert.Equal(0, Value(text, "csto_eventlog_error_queue_depth", "membership"));
         Assert.NotNull(Value(text, "csto_eventlog_projection_lag", "membership"));
+        // the view that caps each stream's points keeps the buckets the instruments advise
+        Assert.Contains("csto_eventlog_commit_duration_seconds_bucket{", text, StringComparison.Ordinal);
+        Assert.Matches("csto_eventlog_commit_duration_seconds_bucket\\{[^}]*le=\"0.0005\"", text);
+        Assert.Matches("csto_eventlog_commit_batch_size_bucket\\{[^}]*le=\"1024\"", text);
         Assert.Contains("\nkestrel_active_connections", text, StringComparison.Ordinal);
         Assert.Contains("\ndotnet_gc_collections_total", text, StringComparison.Ordinal);
 

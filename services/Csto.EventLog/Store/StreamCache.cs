@@ -106,54 +106,56 @@ public sealed class StreamCache
         }
 
         var cached = Get(streamId);
-        EventRecord[] all;
         if (cached is null && fromVersion > 1)
         {
             // only the end of a stream that is not held (a write continuing a state it folded before): not worth
             // reading the whole stream into the cache
             Interlocked.Increment(ref _misses);
-            return Kept(await readFrom(fromVersion, cancellationToken).ConfigureAwait(false));
+            return await readFrom(fromVersion, cancellationToken).ConfigureAwait(false);
         }
 
+        EventRecord[] all;
+        IReadOnlyList<EventRecord> read; // the records that came from the database now
         if (cached is null)
         {
             Interlocked.Increment(ref _misses);
-            all = [.. Kept(await readFrom(1, cancellationToken).ConfigureAwait(false))];
+            all = [.. read = await readFrom(1, cancellationToken).ConfigureAwait(false)];
         }
         else
         {
-            var tail = await readFrom(cached.Length + 1, cancellationToken).ConfigureAwait(false);
-            if (Follows(cached.Length, tail))
+            read = await readFrom(cached.Length + 1, cancellationToken).ConfigureAwait(false);
+            if (Follows(cached.Length, read))
             {
                 Interlocked.Increment(ref _hits);
-                all = tail.Count == 0 ? cached : [.. cached, .. Kept(tail)];
+                all = read.Count == 0 ? cached : [.. cached, .. read];
             }
             else
             {
                 // never expected of an append-only log; read it whole rather than trust the prefix
                 Interlocked.Increment(ref _misses);
                 Remove(streamId);
-                all = [.. Kept(await readFrom(1, cancellationToken).ConfigureAwait(false))];
+                all = [.. read = await readFrom(1, cancellationToken).ConfigureAwait(false)];
             }
         }
 
-        if (all.Length > 0 && Follows(0, all))
+        if (all.Length > 0 && Follows(0, all) && Put(streamId, all, admit: cached is not null))
         {
-            Put(streamId, all, admit: cached is not null);
+            // parsed once for every fold while held; records that are not held are parsed by their one fold (a kept
+            // message is a dependent handle that every collection scans until the table is cleaned, so only held
+            // records get one)
+            Kept(read);
         }
 
         return fromVersion <= 1 ? all : all.AsSpan((int)Math.Min(fromVersion - 1, all.Length)).ToArray();
     }
 
     /// <summary>Records parsed once, for every fold of them while they are cached (<see cref="Kernel.EventTypes.Keep"/>).</summary>
-    static IReadOnlyList<EventRecord> Kept(IReadOnlyList<EventRecord> records)
+    static void Kept(IReadOnlyList<EventRecord> records)
     {
         foreach (var record in records)
         {
             Kernel.EventTypes.Keep(record);
         }
-
-        return records;
     }
 
     /// <summary>Versions known + 1, known + 2, … without a gap.</summary>
@@ -178,28 +180,29 @@ public sealed class StreamCache
         }
     }
 
+    /// <summary>Holds <paramref name="records"/> as the stream's prefix; false when they are not held.</summary>
     /// <param name="admit">The stream was held when the read began: it stays whatever the rest holds.</param>
-    void Put(string streamId, EventRecord[] records, bool admit)
+    bool Put(string streamId, EventRecord[] records, bool admit)
     {
         lock (_gate)
         {
             if (records.Length > _capacity)
             {
                 RemoveLocked(streamId);
-                return;
+                return false;
             }
 
             if (!admit && !_streams.ContainsKey(streamId) && _records + records.Length > _capacity && !_remembered.Remove(streamId))
             {
                 Remember(streamId); // full, and not read lately: let in if it is read again soon
-                return;
+                return false;
             }
 
             if (_streams.TryGetValue(streamId, out var entry))
             {
                 if (entry.Records.Length >= records.Length)
                 {
-                    return; // a concurrent read already put this prefix or a longer one
+                    return false; // a concurrent read already put this prefix or a longer one
                 }
 
                 _records += records.Length - entry.Records.Length;
@@ -213,6 +216,7 @@ public sealed class StreamCache
             }
 
             Trim(keep: streamId);
+            return true;
         }
     }
 
