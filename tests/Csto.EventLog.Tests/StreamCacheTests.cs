@@ -69,6 +69,26 @@ public sealed class StreamCacheTests
     }
 
     [Fact]
+    public async Task A_read_of_only_the_end_after_the_held_prefix_reads_that_end_and_copies_nothing_held()
+    {
+        // a write continuing the state it folded before asks for the records after it: on a long held stream, extending
+        // the held prefix would copy the whole stream on every write
+        var cache = new StreamCache();
+        Append("a", 3);
+        var held = await Read(cache, "a");
+        Append("a", 2);
+        _reads.Clear();
+
+        var end = await Read(cache, "a", 4);
+
+        Assert.Equal([("a", 4L)], _reads);
+        Assert.Equal([4L, 5L], end.Select(r => r.StreamVersion));
+        Assert.Equal(3, cache.Count);
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], (await Read(cache, "a")).Select(r => r.StreamVersion)); // from the start: extended
+        Assert.Same(held[0], (await Read(cache, "a"))[0]);
+    }
+
+    [Fact]
     public async Task When_full_a_stream_read_again_is_let_in_and_others_are_dropped_until_the_records_fit_never_the_one_just_read()
     {
         var cache = new StreamCache(new Random(7)) { Capacity = 10 };

@@ -106,11 +106,20 @@ public sealed class StreamCache
         }
 
         var cached = Get(streamId);
-        if (cached is null && fromVersion > 1)
+        if (fromVersion > 1 && (cached is null || fromVersion > cached.Length))
         {
-            // only the end of a stream that is not held (a write continuing a state it folded before): not worth
-            // reading the whole stream into the cache
-            Interlocked.Increment(ref _misses);
+            // only the end of a stream, after what is held (a write continuing a state it folded before): that end is
+            // the read. Not worth reading the whole stream into the cache, nor copying a long held prefix to extend it
+            // on every write (the next read from the start extends it)
+            if (cached is null)
+            {
+                Interlocked.Increment(ref _misses);
+            }
+            else
+            {
+                Interlocked.Increment(ref _hits);
+            }
+
             return await readFrom(fromVersion, cancellationToken).ConfigureAwait(false);
         }
 
