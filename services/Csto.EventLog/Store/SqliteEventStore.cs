@@ -419,7 +419,7 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
         var list = new List<EventRecord>(Math.Min(Math.Max(maxRecords, 0), 4096));
         if (ReadAllQuery(fromPosition, toPosition, filter, maxRecords) is not { } query)
         {
-            return Task.FromResult(new ReadSlice(list, Math.Max(Math.Max(1, fromPosition) - 1, 0)));
+            return Task.FromResult(new ReadSlice(list, NothingRead(fromPosition)));
         }
 
         using var connection = OpenReadConnection();
@@ -453,7 +453,7 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
     {
         if (ReadAllQuery(fromPosition, toPosition, filter, maxRecords) is not { } query)
         {
-            return Task.FromResult(new EncodedSlice(null, Math.Max(Math.Max(1, fromPosition) - 1, 0)));
+            return Task.FromResult(new EncodedSlice(null, NothingRead(fromPosition)));
         }
 
         using var encoder = new EventBatchEncoder(ServiceName);
@@ -500,6 +500,9 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
             }
         }
     }
+
+    /// <summary>How far a read that had nothing to read covered: up to just before where it was asked to start.</summary>
+    static long NothingRead(long fromPosition) => Math.Max(fromPosition, 1) - 1;
 
     /// <summary>The SQL of one read of the log in position order, its parameters and the window it scans.</summary>
     sealed record AllQuery(string Sql, List<(string Name, object Value)> Parameters, int MaxRecords, long ToPosition)

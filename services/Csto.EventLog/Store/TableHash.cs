@@ -17,7 +17,6 @@ namespace Csto.EventLog;
 internal static class TableHash
 {
     const int Chunk = 64 * 1024;
-    static readonly byte[] Hex = "0123456789ABCDEF"u8.ToArray();
 
     public static void AppendHeader(IncrementalHash sha, string table, int columns) =>
         sha.AppendData(Encoding.UTF8.GetBytes($"table:{table}:{columns}\n"));
@@ -52,15 +51,9 @@ internal static class TableHash
                 Write(buffer, "N"u8);
                 break;
             case byte[] bytes:
-                var hex = buffer.GetSpan(1 + 2 * bytes.Length);
-                hex[0] = (byte)'B';
-                for (var i = 0; i < bytes.Length; i++)
-                {
-                    hex[1 + 2 * i] = Hex[bytes[i] >> 4];
-                    hex[2 + 2 * i] = Hex[bytes[i] & 0xF];
-                }
-
-                buffer.Advance(1 + 2 * bytes.Length);
+                Write(buffer, "B"u8);
+                Convert.TryToHexString(bytes, buffer.GetSpan(2 * bytes.Length), out var hex); // upper case, as UTF-8
+                buffer.Advance(hex);
                 break;
             case string s:
                 Write(buffer, "S"u8);
