@@ -17,7 +17,8 @@ using Microsoft.Extensions.DependencyInjection;
 using RabbitMQ.Client;
 
 // Usage: dotnet run -c Release --project tests/Csto.Benchmarks [-- --quick] [-- --sizes 10000,1000000] [-- --10m] [-- --only appends,read,stream,relay,postgres,instances,relay-cluster,suite]
-// (suite: the deployed suite as separate processes, deploy/bench.sh; its parts alone: suite:commands, suite:crossing, suite:volume)
+// (suite: the deployed suite as separate processes, deploy/bench.sh; its parts alone: suite:commands, suite:crossing, suite:volume;
+// suite:commands of some services only: --writes membership,bodies,operations, e.g. to rerun one write five times)
 // (postgres and instances are not in the default set: they need Debian's postgresql, or CSTO_POSTGRES_CONNECTION;
 // relay-cluster is not either: it starts a three-node RabbitMQ cluster, or uses CSTO_RABBITMQ_CLUSTER_URLS)
 // A plain Stopwatch harness: one warm-up run per scenario, then `repeats` measured runs, median reported.
@@ -34,6 +35,19 @@ if (args.SkipWhile(a => a != "--sizes").Skip(1).FirstOrDefault() is { } sizes)
 {
     // suite:volume at these log sizes only, e.g. --sizes 10000,1000000 (the first is the baseline of "flat")
     cfg = cfg with { VolumeSizes = [.. sizes.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))] };
+}
+
+if (args.SkipWhile(a => a != "--writes").Skip(1).FirstOrDefault() is { } writes)
+{
+    string[] services = ["membership", "bodies", "operations"];
+    var chosen = writes.Split(',');
+    if (chosen.FirstOrDefault(w => !services.Contains(w)) is { } unknown)
+    {
+        Console.Error.WriteLine($"--writes: '{unknown}' is not a service; give some of {string.Join(',', services)}");
+        Environment.Exit(2);
+    }
+
+    cfg = cfg with { Writes = chosen };
 }
 
 var table = new List<Row>();
@@ -87,6 +101,9 @@ namespace Csto.Benchmarks
     sealed record Config(int Repeats, double AppendSeconds, int RawPerRowRows, int RawBatchRows, int LogEvents, int RelayEvents, double InstanceSeconds, int ClusterRelayEvents,
         double SuiteSeconds, double CrossingSeconds, int[] VolumeSizes)
     {
+        /// <summary>The services whose writes suite:commands measures (<c>--writes</c>); all three by default.</summary>
+        public IReadOnlyCollection<string> Writes { get; init; } = ["membership", "bodies", "operations"];
+
         public static readonly Config Full = new(3, 3.0, 1500, 200_000, 1_000_000, 50_000, 5.0, 20_000, 3.0, 5.0, [10_000, 100_000, 1_000_000]);
         public static readonly Config Quick = new(1, 1.0, 300, 50_000, 200_000, 50_000, 2.0, 5_000, 1.0, 2.0, [10_000, 100_000]);
     }

@@ -131,7 +131,7 @@ static class SuiteBench
             }, "GetOperation", caller => operationsRead.GetOperationAsync(new GetOperationRequest { Name = suite.SmallOperation }).ResponseAsync),
         };
 
-        foreach (var (service, write, command, trivial, ceiling) in scenarios)
+        foreach (var (service, write, command, trivial, ceiling) in scenarios.Where(s => cfg.Writes.Contains(s.Service)))
         {
             foreach (var callers in new[] { 1, 16, 64 })
             {
