@@ -95,7 +95,6 @@ sealed class SuiteProcess : IAsyncDisposable
         info.Environment["EventLog__DatabasePath"] = Path.Combine(dataDir, service + ".db");
         info.Environment["CSTO_DATA"] = dataDir;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
-        info.Environment["DOTNET_gcServer"] = "0";
         if (Profiler.Folder is not null)
         {
             // names for JIT-compiled code in perf's profiles (Profiler)

@@ -34,24 +34,23 @@ public sealed class BodiesProjection : IProjection
 
     public void Apply(EventRecord record, ProjectionWriter writer)
     {
-        var prov = record.Metadata?.Provenance?.ToByteArray() ?? [];
         switch (Kernel.EventTypes.Parse(record))
         {
             case BodyEstablished b:
                 writer.Execute("proj_bodies_body", "INSERT INTO {t}(body_id, parent_id, founded_on, name_key, position, data, prov) VALUES (@id, @p, @f, @n, @pos, @d, @prov) ON CONFLICT DO NOTHING",
-                    ("@id", b.BodyId), ("@p", b.ParentBodyId), ("@f", b.FoundedOn.ToDateOnly().ToIso()), ("@n", BodyInfo.NameKey(b.Name)), ("@pos", record.Position), ("@d", b.ToByteArray()), ("@prov", prov));
+                    ("@id", b.BodyId), ("@p", b.ParentBodyId), ("@f", b.FoundedOn.ToDateOnly().ToIso()), ("@n", BodyInfo.NameKey(b.Name)), ("@pos", record.Position), ("@d", b.ToByteArray()), ("@prov", Prov(record)));
                 break;
             case BodyObserverAdmitted o:
                 writer.Execute("proj_bodies_observer", "INSERT INTO {t}(position, body_id, observer, data, prov) VALUES (@pos, @b, @o, @d, @prov) ON CONFLICT DO NOTHING",
-                    ("@pos", record.Position), ("@b", o.BodyId), ("@o", o.Observer), ("@d", Any(o)), ("@prov", prov));
+                    ("@pos", record.Position), ("@b", o.BodyId), ("@o", o.Observer), ("@d", Any(o)), ("@prov", Prov(record)));
                 break;
             case BodyObserverEnded e:
                 writer.Execute("proj_bodies_observer", "INSERT INTO {t}(position, body_id, observer, data, prov) VALUES (@pos, @b, @o, @d, @prov) ON CONFLICT DO NOTHING",
-                    ("@pos", record.Position), ("@b", e.BodyId), ("@o", e.Observer), ("@d", Any(e)), ("@prov", prov));
+                    ("@pos", record.Position), ("@b", e.BodyId), ("@o", e.Observer), ("@d", Any(e)), ("@prov", Prov(record)));
                 break;
             case ExternalRelationRecorded x:
                 writer.Execute("proj_bodies_relation", "INSERT INTO {t}(relation_id, counterpart_key, effective_date, position, data, prov) VALUES (@id, @c, @e, @pos, @d, @prov) ON CONFLICT DO NOTHING",
-                    ("@id", Tail(x.Relation)), ("@c", BodyInfo.NameKey(x.Counterpart)), ("@e", x.EffectiveDate.ToDateOnly().ToIso()), ("@pos", record.Position), ("@d", x.ToByteArray()), ("@prov", prov));
+                    ("@id", Tail(x.Relation)), ("@c", BodyInfo.NameKey(x.Counterpart)), ("@e", x.EffectiveDate.ToDateOnly().ToIso()), ("@pos", record.Position), ("@d", x.ToByteArray()), ("@prov", Prov(record)));
                 break;
             case SessionConvened s:
                 writer.Execute("proj_bodies_session", "INSERT INTO {t}(session_id, body_id, date, host_state, position) VALUES (@id, @b, @d, @h, @pos) ON CONFLICT DO NOTHING",
@@ -59,15 +58,15 @@ public sealed class BodiesProjection : IProjection
                 break;
             case ChairAssumed c:
                 writer.Execute("proj_bodies_chair", "INSERT INTO {t}(position, body_id, from_date, data, prov) VALUES (@pos, @b, @f, @d, @prov) ON CONFLICT DO NOTHING",
-                    ("@pos", record.Position), ("@b", c.BodyId), ("@f", c.FromDate.ToDateOnly().ToIso()), ("@d", c.ToByteArray()), ("@prov", prov));
+                    ("@pos", record.Position), ("@b", c.BodyId), ("@f", c.FromDate.ToDateOnly().ToIso()), ("@d", c.ToByteArray()), ("@prov", Prov(record)));
                 break;
             case SecretaryGeneralAppointed a:
                 writer.Execute("proj_bodies_secretary_general", "INSERT INTO {t}(position, term_start, term_end, data, prov) VALUES (@pos, @s, @e, @d, @prov) ON CONFLICT DO NOTHING",
-                    ("@pos", record.Position), ("@s", a.TermStart.ToDateOnly().ToIso()), ("@e", a.TermEnd.ToDateOnly().ToIso()), ("@d", a.ToByteArray()), ("@prov", prov));
+                    ("@pos", record.Position), ("@s", a.TermStart.ToDateOnly().ToIso()), ("@e", a.TermEnd.ToDateOnly().ToIso()), ("@d", a.ToByteArray()), ("@prov", Prov(record)));
                 break;
             case SecretaryGeneralTermEnded e:
                 writer.Execute("proj_bodies_secretary_general_end", "INSERT INTO {t}(position, data, prov) VALUES (@pos, @d, @prov) ON CONFLICT DO NOTHING",
-                    ("@pos", record.Position), ("@d", e.ToByteArray()), ("@prov", prov));
+                    ("@pos", record.Position), ("@d", e.ToByteArray()), ("@prov", Prov(record)));
                 break;
             case DraftTabled t:
                 writer.Execute("proj_bodies_draft", "INSERT INTO {t}(draft_id, session_id, body_id, status, position) VALUES (@id, @s, @b, @st, @pos) ON CONFLICT DO NOTHING",
@@ -97,6 +96,9 @@ public sealed class BodiesProjection : IProjection
                 break;
         }
     }
+
+    /// <summary>The provenance a row of facts keeps: encoded only for the events whose rows keep it (not for drafts, decisions, positions).</summary>
+    static byte[] Prov(EventRecord record) => record.Metadata?.Provenance?.ToByteArray() ?? [];
 
     /// <summary>An observer row holds either event, packed with its type so one table keeps the order of both.</summary>
     static byte[] Any(IMessage message) => Google.Protobuf.WellKnownTypes.Any.Pack(message).ToByteArray();

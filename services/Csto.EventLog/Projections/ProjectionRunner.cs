@@ -187,7 +187,26 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
     /// (at start, after a burst) or rebuilt together read the log once, not once each. The last few slices are kept;
     /// records are never changed by a projection, so they can be shared.
     /// </summary>
-    Task<ReadSlice> ReadSliceAsync(long from, long target, CancellationToken cancellationToken)
+    Task<ReadSlice> ReadSliceAsync(long from, long target, CancellationToken cancellationToken) =>
+        SharedSlice(from, target, ahead: false).WaitAsync(cancellationToken);
+
+    /// <summary>
+    /// Starts reading the slice after <paramref name="scannedTo"/> on the thread pool while the rebuild applies the one it
+    /// has (the writer), so that it reads and writes at once instead of in turn (1 M events: membership 4.5 → 3.4–3.8 s,
+    /// bodies 11.0 → 10.1 s, operations 2.45 → 2.03 s); the next <see cref="ReadSliceAsync"/> of that range finds it among
+    /// the shared slices. Not for the catch-up: three services starting on 1 M events took 26 s with it instead of 20 s
+    /// (its projections move through the log each at its own pace, so slices read ahead most likely pushed out of the few
+    /// shared ones those a slower projection still needed).
+    /// </summary>
+    void ReadAhead(long scannedTo, long target)
+    {
+        if (scannedTo < target)
+        {
+            _ = SharedSlice(scannedTo + 1, target, ahead: true);
+        }
+    }
+
+    Task<ReadSlice> SharedSlice(long from, long target, bool ahead)
     {
         TaskCompletionSource<ReadSlice> mine;
         lock (_slices)
@@ -196,7 +215,7 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
             {
                 if (key == (from, target) && !task.IsFaulted && !task.IsCanceled)
                 {
-                    return task.WaitAsync(cancellationToken);
+                    return task;
                 }
             }
 
@@ -208,8 +227,9 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
             }
         }
 
-        _ = ReadIntoAsync(mine, from, target);
-        return mine.Task.WaitAsync(cancellationToken);
+        // a store's read may run to its end before it returns a task (SQLite's does): read ahead on another thread
+        _ = ahead ? Task.Run(() => ReadIntoAsync(mine, from, target)) : ReadIntoAsync(mine, from, target);
+        return mine.Task;
     }
 
     void ForgetSlices()
@@ -306,6 +326,7 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
         for (var position = 0L; position < head;)
         {
             var slice = await ReadSliceAsync(position + 1, head, cancellationToken).ConfigureAwait(false);
+            ReadAhead(slice.ScannedTo, head);
             await readModel.ApplyAsync(RebuildSuffix, writer =>
             {
                 foreach (var projection in chosen)
