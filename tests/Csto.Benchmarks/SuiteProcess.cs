@@ -95,6 +95,8 @@ sealed class SuiteProcess : IAsyncDisposable
         info.Environment["EventLog__DatabasePath"] = Path.Combine(dataDir, service + ".db");
         info.Environment["CSTO_DATA"] = dataDir;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        // the GC is the service's own (its runtimeconfig.json: server GC, as deploy/up.sh runs it); the benchmark's
+        // environment passes through, so `DOTNET_gcServer=0 deploy/bench.sh` measures workstation GC
         if (Profiler.Folder is not null)
         {
             // names for JIT-compiled code in perf's profiles (Profiler)

@@ -192,11 +192,11 @@ public sealed partial class ProjectionRunner(IEventStore store, IReadModelStore 
 
     /// <summary>
     /// Starts reading the slice after <paramref name="scannedTo"/> on the thread pool while the rebuild applies the one it
-    /// has (the writer), so that it reads and writes at once instead of in turn (1 M events: membership 4.5 → 3.4–3.8 s,
+    /// has (the writer), so that it reads and writes at once instead of in turn (1 M events, workstation GC: membership 4.5 → 3.4–3.8 s,
     /// bodies 11.0 → 10.1 s, operations 2.45 → 2.03 s); the next <see cref="ReadSliceAsync"/> of that range finds it among
-    /// the shared slices. Not for the catch-up: three services starting on 1 M events took 26 s with it instead of 20 s
-    /// (its projections move through the log each at its own pace, so slices read ahead most likely pushed out of the few
-    /// shared ones those a slower projection still needed).
+    /// the shared slices. Not for the catch-up: three services starting on 1 M events took 25.7–27.4 s with it against
+    /// 17.5–24.9 s without (five runs), so it did not help there (its projections move through the log each at its own
+    /// pace, and slices read ahead can push out of the few shared ones those a slower projection still needs).
     /// </summary>
     void ReadAhead(long scannedTo, long target)
     {
