@@ -39,7 +39,7 @@ if (args.SkipWhile(a => a != "--sizes").Skip(1).FirstOrDefault() is { } sizes)
 
 if (args.SkipWhile(a => a != "--writes").Skip(1).FirstOrDefault() is { } writes)
 {
-    string[] services = ["membership", "bodies", "operations"];
+    var services = cfg.Writes; // all three by default
     var chosen = writes.Split(',');
     if (chosen.FirstOrDefault(w => !services.Contains(w)) is { } unknown)
     {
