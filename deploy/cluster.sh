@@ -18,6 +18,12 @@
 # gRPC clients reach the instances of a service by client-side round robin: cstoctl takes the comma-separated
 # addresses this script prints (CSTO_<SERVICE>_URL="http://127.0.0.1:5111,http://127.0.0.1:5112").
 #
+# Connections to PostgreSQL are a budget: each of the six instances holds at most CSTO_POSTGRES_POOL (default 20,
+# Maximum Pool Size in its connection string, Application Name csto-<service>#<n>), and CSTO_POSTGRES_TOOLS (default 20)
+# are kept for an operator's tools and the fault suite's checker; "up" refuses to start when
+#   6 x CSTO_POSTGRES_POOL + CSTO_POSTGRES_TOOLS > CSTO_POSTGRES_MAX_CONNECTIONS (default 200) - 3 (PostgreSQL's, for superusers)
+# "status" shows each instance's pool (GetLogInfo) and the server's connections by application name.
+#
 # Environment (all optional): CSTO_DATA (default <repo>/.data/cluster), CSTO_CLUSTER_PORT (first service port,
 # default 5111: membership 5111/5112, bodies 5121/5122, operations 5131/5132), the CSTO_POSTGRES_* variables of
 # deploy/postgres.sh and the CSTO_RABBITMQ_* / CSTO_RABBITMQ_CLUSTER_* variables of deploy/rabbitmq.sh.
@@ -31,9 +37,21 @@ BASE="${CSTO_CLUSTER_PORT:-5111}"
 SERVICES=(membership bodies operations)
 declare -A PROJECTS=([membership]=Csto.Membership [bodies]=Csto.Bodies [operations]=Csto.Operations)
 declare -A OFFSET=([membership]=0 [bodies]=10 [operations]=20)
+INSTANCES=6
+export CSTO_POSTGRES_POOL="${CSTO_POSTGRES_POOL:-20}" CSTO_POSTGRES_MAX_CONNECTIONS="${CSTO_POSTGRES_MAX_CONNECTIONS:-200}"
+TOOLS="${CSTO_POSTGRES_TOOLS:-20}"
+SUPERUSER_RESERVED=3
 
 say() { echo "[cluster] $*"; }
 die() { echo "[cluster] $*" >&2; exit 1; }
+# the most connections the instances may hold together, and what the server leaves to ordinary users
+budget() { echo $((INSTANCES * CSTO_POSTGRES_POOL)); }
+check_budget() {
+    [[ "$TOOLS" =~ ^[0-9]+$ ]] || die "CSTO_POSTGRES_TOOLS=$TOOLS must be a whole number"
+    local ordinary=$((CSTO_POSTGRES_MAX_CONNECTIONS - SUPERUSER_RESERVED))
+    [ $(($(budget) + TOOLS)) -le "$ordinary" ] ||
+        die "the connections do not fit: $INSTANCES instances x CSTO_POSTGRES_POOL=$CSTO_POSTGRES_POOL + CSTO_POSTGRES_TOOLS=$TOOLS = $(($(budget) + TOOLS)) > CSTO_POSTGRES_MAX_CONNECTIONS=$CSTO_POSTGRES_MAX_CONNECTIONS - $SUPERUSER_RESERVED for superusers"
+}
 alive() { kill -0 "$1" 2>/dev/null && [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ]; }
 port_of() { echo $((BASE + ${OFFSET[$1]} + $2 - 1)); }
 urls_of() { echo "http://127.0.0.1:$(port_of "$1" 1),http://127.0.0.1:$(port_of "$1" 2)"; }
@@ -56,7 +74,8 @@ start_instance() {  # start_instance SERVICE N
     fi
     say "starting $service#$n on http://127.0.0.1:$port"
     # one database for the instances of a service (its own schema), the cluster's three nodes, quorum queues
-    CSTO_LOG_FORMAT=json EventLog__Store=postgres ConnectionStrings__EventLog="$(deploy/postgres.sh url)" \
+    # its own budget of connections (Maximum Pool Size, in the url) and its name in pg_stat_activity
+    CSTO_LOG_FORMAT=json EventLog__Store=postgres ConnectionStrings__EventLog="$(deploy/postgres.sh url);Application Name=csto-$service#$n" \
         EventLog__RabbitMqUrl="$(deploy/rabbitmq.sh cluster url "$service")" EventLog__QueueType=quorum \
         Security__AllowDevelopmentKey="${CSTO_ALLOW_DEVELOPMENT_KEY:-true}" \
         nohup dotnet "$ROOT/services/$project/bin/Release/net10.0/$project.dll" --urls "http://127.0.0.1:$port" \
@@ -78,7 +97,8 @@ kill_instance() {  # kill_instance SERVICE N SIGNAL
 }
 
 cmd_up() {
-    say "starting PostgreSQL (deploy/postgres.sh)"
+    check_budget
+    say "starting PostgreSQL (deploy/postgres.sh): max_connections $CSTO_POSTGRES_MAX_CONNECTIONS; $INSTANCES instances x $CSTO_POSTGRES_POOL connections = $(budget), $TOOLS for tools"
     deploy/postgres.sh start >/dev/null
     say "starting the three RabbitMQ nodes (deploy/rabbitmq.sh cluster start)"
     deploy/rabbitmq.sh cluster start >/dev/null
@@ -128,17 +148,24 @@ cmd_status() {
         done
     done
     export_urls
-    echo "== relay leases (GetLogInfo of each instance: exactly one instance of a service publishes)"
-    local token info; token="$(ctl token issue --role operator --ttl 10m 2>/dev/null)"
+    echo "== relay leases and database connections (GetLogInfo of each instance: exactly one instance of a service publishes)"
+    local token info pool; token="$(ctl token issue --role operator --ttl 10m 2>/dev/null)"
     for service in "${SERVICES[@]}"; do
         for n in 1 2; do
             info="$(CSTO_TOKEN="$token" ctl log stats --json --service "$service" "--$service-url" "http://127.0.0.1:$(port_of "$service" "$n")" 2>/dev/null || true)"
+            pool=""
             if [ -z "$info" ]; then state="not answering"
-            elif grep -q '"holdsLease": true' <<<"$info"; then state="holds the relay lease, head $(grep -o '"headPosition": "[0-9]*"' <<<"$info" | grep -o '[0-9]*')"
-            else state="standby"; fi
-            printf '  %-12s #%s  %s\n' "$service" "$n" "$state"
+            else
+                if grep -q '"holdsLease": true' <<<"$info"; then state="holds the relay lease, head $(grep -o '"headPosition": "[0-9]*"' <<<"$info" | grep -o '[0-9]*')"
+                else state="standby"; fi
+                field() { grep -o "\"$1\": \"\?[0-9]*" <<<"$info" | grep -o '[0-9]*$' || echo 0; }
+                pool="; connections $(field inUse) in use, $(field open) open of $(field maxSize), $(field waiting) waiting, $(field timeouts) refused"
+            fi
+            printf '  %-12s #%s  %s%s\n' "$service" "$n" "$state" "$pool"
         done
     done
+    echo "== database connections (budget: $INSTANCES instances x $CSTO_POSTGRES_POOL = $(budget), $TOOLS for tools)"
+    deploy/postgres.sh connections 2>/dev/null || true
     echo
     echo "Clients:   export CSTO_MEMBERSHIP_URL=$CSTO_MEMBERSHIP_URL"
     echo "           export CSTO_BODIES_URL=$CSTO_BODIES_URL"

@@ -24,6 +24,10 @@
 #                     keeps accepting writes and takes the lease over; the burst is retried with the same request ids
 #   broker-node-kill  kill -9 of a broker node mid-burst (quorum queues keep their messages), then it rejoins
 #   postgres-restart  PostgreSQL stopped mid-burst for 10 s: writes fail UNAVAILABLE, then succeed; retried
+# On the cluster every scenario also samples pg_stat_activity (csto-faults connections) and adds a line
+#   <scenario> connections: peak N of the instances' budget B (6 x pool), ..., within budget yes|no
+# (an instance over its Maximum Pool Size, or the instances over 6 x CSTO_POSTGRES_POOL, fails the run), and the
+# checker counts through a PostgreSQL connection of its own (CSTO_FAULTS_POSTGRES), which the budget's tools keep.
 # --quick uses small bursts and short outages (what .ci/run runs). Exit status 1 when a scenario did not recover.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,10 +59,12 @@ if [ "$CLUSTER" = 1 ]; then
     export CSTO_RABBITMQ_CLUSTER_PORT="${CSTO_FAULTS_CLUSTER_AMQP_PORT:-5872}" CSTO_RABBITMQ_CLUSTER_NODE=csto-faults
     urls() { echo "http://127.0.0.1:$(($1)),http://127.0.0.1:$(($1 + 1))"; }
     export CSTO_MEMBERSHIP_URL="$(urls "$CSTO_CLUSTER_PORT")" CSTO_BODIES_URL="$(urls "$CSTO_CLUSTER_PORT + 10")" CSTO_OPERATIONS_URL="$(urls "$CSTO_CLUSTER_PORT + 20")"
-    cleanup() { deploy/cluster.sh down >/dev/null 2>&1 || true; }
+    cleanup() { [ -z "${SAMPLER:-}" ] || kill "$SAMPLER" 2>/dev/null || true; deploy/cluster.sh down >/dev/null 2>&1 || true; }
     trap cleanup EXIT
     say "data in $CSTO_DATA; cluster: instances from $CSTO_CLUSTER_PORT, PostgreSQL on $CSTO_POSTGRES_PORT, broker nodes from $CSTO_RABBITMQ_CLUSTER_PORT"
     deploy/cluster.sh up > "$CSTO_DATA/up.log" 2>&1 || { tail -n 30 "$CSTO_DATA/up.log"; exit 1; }
+    CSTO_FAULTS_POSTGRES="$(deploy/postgres.sh url)"
+    export CSTO_FAULTS_POSTGRES
 else
 cleanup() { deploy/down.sh >/dev/null 2>&1 || true; }
 trap cleanup EXIT
@@ -86,8 +92,27 @@ check() {  # scenario [expected errors per consumer]
     RESULTS+=("$(tail -n 1 <<<"$out")")
 }
 
+SAMPLER=""
+sample_start() {  # the instances' connections while the scenario runs (cluster only)
+    [ "$CLUSTER" = 1 ] || return 0
+    rm -f "$CSTO_DATA/sampler.stop"
+    faults connections --pool "${CSTO_POSTGRES_POOL:-20}" --instances 6 --stop "$CSTO_DATA/sampler.stop" > "$CSTO_DATA/sampler.out" 2>&1 &
+    SAMPLER=$!
+}
+sample_stop() {  # scenario
+    [ -n "$SAMPLER" ] || return 0
+    touch "$CSTO_DATA/sampler.stop"
+    wait "$SAMPLER" || true
+    SAMPLER=""
+    cat "$CSTO_DATA/sampler.out"
+    local line; line="$(tail -n 1 "$CSTO_DATA/sampler.out")"
+    [[ "$line" == connections:* ]] || line="connections: no samples ($(tail -n 1 "$CSTO_DATA/sampler.out")), within budget no"
+    RESULTS+=("$1 $line")
+}
+
 for scenario in "${SCENARIOS[@]}"; do
     say "== $scenario"
+    sample_start
     case "$scenario" in
         producer-kill)
             n=$(size 2000 600)
@@ -198,6 +223,7 @@ for scenario in "${SCENARIOS[@]}"; do
             next "$n"; check "$scenario" ;;
         *) echo "unknown scenario '$scenario' (one of: ${ALL[*]})" >&2; exit 2 ;;
     esac
+    sample_stop "$scenario"
 done
 
 echo
@@ -205,6 +231,6 @@ say "summary"
 failed=0
 for line in "${RESULTS[@]}"; do
     echo "$line"
-    [[ "$line" == *"lost 0, applied twice 0, recovered yes" ]] || failed=1
+    [[ "$line" == *"lost 0, applied twice 0, recovered yes" || "$line" == *"connections: "*"within budget yes" ]] || failed=1
 done
 exit "$failed"

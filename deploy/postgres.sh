@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Local PostgreSQL for CstoServices: the event logs of several instances of a service in one database.
 #
-# Usage: deploy/postgres.sh install|start|stop|status|url
+# Usage: deploy/postgres.sh install|start|stop|status|url|connections
 #
 #   install  install Debian's package "postgresql" (no start; used by CI)
 #   start    install if needed, initdb a private cluster in the data dir (first start), start it on its own
 #            port, create the role and database of the suite, print the connection string
 #   stop     stop the cluster started by "start" (idempotent)
 #   status   exit 0 + "running on port N" if up, else exit 1 + "not running"
-#   url      the Npgsql connection string (EventLog:Store=postgres, ConnectionStrings__EventLog)
+#   url      the Npgsql connection string (EventLog:Store=postgres, ConnectionStrings__EventLog), with the budget of one
+#            instance: Maximum Pool Size=$CSTO_POSTGRES_POOL
+#   connections  the server's client connections now, by application name (csto-<service>#<n> for the instances of
+#            deploy/cluster.sh), with max_connections; "connections --total" prints only the number
 #
 # The cluster is NOT the system service (no pg_ctlcluster, no /var/lib/postgresql): it runs the package's
 # versioned /usr/lib/postgresql/15/bin/initdb and pg_ctl as the user "postgres" on a data dir of ours,
@@ -22,6 +25,8 @@
 #   CSTO_POSTGRES_USER      role       (default csto)
 #   CSTO_POSTGRES_PASSWORD  its password (default: generated at the first start, kept in <dir>/password, 0600)
 #   CSTO_POSTGRES_VERSION   major version of Debian's package (default 15)
+#   CSTO_POSTGRES_MAX_CONNECTIONS  the server's max_connections (default 200, of which PostgreSQL keeps 3 for superusers)
+#   CSTO_POSTGRES_POOL      the connections of one service instance, Maximum Pool Size in "url" (default 20)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,6 +36,8 @@ PORT="${CSTO_POSTGRES_PORT:-5532}"
 DB="${CSTO_POSTGRES_DB:-csto}"
 ROLE="${CSTO_POSTGRES_USER:-csto}"
 VERSION="${CSTO_POSTGRES_VERSION:-15}"
+MAX_CONNECTIONS="${CSTO_POSTGRES_MAX_CONNECTIONS:-200}"
+POOL="${CSTO_POSTGRES_POOL:-20}"
 BIN="/usr/lib/postgresql/$VERSION/bin"
 CLUSTER="$DATA_DIR/cluster"
 SOCKETS="$DATA_DIR/sockets"
@@ -54,6 +61,8 @@ as_postgres() {
 }
 
 [[ "$PORT" =~ ^[0-9]+$ ]] && [ "$PORT" -ge 1 ] && [ "$PORT" -le 65535 ] || die "CSTO_POSTGRES_PORT=$PORT is not a valid TCP port"
+[[ "$MAX_CONNECTIONS" =~ ^[0-9]+$ ]] && [ "$MAX_CONNECTIONS" -ge 20 ] || die "CSTO_POSTGRES_MAX_CONNECTIONS=$MAX_CONNECTIONS must be a whole number, 20 or more"
+[[ "$POOL" =~ ^[0-9]+$ ]] && [ "$POOL" -ge 6 ] || die "CSTO_POSTGRES_POOL=$POOL must be a whole number, 6 or more (an instance's writer, listener, two for upkeep, two for reads)"
 
 install() {
     if [ -x "$BIN/pg_ctl" ]; then
@@ -79,7 +88,7 @@ password() {
     cat "$PASSWORD_FILE"
 }
 
-url() { echo "Host=127.0.0.1;Port=$PORT;Database=$DB;Username=$ROLE;Password=$(password)"; }
+url() { echo "Host=127.0.0.1;Port=$PORT;Database=$DB;Username=$ROLE;Password=$(password);Maximum Pool Size=$POOL"; }
 
 psql_admin() { as_postgres "$BIN/psql" -h "$SOCKETS" -p "$PORT" -d postgres -v ON_ERROR_STOP=1 -qAt "$@"; }
 
@@ -102,7 +111,7 @@ start() {
     else
         # loopback only, sockets in our own folder, fsync on (durable commits, as the SQLite log)
         as_postgres "$BIN/pg_ctl" -D "$CLUSTER" -l "$SERVER_LOG" -w -t 60 start \
-            -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$SOCKETS -c max_connections=200 -c fsync=on -c synchronous_commit=on" >/dev/null ||
+            -o "-p $PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$SOCKETS -c max_connections=$MAX_CONNECTIONS -c fsync=on -c synchronous_commit=on" >/dev/null ||
             die "pg_ctl start failed: $(tail -n 5 "$SERVER_LOG" 2>/dev/null)"
         log "started on port $PORT ($CLUSTER)"
     fi
@@ -128,11 +137,23 @@ status() {
     if running; then echo "running on port $PORT"; else echo "not running"; exit 1; fi
 }
 
+connections() {
+    running || die "not running"
+    if [ "${1:-}" = --total ]; then
+        psql_admin -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'"
+        return
+    fi
+    echo "max_connections $(psql_admin -c 'SHOW max_connections') ($(psql_admin -c 'SHOW superuser_reserved_connections') kept for superusers)"
+    psql_admin -F ' ' -c "SELECT count(*), coalesce(nullif(application_name, ''), '(none)') FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 2 ORDER BY 2" |
+        while read -r n name; do printf '  %-28s %s\n' "$name" "$n"; done
+}
+
 case "${1:-}" in
     install) install ;;
     start) start ;;
     stop) stop ;;
     status) status ;;
     url) url ;;
-    *) echo "usage: $0 install|start|stop|status|url" >&2; exit 2 ;;
+    connections) connections "${2:-}" ;;
+    *) echo "usage: $0 install|start|stop|status|url|connections [--total]" >&2; exit 2 ;;
 esac

@@ -21,6 +21,11 @@ using RabbitMQ.Client;
 //   purge                      deletes the error queues (after a poison or forged scenario)
 //   head     --service S       the head position of a service's log
 //   lease    --service S [--wait SECONDS]   which of the service's instances (1-based, in CSTO_S_URL order) holds the relay lease
+//   connections --pool N --instances N --stop FILE   samples pg_stat_activity until FILE exists; prints the peaks and fails
+//                              when an instance held more than its pool, or the instances together more than their budget
+// With CSTO_FAULTS_POSTGRES (a connection string; deploy/faults.sh --cluster sets it), check reads the logs and the relays'
+// checkpoints from PostgreSQL through one connection of its own (Application Name csto-faults, in the budget's tools), so
+// that counting never depends on the instances it checks having a connection to spare.
 var arguments = Args.Parse(args);
 var suite = new Suite();
 return arguments.Command switch
@@ -34,6 +39,7 @@ return arguments.Command switch
     "purge" => await suite.PurgeAsync(),
     "head" => await suite.HeadAsync(arguments.Get("service")),
     "lease" => await suite.LeaseAsync(arguments.Get("service"), arguments.Int("wait", 0)),
+    "connections" => await Connections.SampleAsync(arguments.Int("pool"), arguments.Int("instances"), arguments.Get("stop")),
     _ => Args.Usage(),
 };
 
@@ -70,6 +76,7 @@ sealed class Suite
     static readonly string[] Entities = [.. Csto.Kernel.StateCodes.Codes.Order(StringComparer.Ordinal).Where(c => !Members.Contains(c)).Take(200)];
 
     readonly Dictionary<string, GrpcChannel> _channels = [];
+    readonly Database? _database = Environment.GetEnvironmentVariable("CSTO_FAULTS_POSTGRES") is { Length: > 0 } cs ? new Database(cs) : null;
     readonly Interceptor _minting = ActAsRequiredInterceptor.Minting(
         new SigningSettings(Environment.GetEnvironmentVariable(SigningSettings.KeyVariable) is { Length: > 0 } key ? key : SigningSettings.DevelopmentKey), "csto-faults");
 
@@ -170,10 +177,10 @@ sealed class Suite
             {
                 counts = await CountAsync(acked);
             }
-            catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded && DateTime.UtcNow < deadline)
+            catch (Exception ex) when (ex is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded } or Npgsql.NpgsqlException && DateTime.UtcNow < deadline)
             {
                 // the suite is recovering (a node or the database coming back on a loaded machine): count again later
-                Console.WriteLine($"  (counting again: {ex.Status.Detail})");
+                Console.WriteLine($"  (counting again: {(ex is RpcException rpc ? rpc.Status.Detail : ex.Message)})");
                 await Task.Delay(2000);
                 continue;
             }
@@ -186,7 +193,12 @@ sealed class Suite
             await Task.Delay(1000);
         }
 
-        counts ??= await CountAsync(acked);
+        if (counts is null)
+        {
+            Console.WriteLine($"{scenario}: lost ?, applied twice ?, recovered no (the suite did not answer within {timeoutSeconds} s)");
+            return 1;
+        }
+
         var recovered = counts.Lost == 0 && counts.Twice == 0 && counts.RelaysAtHead && counts.ErrorsPerConsumer.Values.All(d => d == expectErrors);
         Console.WriteLine($"  acknowledged writes {acked.Count}, missing from the membership log {counts.MissingAcked}; status changes in membership {counts.Produced}; " +
                           string.Join("; ", counts.Consumed.Select(c => $"{c.Key} {c.Value.Total} ({c.Value.Total - c.Value.Distinct} twice, {c.Value.Missing} missing)")));
@@ -226,13 +238,24 @@ sealed class Suite
         var errors = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var service in new[] { "membership", "bodies", "operations" })
         {
-            var info = await new EventLogService.EventLogServiceClient(Operator(service)).GetLogInfoAsync(new GetLogInfoRequest());
-            relays.Add($"{service} {info.Relay.Checkpoint}/{info.HeadPosition}");
-            atHead &= info.Relay.Checkpoint == info.HeadPosition;
-            if (service != "membership")
+            var (checkpoint, head) = _database is { } db ? await db.RelayAsync(service) : (-1, -1);
+            if (service != "membership" || _database is null)
             {
-                errors[service] = info.ErrorQueue?.Depth ?? -1;
+                // the error queues are the broker's: the service tells their depth
+                var info = await new EventLogService.EventLogServiceClient(Operator(service)).GetLogInfoAsync(new GetLogInfoRequest());
+                if (_database is null)
+                {
+                    (checkpoint, head) = (info.Relay.Checkpoint, info.HeadPosition);
+                }
+
+                if (service != "membership")
+                {
+                    errors[service] = info.ErrorQueue?.Depth ?? -1;
+                }
             }
+
+            relays.Add($"{service} {checkpoint}/{head}");
+            atHead &= checkpoint == head;
         }
 
         return new Counts(missingAcked, changes.Count, consumed, relays, atHead, errors);
@@ -240,6 +263,11 @@ sealed class Suite
 
     async Task<List<EventRecord>> ReadAllAsync(string service, string prefix)
     {
+        if (_database is { } db)
+        {
+            return await db.ReadAllAsync(service, prefix);
+        }
+
         var client = new EventLogService.EventLogServiceClient(Operator(service));
         var records = new List<EventRecord>();
         var token = "";
@@ -358,6 +386,135 @@ sealed class Suite
         var ok = op?.EndDate is { Year: 2031, Month: 12, Day: 31 } && op.LaterDecisions.Count == 1;
         Console.WriteLine($"  {name}: end date {op?.EndDate?.ToIso() ?? "(not opened)"}, later decisions [{string.Join(", ", op?.LaterDecisions ?? [])}] (in order: 2031-12-31, the extension)");
         Console.WriteLine($"{scenario}: lost {(ok ? 0 : 1)}, applied twice 0, recovered {(ok ? "yes" : "no")}");
+        return ok ? 0 : 1;
+    }
+}
+
+/// <summary>The checker's own connection to the cluster's PostgreSQL: one connection, outside every instance's pool.</summary>
+sealed class Database(string connectionString)
+{
+    readonly Npgsql.NpgsqlDataSource _source = new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "csto-faults", MaxPoolSize = 1, Timeout = 30 } is var b
+        ? Npgsql.NpgsqlDataSource.Create(b) : null!;
+
+    /// <summary>The service's schema, as the services name it (PostgresSchema.For).</summary>
+    static string Schema(string service) => "csto_" + service;
+
+    public async Task<List<EventRecord>> ReadAllAsync(string service, string prefix)
+    {
+        await using var connection = await _source.OpenConnectionAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand(
+            $"SELECT position, stream_id, stream_version, event_id, type, data, metadata FROM {Schema(service)}.events WHERE starts_with(stream_id, @p) ORDER BY position", connection);
+        cmd.Parameters.AddWithValue("p", prefix);
+        var records = new List<EventRecord>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            records.Add(new EventRecord
+            {
+                Position = reader.GetInt64(0),
+                StreamId = reader.GetString(1),
+                StreamVersion = reader.GetInt64(2),
+                EventId = reader.GetString(3),
+                Type = reader.GetString(4),
+                Data = ByteString.CopyFrom(reader.GetFieldValue<byte[]>(5)),
+                Metadata = EventMetadata.Parser.ParseFrom(reader.GetFieldValue<byte[]>(6)),
+                SourceService = service,
+            });
+        }
+
+        return records;
+    }
+
+    /// <summary>The relay's checkpoint (what the broker confirmed, EventRelay.CheckpointName) and the log's head.</summary>
+    public async Task<(long Checkpoint, long Head)> RelayAsync(string service)
+    {
+        await using var connection = await _source.OpenConnectionAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand(
+            $"SELECT (SELECT position FROM {Schema(service)}.checkpoints WHERE name = 'relay'), (SELECT position FROM {Schema(service)}.head WHERE id = 1)", connection);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.IsDBNull(0) ? 0 : reader.GetInt64(0), reader.GetInt64(1));
+    }
+}
+
+/// <summary>
+/// The connections of the cluster's instances, sampled from pg_stat_activity (every 200 ms, through one connection of its
+/// own) while a scenario runs: each instance names itself csto-&lt;service&gt;#&lt;n&gt; (deploy/cluster.sh).
+/// </summary>
+static class Connections
+{
+    public static async Task<int> SampleAsync(int pool, int instances, string stopFile)
+    {
+        var connectionString = Environment.GetEnvironmentVariable("CSTO_FAULTS_POSTGRES") ?? throw new InvalidOperationException("CSTO_FAULTS_POSTGRES is not set");
+        var budget = pool * instances;
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "csto-faults-sampler", Pooling = false, Timeout = 30 };
+        var peakPer = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        long peakInstances = 0, peakTotal = 0, samples = 0, failures = 0;
+        var maxConnections = 0;
+        Npgsql.NpgsqlConnection? connection = null;
+        while (true)
+        {
+            var stopping = File.Exists(stopFile);
+            try
+            {
+                if (connection is null)
+                {
+                    connection = new Npgsql.NpgsqlConnection(builder.ConnectionString);
+                    await connection.OpenAsync();
+                    await using var show = new Npgsql.NpgsqlCommand("SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int", connection);
+                    maxConnections = (int)(await show.ExecuteScalarAsync())!;
+                }
+
+                await using var cmd = new Npgsql.NpgsqlCommand(
+                    "SELECT application_name, count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' GROUP BY 1", connection);
+                long instancesNow = 0, totalNow = 0;
+                await using (var reader = await cmd.ExecuteReaderAsync())
+                {
+                    while (await reader.ReadAsync())
+                    {
+                        var name = reader.IsDBNull(0) ? "" : reader.GetString(0);
+                        var n = reader.GetInt64(1);
+                        totalNow += n;
+                        if (name.StartsWith("csto-", StringComparison.Ordinal) && name.Contains('#'))
+                        {
+                            instancesNow += n;
+                            peakPer[name] = Math.Max(peakPer.GetValueOrDefault(name), n);
+                        }
+                    }
+                }
+
+                samples++;
+                peakInstances = Math.Max(peakInstances, instancesNow);
+                peakTotal = Math.Max(peakTotal, totalNow);
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or IOException or TimeoutException)
+            {
+                // PostgreSQL stopped (postgres-restart): sample again when it is back
+                failures++;
+                if (connection is not null)
+                {
+                    await connection.DisposeAsync();
+                    connection = null;
+                }
+            }
+
+            if (stopping)
+            {
+                break;
+            }
+
+            await Task.Delay(200);
+        }
+
+        if (connection is not null)
+        {
+            await connection.DisposeAsync();
+        }
+
+        var over = peakPer.Where(p => p.Value > pool).Select(p => $"{p.Key} {p.Value}").ToList();
+        var ok = samples > 0 && peakInstances <= budget && over.Count == 0;
+        Console.WriteLine($"  connections per instance at their peak: {string.Join(", ", peakPer.Select(p => $"{p.Key} {p.Value}"))} (pool {pool} each); {samples} samples, {failures} while the server was away");
+        Console.WriteLine($"connections: peak {peakInstances} of the instances' budget {budget} ({instances} x {pool}), peak total {peakTotal} of {maxConnections} ordinary slots, within budget {(ok ? "yes" : "no" + (over.Count > 0 ? ": " + string.Join(", ", over) : ""))}");
         return ok ? 0 : 1;
     }
 }

@@ -113,7 +113,7 @@ public static class LogCommands
         {
             using var services = ctx.Services(p);
             var json = p.GetValue(Cli.Json);
-            var summary = new Table("service", "head", "events", "relay checkpoint", "lag", "relay", "consumers (processed)", "projections (checkpoint)");
+            var summary = new Table("service", "head", "events", "relay checkpoint", "lag", "relay", "consumers (processed)", "projections (checkpoint)", "database connections");
             var types = new Table("service", "type", "records");
             foreach (var name in ServiceDirectory.Expand(p.GetValue(service)!))
             {
@@ -126,7 +126,8 @@ public static class LogCommands
 
                 summary.Add(name, info.HeadPosition, info.EventCount, info.Relay.Checkpoint, info.Relay.Lag, !info.Relay.HoldsLease ? "standby (another instance holds the relay lease)" : info.Relay.Running ? "running" : "stopped: " + info.Relay.LastError,
                     string.Join(", ", info.Consumers.Select(c => $"{c.Name} ({c.ProcessedCount})")),
-                    string.Join(", ", info.Projections.Select(x => $"{x.Name} ({x.Checkpoint})")));
+                    string.Join(", ", info.Projections.Select(x => $"{x.Name} ({x.Checkpoint})")),
+                    info.DatabasePool is { } pool ? $"{pool.InUse} in use, {pool.Open} open of {pool.MaxSize}; {pool.Waiting} waiting, {pool.Timeouts} refused" : "(SQLite)");
                 var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
                 await foreach (var r in new LogReader(services).ReadAsync(name, new LogQuery(1, null, null, [], false), ct))
                 {

@@ -188,6 +188,7 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
             Relay = new RelayInfo { Checkpoint = relay.Checkpoint, Lag = head - relay.Checkpoint, Running = relay.Running, LastError = relay.LastError, HoldsLease = relay.HoldsLease },
             StoreWritable = store.WriteError is null,
             StoreError = store.WriteError ?? "",
+            DatabasePool = (store as PostgresEventStore)?.Pool.Info(),
         };
         response.Consumers.AddRange(await store.GetConsumersAsync(context.CancellationToken).ConfigureAwait(false));
         response.Projections.AddRange(projections.Info());

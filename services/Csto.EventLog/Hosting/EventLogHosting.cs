@@ -37,6 +37,13 @@ public sealed class EventLogOptions
     /// <summary><see cref="RabbitMqUrl"/> parsed and checked at start.</summary>
     public BrokerAddresses Broker { get; private set; } = null!;
 
+    /// <summary>
+    /// The most incoming messages the consumer applies at once (<c>EventLog:ConsumerConcurrency</c>). Default: with PostgreSQL,
+    /// half the instance's connections for reads (8 of a pool of 20), so that the connections it takes do not depend on how
+    /// many messages the broker holds for it; with SQLite, the prefetch (64).
+    /// </summary>
+    public int ConsumerConcurrency { get; set; }
+
     /// <summary>The type of the consumers' and error queues (<c>EventLog:QueueType</c>: classic, the default, or quorum on a cluster).</summary>
     public QueueType QueueType { get; set; }
 
@@ -51,6 +58,9 @@ public sealed class EventLogOptions
 
 public static class EventLogHosting
 {
+    /// <summary>The messages the broker sends a consumer ahead of their acknowledgement.</summary>
+    const int Prefetch = 64;
+
     /// <summary>
     /// Everything a service needs from the log: the store, the relay to RabbitMQ, the inbox consumer,
     /// projections, the replay API, gRPC reflection and health. Register IEventHandler and IProjection
@@ -67,6 +77,9 @@ public static class EventLogHosting
             DatabasePath = config["EventLog:DatabasePath"] is { Length: > 0 } path ? path : Path.Combine(dataDir, serviceName + ".db"),
             RabbitMqUrl = config["EventLog:RabbitMqUrl"] is { Length: > 0 } url ? url : config["CSTO_RABBITMQ_URL"] ?? "",
             QueueType = QueueTypes.Parse(config[QueueTypes.Setting]),
+            ConsumerConcurrency = config["EventLog:ConsumerConcurrency"] is not { Length: > 0 } concurrency ? 0
+                : int.TryParse(concurrency, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= Prefetch ? n
+                : throw new InvalidOperationException($"EventLog:ConsumerConcurrency '{concurrency}' must be a whole number from 1 to {Prefetch} (the messages the consumer applies at once)"),
         };
         foreach (var publisher in config.GetSection("EventLog:Publishers").GetChildren())
         {
@@ -186,7 +199,8 @@ public static class EventLogHosting
                             e.SetQuorumQueue();
                         }
 
-                        e.PrefetchCount = 64;
+                        e.PrefetchCount = Prefetch;
+                        e.ConcurrentMessageLimit = options.ConsumerConcurrency > 0 ? options.ConsumerConcurrency : Prefetch;
                         foreach (var type in types)
                         {
                             e.Bind(WireHeaders.ExchangeFor(type), b => b.ExchangeType = "fanout");
@@ -241,6 +255,11 @@ public static class EventLogHosting
                 if (string.IsNullOrWhiteSpace(connectionString))
                 {
                     throw new InvalidOperationException("EventLog:Store=postgres needs ConnectionStrings:EventLog (env ConnectionStrings__EventLog), e.g. the output of deploy/postgres.sh url");
+                }
+
+                if (options.ConsumerConcurrency == 0)
+                {
+                    options.ConsumerConcurrency = PostgresPool.ConsumerConcurrencyOf(connectionString);
                 }
 
                 services.AddSingleton(_ =>

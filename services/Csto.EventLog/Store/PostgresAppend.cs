@@ -38,7 +38,7 @@ public sealed partial class PostgresEventStore
         return item.Completion.Task;
     }
 
-    NpgsqlConnection? _writerConnection;
+    PostgresPool.Lease? _writerConnection;
 
     async Task WriterLoopAsync()
     {
@@ -78,7 +78,7 @@ public sealed partial class PostgresEventStore
         try
         {
             // the writer keeps its connection between batches (no pool round trip per batch); a failure drops it below
-            var connection = _writerConnection ??= await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
+            var connection = (_writerConnection ??= await _pool.OpenHeldAsync(CancellationToken.None).ConfigureAwait(false)).Connection;
             await using var tx = await connection.BeginTransactionAsync().ConfigureAwait(false);
             await using (var checks = new NpgsqlBatch(connection, tx))
             {

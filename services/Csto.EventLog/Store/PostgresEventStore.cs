@@ -25,7 +25,7 @@ namespace Csto.EventLog;
 public sealed partial class PostgresEventStore : IEventStore, IAsyncDisposable
 {
     const int MaxBatch = 1024;
-    readonly NpgsqlDataSource _dataSource;
+    readonly PostgresPool _pool;
     readonly string _channel;
     readonly Channel<AppendItem> _queue = Channel.CreateUnbounded<AppendItem>(new UnboundedChannelOptions { SingleReader = true });
     readonly CancellationTokenSource _stopping = new();
@@ -35,9 +35,9 @@ public sealed partial class PostgresEventStore : IEventStore, IAsyncDisposable
     volatile string? _writeError;
     TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    PostgresEventStore(NpgsqlDataSource dataSource, string serviceName, string schema, long head)
+    PostgresEventStore(PostgresPool pool, string serviceName, string schema, long head)
     {
-        _dataSource = dataSource;
+        _pool = pool;
         ServiceName = serviceName;
         Schema = schema;
         _channel = schema + "_appended";
@@ -79,10 +79,10 @@ public sealed partial class PostgresEventStore : IEventStore, IAsyncDisposable
             builder.Timeout = 5;
         }
 
-        var dataSource = NpgsqlDataSource.Create(builder);
+        var pool = PostgresPool.Create(builder, connectionString, serviceName);
         try
         {
-            using var connection = dataSource.OpenConnection();
+            using var connection = pool.DataSource.OpenConnection();
             using var tx = connection.BeginTransaction();
             // instances starting together: one creates the schema, the others wait and find it
             Execute(connection, tx, "SELECT pg_advisory_xact_lock(hashtext('csto-schema'))");
@@ -94,11 +94,11 @@ public sealed partial class PostgresEventStore : IEventStore, IAsyncDisposable
             }
 
             tx.Commit();
-            return new PostgresEventStore(dataSource, serviceName, schema, head);
+            return new PostgresEventStore(pool, serviceName, schema, head);
         }
         catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException)
         {
-            dataSource.Dispose();
+            pool.DisposeAsync().AsTask().GetAwaiter().GetResult();
             throw new InvalidOperationException(
                 $"ConnectionStrings:EventLog: cannot open the PostgreSQL log at {builder.Host}:{builder.Port}/{builder.Database} as {builder.Username}: {ex.Message}", ex);
         }
@@ -129,13 +129,19 @@ public sealed partial class PostgresEventStore : IEventStore, IAsyncDisposable
         _ => false,
     };
 
-    /// <summary>Runs a read or a small write on its own pooled connection; an unreachable database is <see cref="StoreUnavailableException"/>.</summary>
-    async Task<T> WithConnectionAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
+    /// <summary>The instance's connections: its budget and what is in use (GetLogInfo).</summary>
+    public PostgresPool Pool => _pool;
+
+    /// <summary>
+    /// Runs a read or a small write on a pooled connection from the share of reads, or of <paramref name="upkeep"/> (the
+    /// relay's lease and checkpoints, health, the head); an unreachable or busy database is <see cref="StoreUnavailableException"/>.
+    /// </summary>
+    async Task<T> WithConnectionAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken, bool upkeep = false)
     {
         try
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            return await work(connection).ConfigureAwait(false);
+            await using var lease = await _pool.OpenAsync(upkeep, cancellationToken).ConfigureAwait(false);
+            return await work(lease.Connection).ConfigureAwait(false);
         }
         catch (Exception ex) when (IsUnavailable(ex) && !cancellationToken.IsCancellationRequested)
         {
@@ -144,14 +150,14 @@ public sealed partial class PostgresEventStore : IEventStore, IAsyncDisposable
     }
 
     /// <summary>Runs <paramref name="work"/> in one transaction on its own connection (checkpoints, projections, leases).</summary>
-    Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken) =>
+    Task<T> InTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken, bool upkeep = false) =>
         WithConnectionAsync(async connection =>
         {
             await using var tx = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             var result = await work(connection, tx).ConfigureAwait(false);
             await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
             return result;
-        }, cancellationToken);
+        }, cancellationToken, upkeep);
 
     public async Task ProbeWriteAsync(CancellationToken cancellationToken)
     {
@@ -161,7 +167,7 @@ public sealed partial class PostgresEventStore : IEventStore, IAsyncDisposable
             {
                 await using var cmd = new NpgsqlCommand("SELECT pg_is_in_recovery()", c, t);
                 return (bool)(await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-            }, cancellationToken).ConfigureAwait(false);
+            }, cancellationToken, upkeep: true).ConfigureAwait(false);
             if (readOnly)
             {
                 throw new StoreUnavailableException("the PostgreSQL server is a read-only standby");
@@ -196,8 +202,8 @@ public sealed partial class PostgresEventStore : IEventStore, IAsyncDisposable
     {
         try
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var read = new NpgsqlCommand("SELECT position FROM head WHERE id = 1", connection);
+            await using var lease = await _pool.OpenAsync(upkeep: true, cancellationToken).ConfigureAwait(false);
+            await using var read = new NpgsqlCommand("SELECT position FROM head WHERE id = 1", lease.Connection);
             AdvanceHead((long)(await read.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);
         }
         catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
@@ -233,7 +239,8 @@ public sealed partial class PostgresEventStore : IEventStore, IAsyncDisposable
         {
             try
             {
-                await using var connection = await _dataSource.OpenConnectionAsync(token).ConfigureAwait(false);
+                await using var lease = await _pool.OpenHeldAsync(token).ConfigureAwait(false);
+                var connection = lease.Connection;
                 connection.Notification += (_, e) =>
                 {
                     if (long.TryParse(e.Payload, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var head))
@@ -281,7 +288,7 @@ public sealed partial class PostgresEventStore : IEventStore, IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _listener.ConfigureAwait(false);
         _stopping.Dispose();
-        await _dataSource.DisposeAsync().ConfigureAwait(false);
+        await _pool.DisposeAsync().ConfigureAwait(false);
     }
 
     static void Execute(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql)

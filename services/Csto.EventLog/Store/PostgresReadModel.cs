@@ -234,5 +234,5 @@ public sealed partial class PostgresEventStore : IReadModelStore
         {
             await using var cmd = new NpgsqlCommand("SELECT COUNT(*) FROM checkpoints", connection);
             return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
-        }, cancellationToken);
+        }, cancellationToken, upkeep: true);
 }

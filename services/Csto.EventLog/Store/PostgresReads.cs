@@ -113,10 +113,10 @@ public sealed partial class PostgresEventStore
             await using var cmd = new NpgsqlCommand("SELECT position FROM checkpoints WHERE name = @n", connection);
             cmd.Parameters.AddWithValue("n", name);
             return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long p ? p : 0;
-        }, cancellationToken);
+        }, cancellationToken, upkeep: true);
 
     public Task SetCheckpointAsync(string name, long position, CancellationToken cancellationToken = default) =>
-        InTransactionAsync((c, t) => WriteCheckpointAsync(c, t, name, position, cancellationToken), cancellationToken);
+        InTransactionAsync((c, t) => WriteCheckpointAsync(c, t, name, position, cancellationToken), cancellationToken, upkeep: true);
 
     static async Task<bool> WriteCheckpointAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string name, long position, CancellationToken cancellationToken)
     {
@@ -181,7 +181,7 @@ public sealed partial class PostgresEventStore
             cmd.Parameters.AddWithValue("h", holder);
             cmd.Parameters.AddWithValue("ttl", ttl);
             return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
-        }, cancellationToken);
+        }, cancellationToken, upkeep: true);
 
     public Task ReleaseLeaseAsync(string name, string holder, CancellationToken cancellationToken = default) =>
         WithConnectionAsync(async connection =>
@@ -190,5 +190,5 @@ public sealed partial class PostgresEventStore
             cmd.Parameters.AddWithValue("n", name);
             cmd.Parameters.AddWithValue("h", holder);
             return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }, cancellationToken);
+        }, cancellationToken, upkeep: true);
 }
