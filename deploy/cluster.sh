@@ -31,8 +31,15 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 export CSTO_DATA="${CSTO_DATA:-$ROOT/.data/cluster}"
+umask 077
 mkdir -p "$CSTO_DATA/run" "$CSTO_DATA/logs"
-chmod 0755 "$CSTO_DATA" # PostgreSQL runs as the user postgres and keeps its data folder in here
+chmod 0711 "$CSTO_DATA" # PostgreSQL runs as the user postgres and keeps its data folder in here: it may pass, not list
+# the key of the instances' tokens, generated at the first start (0600); cstoctl finds it in $CSTO_DATA/signing.key
+if [ -z "${CSTO_SIGNING_KEY:-}" ]; then
+    [ -s "$CSTO_DATA/signing.key" ] || head -c 48 /dev/urandom | base64 | tr -d '\n' > "$CSTO_DATA/signing.key"
+    CSTO_SIGNING_KEY="$(cat "$CSTO_DATA/signing.key")"
+fi
+export CSTO_SIGNING_KEY
 BASE="${CSTO_CLUSTER_PORT:-5111}"
 SERVICES=(membership bodies operations)
 declare -A PROJECTS=([membership]=Csto.Membership [bodies]=Csto.Bodies [operations]=Csto.Operations)
@@ -77,7 +84,6 @@ start_instance() {  # start_instance SERVICE N
     # its own budget of connections (Maximum Pool Size, in the url) and its name in pg_stat_activity
     CSTO_LOG_FORMAT=json EventLog__Store=postgres ConnectionStrings__EventLog="$(deploy/postgres.sh url);Application Name=csto-$service#$n" \
         EventLog__RabbitMqUrl="$(deploy/rabbitmq.sh cluster url "$service")" EventLog__QueueType=quorum \
-        Security__AllowDevelopmentKey="${CSTO_ALLOW_DEVELOPMENT_KEY:-true}" \
         nohup dotnet "$ROOT/services/$project/bin/Release/net10.0/$project.dll" --urls "http://127.0.0.1:$port" \
         >>"$CSTO_DATA/logs/$service-$n.log" 2>&1 &
     echo $! > "$pidfile"

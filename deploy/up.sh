@@ -14,7 +14,18 @@ cd "$(dirname "$0")/.."
 ROOT="$PWD"
 export CSTO_DATA="${CSTO_DATA:-$ROOT/.data}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# the data folder is the record: nobody else on the machine reads it (0700, files 0600 whoever's umask)
+umask 077
 mkdir -p "$CSTO_DATA/run" "$CSTO_DATA/logs"
+chmod 0700 "$CSTO_DATA"
+# the key that signs and checks tokens: generated at the first start into the data folder (0600), never the repository's
+# development key; cstoctl and the console find it there ($CSTO_DATA/signing.key), or set CSTO_SIGNING_KEY yourself
+if [ -z "${CSTO_SIGNING_KEY:-}" ]; then
+    [ -s "$CSTO_DATA/signing.key" ] || head -c 48 /dev/urandom | base64 | tr -d '\n' > "$CSTO_DATA/signing.key"
+    chmod 0600 "$CSTO_DATA/signing.key"
+    CSTO_SIGNING_KEY="$(cat "$CSTO_DATA/signing.key")"
+fi
+export CSTO_SIGNING_KEY
 declare -A PORTS=([membership]="${CSTO_MEMBERSHIP_PORT:-5101}" [bodies]="${CSTO_BODIES_PORT:-5102}" [operations]="${CSTO_OPERATIONS_PORT:-5103}")
 export CSTO_MEMBERSHIP_URL="http://127.0.0.1:${PORTS[membership]}" CSTO_BODIES_URL="http://127.0.0.1:${PORTS[bodies]}" CSTO_OPERATIONS_URL="http://127.0.0.1:${PORTS[operations]}"
 declare -A PROJECTS=([membership]=Csto.Membership [bodies]=Csto.Bodies [operations]=Csto.Operations)
@@ -61,11 +72,10 @@ for service in membership bodies operations; do
     fi
     project="${PROJECTS[$service]}"
     say "starting $service on http://127.0.0.1:${PORTS[$service]}"
-    # tokens: the development key unless CSTO_SIGNING_KEY is set (the services read it too)
+    # tokens: CSTO_SIGNING_KEY (generated above unless you set it), read by the services from the environment
     # each service connects as its own broker user (deploy/rabbitmq.sh creates them)
     url="${CSTO_RABBITMQ_URL:-$(deploy/rabbitmq.sh url "$service")}"
     CSTO_LOG_FORMAT=json EventLog__RabbitMqUrl="$url" EventLog__DatabasePath="$CSTO_DATA/$service.db" \
-        Security__AllowDevelopmentKey="${CSTO_ALLOW_DEVELOPMENT_KEY:-true}" \
         nohup dotnet "$ROOT/services/$project/bin/Release/net10.0/$project.dll" --urls "http://127.0.0.1:${PORTS[$service]}" \
         >>"$CSTO_DATA/logs/$service.log" 2>&1 &
     echo $! > "$pidfile"
@@ -83,7 +93,7 @@ say "loading the CSTO's history 1992-2024"
 CSTO_TOKEN= ctl history load --no-progress | tail -n 3
 
 # 6. the operator console: read-only pages over the public gRPC APIs, with reader tokens it signs with the
-#    same key as the services (CSTO_SIGNING_KEY, else the development key; Console__Token gives it a token instead)
+#    same key as the services (CSTO_SIGNING_KEY; Console__Token gives it a token instead)
 CONSOLE_PORT="${CSTO_CONSOLE_PORT:-5100}"
 pidfile="$CSTO_DATA/run/console.pid"
 if [ -f "$pidfile" ] && alive "$(cat "$pidfile")"; then

@@ -17,7 +17,7 @@ public sealed record SuiteOptions(IReadOnlyDictionary<string, string> Urls, stri
     /// <summary>
     /// Console:&lt;Service&gt;Url, else CSTO_&lt;SERVICE&gt;_URL (as cstoctl), else the documented ports; one address or several
     /// separated by commas. The token: Console:Token, else CSTO_TOKEN; without one the console signs reader tokens with
-    /// Console:SigningKey, else CSTO_SIGNING_KEY, else the development key.
+    /// Console:SigningKey, else the deployment's key (CSTO_SIGNING_KEY, else the data folder's signing.key), else the development key.
     /// </summary>
     public static SuiteOptions From(IConfiguration config, ILogger logger)
     {
@@ -28,7 +28,7 @@ public sealed record SuiteOptions(IReadOnlyDictionary<string, string> Urls, stri
             s => s,
             s => Set(config[$"Console:{char.ToUpperInvariant(s[0])}{s[1..]}Url"]) ?? Set(Environment.GetEnvironmentVariable($"CSTO_{s.ToUpperInvariant()}_URL")) ?? $"http://127.0.0.1:{ports[s]}");
         var token = Set(config["Console:Token"]) ?? Set(Environment.GetEnvironmentVariable("CSTO_TOKEN"));
-        var key = Set(config["Console:SigningKey"]) ?? Set(Environment.GetEnvironmentVariable(SigningSettings.KeyVariable));
+        var key = Set(config["Console:SigningKey"]) ?? SigningSettings.FindKey();
         if (token is null && key is null)
         {
             logger.LogWarning("no Console:Token and no signing key: signing reader tokens with the DEVELOPMENT key; only a development deployment accepts them");

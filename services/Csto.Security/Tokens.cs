@@ -25,6 +25,39 @@ public sealed record SigningSettings(string Key, string Issuer = SigningSettings
     /// <summary>HS256 wants at least 256 bits.</summary>
     public const int MinimumKeyBytes = 32;
 
+    /// <summary>The file in the data folder where <c>deploy/up.sh</c> and <c>deploy/cluster.sh</c> keep the key they generated (0600).</summary>
+    public const string KeyFileName = "signing.key";
+
+    /// <summary>
+    /// The deployment's key as a tool finds it (cstoctl, the console, the fault driver): <c>CSTO_SIGNING_KEY</c>, else the
+    /// file <c>CSTO_SIGNING_KEY_FILE</c>, else <c>$CSTO_DATA/signing.key</c>, else <c>.data/signing.key</c> (the data folder
+    /// of <c>deploy/up.sh</c> run from the repository); null when there is none.
+    /// </summary>
+    public static string? FindKey(Func<string, string?>? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariable;
+        if (environment(KeyVariable) is { Length: > 0 } key)
+        {
+            return key;
+        }
+
+        var files = new[]
+        {
+            environment("CSTO_SIGNING_KEY_FILE"),
+            environment("CSTO_DATA") is { Length: > 0 } data ? Path.Combine(data, KeyFileName) : null,
+            Path.Combine(".data", KeyFileName),
+        };
+        foreach (var file in files)
+        {
+            if (!string.IsNullOrEmpty(file) && File.Exists(file) && File.ReadAllText(file).Trim() is { Length: > 0 } found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+
     public SymmetricSecurityKey SecurityKey()
     {
         var bytes = Encoding.UTF8.GetBytes(Key);

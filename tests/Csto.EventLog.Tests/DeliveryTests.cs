@@ -135,6 +135,42 @@ public sealed class DeliveryTests(RabbitMqFixture broker)
         await bodies.DisposeAsync();
     }
 
+    [Fact]
+    public async Task An_event_that_claims_a_source_which_does_not_own_its_type_is_parked_whoever_publishes_it()
+    {
+        using var dir = new TempDir();
+        // one broker user for the whole suite: the user check alone would let every claim through
+        var url = await broker.NewVirtualHostUrlAsync();
+        await using var bodies = await Events.StartLogHostAsync("bodies", url, dir.Path, b => b.Services.AddRoster());
+        var store = bodies.Services.GetRequiredService<IEventStore>();
+        var head = store.HeadPosition;
+        var change = Change("ZWE", 1);
+        await using (var raw = await RawPublisher.StartAsync(url))
+        {
+            // operations and bodies claim a MemberStatusChanged (ZWE a member), only membership records it
+            await raw.PublishAsync(WireHeaders.ExchangeFor(MemberStatusChanged.Descriptor.FullName), Headers(change, "operations"), change.Data.ToByteArray());
+            await raw.PublishAsync(WireHeaders.ExchangeFor(MemberStatusChanged.Descriptor.FullName), Headers(change, "bodies"), change.Data.ToByteArray());
+            // straight into the consumer's own exchange, with a source outside the suite
+            await raw.PublishAsync(Topology.QueueOf("bodies"), Headers(change, "elsewhere"), change.Data.ToByteArray());
+        }
+
+        var client = new EventLogService.EventLogServiceClient(bodies.ChannelFor("operator"));
+        await Eventually.UntilAsync(async () => (await client.GetLogInfoAsync(new GetLogInfoRequest())).ErrorQueue.Depth == 3, TimeSpan.FromSeconds(60), "the three claims in csto.bodies_error");
+        var parked = (await client.ListErrorsAsync(new ListErrorsRequest())).Messages;
+        Assert.All(parked, m => Assert.Equal("ORIGIN_NOT_TRUSTED", m.Reason));
+        Assert.Contains(parked, m => m.Exception.Contains("only 'membership' records csto.membership.v1.MemberStatusChanged", StringComparison.Ordinal));
+        Assert.Equal(0, await RosterCountAsync(store));
+        Assert.Equal(head, store.HeadPosition);
+
+        // the same event claiming its owner is applied
+        await using (var raw = await RawPublisher.StartAsync(url))
+        {
+            await raw.PublishAsync(WireHeaders.ExchangeFor(MemberStatusChanged.Descriptor.FullName), Headers(change, "membership"), change.Data.ToByteArray());
+        }
+
+        await Eventually.UntilAsync(async () => await RosterCountAsync(store) == 1, TimeSpan.FromSeconds(60), "the owner's event applied");
+    }
+
     static Dictionary<string, string> Headers(NewEvent e, string source, string? type = null) => new()
     {
         [WireHeaders.EventId] = e.EventId,

@@ -21,6 +21,10 @@ using RabbitMQ.Client;
 //   purge                      deletes the error queues (after a poison or forged scenario)
 //   head     --service S       the head position of a service's log
 //   lease    --service S [--wait SECONDS]   which of the service's instances (1-based, in CSTO_S_URL order) holds the relay lease
+//   abuse    --data DIR        the probes of an attacker on the host against the running suite (deploy/faults.sh abuse):
+//                              tokens signed with the repository's development key, events claiming a source that does not
+//                              own their type, published by another service's broker user; prints "abuse: refused N of N,
+//                              heads unchanged, rss +N MB"
 //   connections --pool N --instances N --stop FILE   samples pg_stat_activity until FILE exists; prints the peaks and fails
 //                              when an instance held more than its pool, or the instances together more than their budget
 // With CSTO_FAULTS_POSTGRES (a connection string; deploy/faults.sh --cluster sets it), check reads the logs and the relays'
@@ -39,6 +43,7 @@ return arguments.Command switch
     "purge" => await suite.PurgeAsync(),
     "head" => await suite.HeadAsync(arguments.Get("service")),
     "lease" => await suite.LeaseAsync(arguments.Get("service"), arguments.Int("wait", 0)),
+    "abuse" => await suite.AbuseAsync(arguments.Get("data"), arguments.Get("membership-amqp"), arguments.Get("operations-amqp")),
     "connections" => await Connections.SampleAsync(arguments.Int("pool"), arguments.Int("instances"), arguments.Get("stop")),
     _ => Args.Usage(),
 };
@@ -78,7 +83,7 @@ sealed class Suite
     readonly Dictionary<string, GrpcChannel> _channels = [];
     readonly Database? _database = Environment.GetEnvironmentVariable("CSTO_FAULTS_POSTGRES") is { Length: > 0 } cs ? new Database(cs) : null;
     readonly Interceptor _minting = ActAsRequiredInterceptor.Minting(
-        new SigningSettings(Environment.GetEnvironmentVariable(SigningSettings.KeyVariable) is { Length: > 0 } key ? key : SigningSettings.DevelopmentKey), "csto-faults");
+        new SigningSettings(SigningSettings.FindKey() ?? SigningSettings.DevelopmentKey), "csto-faults");
 
     CallInvoker Channel(string service)
     {
@@ -96,7 +101,7 @@ sealed class Suite
     CallInvoker Operator(string service)
     {
         _ = Channel(service); // opens the channel once
-        var signing = new SigningSettings(Environment.GetEnvironmentVariable(SigningSettings.KeyVariable) is { Length: > 0 } key ? key : SigningSettings.DevelopmentKey);
+        var signing = new SigningSettings(SigningSettings.FindKey() ?? SigningSettings.DevelopmentKey);
         return _channels[service].WithToken(TokenIssuer.Issue(signing, "csto-faults", Roles.Operator, null, TimeSpan.FromHours(1)));
     }
 
@@ -295,7 +300,7 @@ sealed class Suite
     {
         var urls = (Environment.GetEnvironmentVariable($"CSTO_{service.ToUpperInvariant()}_URL") ?? throw new InvalidOperationException($"CSTO_{service.ToUpperInvariant()}_URL is not set"))
             .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var signing = new SigningSettings(Environment.GetEnvironmentVariable(SigningSettings.KeyVariable) is { Length: > 0 } key ? key : SigningSettings.DevelopmentKey);
+        var signing = new SigningSettings(SigningSettings.FindKey() ?? SigningSettings.DevelopmentKey);
         var token = TokenIssuer.Issue(signing, "csto-faults", Roles.Operator, null, TimeSpan.FromHours(1));
         var until = DateTime.UtcNow.AddSeconds(waitSeconds);
         while (true)
@@ -326,6 +331,116 @@ sealed class Suite
 
             await Task.Delay(200);
         }
+    }
+
+    /// <summary>
+    /// What an attacker on the host tries with what the repository holds: the development key (an operator reading the
+    /// error queues of every service, a Secretariat write), and each service's broker user publishing an event of another
+    /// service's type into a consumer's own exchange (item 8 of issue 28). Every probe must be refused or parked, and no
+    /// log may move.
+    /// </summary>
+    public async Task<int> AbuseAsync(string dataDir, string membershipAmqp, string operationsAmqp)
+    {
+        var services = new[] { "membership", "bodies", "operations" };
+        async Task<Dictionary<string, long>> HeadsAsync()
+        {
+            var heads = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var service in services)
+            {
+                heads[service] = (await new EventLogService.EventLogServiceClient(Operator(service)).GetLogInfoAsync(new GetLogInfoRequest())).HeadPosition;
+            }
+
+            return heads;
+        }
+
+        long Rss() => services.Sum(service =>
+        {
+            var pidFile = Path.Combine(dataDir, "run", service + ".pid");
+            var status = File.Exists(pidFile) ? $"/proc/{File.ReadAllText(pidFile).Trim()}/status" : "";
+            var line = status.Length > 0 && File.Exists(status) ? File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)) : null;
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
+        });
+
+        var before = await HeadsAsync();
+        var rssBefore = Rss();
+        var errorsBefore = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var service in new[] { "bodies", "operations" })
+        {
+            errorsBefore[service] = (await new EventLogService.EventLogServiceClient(Operator(service)).GetLogInfoAsync(new GetLogInfoRequest())).ErrorQueue?.Depth ?? 0;
+        }
+
+        var probes = 0;
+        var refused = 0;
+        void Note(string probe, bool wasRefused)
+        {
+            probes++;
+            refused += wasRefused ? 1 : 0;
+            Console.WriteLine($"  {(wasRefused ? "refused" : "ACCEPTED")}: {probe}");
+        }
+
+        var development = new SigningSettings(SigningSettings.DevelopmentKey);
+        foreach (var service in services)
+        {
+            var channel = _channels[service];
+            var asOperator = channel.WithToken(TokenIssuer.Issue(development, "intruder", Roles.Operator, null, TimeSpan.FromHours(1)));
+            try
+            {
+                await new EventLogService.EventLogServiceClient(asOperator).ListErrorsAsync(new ListErrorsRequest());
+                Note($"{service}: ListErrors as an operator with the development key", false);
+            }
+            catch (RpcException ex)
+            {
+                Note($"{service}: ListErrors as an operator with the development key ({ex.StatusCode})", ex.StatusCode == StatusCode.Unauthenticated);
+            }
+        }
+
+        var asSecretariat = _channels["membership"].WithToken(TokenIssuer.Issue(development, "intruder", Roles.Secretariat, null, TimeSpan.FromHours(1)));
+        try
+        {
+            await new MembershipService.MembershipServiceClient(asSecretariat).GrantObserverStatusAsync(new GrantObserverStatusRequest
+            {
+                State = "ZWE", EffectiveDate = Date.From(new(2040, 1, 1)), Cause = new Cause { Notice = "abuse" }, RequestId = "abuse-" + Guid.NewGuid().ToString("N"),
+            });
+            Note("membership: a Secretariat write with the development key", false);
+        }
+        catch (RpcException ex)
+        {
+            Note($"membership: a Secretariat write with the development key ({ex.StatusCode})", ex.StatusCode == StatusCode.Unauthenticated);
+        }
+
+        // each service's own broker user speaks for another: operations claims MemberStatusChanged into bodies' exchange,
+        // membership claims DecisionAdopted into operations' exchange
+        await Raw.PublishClaimAsync(operationsAmqp, "csto.bodies", MemberStatusChanged.Descriptor.FullName, "operations", "member-ZWE",
+            new MemberStatusChanged { State = "ZWE", NewStatus = MemberStatus.Member, StreamVersion = 1, EffectiveDate = Date.From(new(2040, 1, 1)) }.ToByteArray());
+        var slug = "abuse-" + Guid.NewGuid().ToString("N")[..6];
+        await Raw.PublishClaimAsync(membershipAmqp, "csto.operations", DecisionAdopted.Descriptor.FullName, "membership", "decision-" + slug,
+            new DecisionAdopted
+            {
+                Decision = "decisions/" + slug, BodyId = "csc", SessionDate = Date.From(new(2040, 1, 1)), EffectiveDate = Date.From(new(2040, 1, 1)), Title = slug,
+                Payload = new DecisionPayload { AuthorizeOperation = new AuthorizeOperation { Name = slug, Kind = OperationKind.AntiDrug, StartDate = Date.From(new(2040, 2, 1)), EndDate = Date.From(new(2040, 12, 31)) } },
+            }.ToByteArray());
+        foreach (var (service, probe) in new[] { ("bodies", "csto-operations publishes a MemberStatusChanged (ZWE a member) into csto.bodies"), ("operations", "csto-membership publishes a DecisionAdopted authorizing an operation into csto.operations") })
+        {
+            var client = new EventLogService.EventLogServiceClient(Operator(service));
+            var parked = false;
+            for (var i = 0; i < 60 && !parked; i++)
+            {
+                parked = (await client.GetLogInfoAsync(new GetLogInfoRequest())).ErrorQueue?.Depth > errorsBefore[service];
+                if (!parked)
+                {
+                    await Task.Delay(500);
+                }
+            }
+
+            var reason = parked ? (await client.ListErrorsAsync(new ListErrorsRequest())).Messages.LastOrDefault()?.Reason ?? "" : "";
+            Note($"{probe}: {(parked ? "parked " + reason : "not parked")}", parked && reason == "ORIGIN_NOT_TRUSTED");
+        }
+
+        var after = await HeadsAsync();
+        var unchanged = services.All(s => before[s] == after[s]);
+        Console.WriteLine($"  heads before {string.Join(", ", before.Select(h => $"{h.Key} {h.Value}"))}; after {string.Join(", ", after.Select(h => $"{h.Key} {h.Value}"))}");
+        Console.WriteLine($"abuse: refused {refused} of {probes}, heads {(unchanged ? "unchanged" : "CHANGED")}, rss {Rss() - rssBefore:+0;-0} MB");
+        return refused == probes && unchanged ? 0 : 1;
     }
 
     public async Task<int> PurgeAsync()
@@ -533,7 +648,15 @@ static class Raw
         ["csto-position"] = Encoding.UTF8.GetBytes("1"),
     };
 
-    static async Task PublishAsync(string amqp, IEnumerable<(Dictionary<string, object?> Headers, byte[] Body)> messages)
+    /// <summary>One event of <paramref name="type"/> claiming <paramref name="source"/>, into <paramref name="exchange"/> (which exists).</summary>
+    public static async Task PublishClaimAsync(string amqp, string exchange, string type, string source, string stream, byte[] body)
+    {
+        var headers = Headers(Guid.NewGuid().ToString(), type, source);
+        headers["csto-stream-id"] = Encoding.UTF8.GetBytes(stream);
+        await PublishAsync(amqp, [(headers, body)], exchange);
+    }
+
+    static async Task PublishAsync(string amqp, IEnumerable<(Dictionary<string, object?> Headers, byte[] Body)> messages, string exchange = Exchange)
     {
         var uri = new Uri(amqp);
         await using var connection = await new ConnectionFactory { Uri = uri }.CreateConnectionAsync();
@@ -541,7 +664,7 @@ static class Raw
         foreach (var (headers, body) in messages)
         {
             var properties = new BasicProperties { ContentType = "application/x-protobuf", Persistent = true, UserId = Uri.UnescapeDataString(uri.UserInfo.Split(':')[0]), Headers = headers };
-            await channel.BasicPublishAsync(Exchange, "", mandatory: true, properties, body);
+            await channel.BasicPublishAsync(exchange, "", mandatory: true, properties, body);
         }
     }
 

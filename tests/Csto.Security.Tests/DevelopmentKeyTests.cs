@@ -31,9 +31,43 @@ public sealed class DevelopmentKeyTests
     public void Development_uses_the_development_key() =>
         Assert.Equal(SigningSettings.DevelopmentKey, SecurityHosting.DevelopmentSigning(Config(), new Env("Development"), "csto").Key);
 
+    [Theory]
+    [InlineData("Security:AllowDevelopmentKey", "true", "Security:AllowDevelopmentKey is no longer honoured")]
+    [InlineData("Security:SigningKey", SigningSettings.DevelopmentKey, "is the repository's development key")]
+    [InlineData("CSTO_SIGNING_KEY", SigningSettings.DevelopmentKey, "is the repository's development key")]
+    [InlineData("CSTO_SIGNING_KEY", "short", "CSTO_SIGNING_KEY must be at least 32 bytes")]
+    public void Outside_development_the_development_key_is_refused_whichever_way_it_is_given(string setting, string value, string named)
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => SecurityHosting.DevelopmentSigning(Config((setting, value)), new Env("Production"), "csto"));
+        Assert.Contains(named, ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
-    public void Production_uses_the_development_key_only_when_explicitly_allowed() =>
-        Assert.Equal(SigningSettings.DevelopmentKey, SecurityHosting.DevelopmentSigning(Config(("Security:AllowDevelopmentKey", "true")), new Env("Production"), "csto").Key);
+    public void Production_without_a_key_names_the_settings_that_would_give_one()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => SecurityHosting.DevelopmentSigning(Config(), new Env("Production"), "csto"));
+        Assert.Contains("Security:SigningKey or CSTO_SIGNING_KEY", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Security:Authority", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_tool_finds_the_deployment_s_key_in_the_variable_else_in_the_data_folder_s_key_file()
+    {
+        var dir = Directory.CreateTempSubdirectory("csto-key-");
+        try
+        {
+            File.WriteAllText(Path.Combine(dir.FullName, SigningSettings.KeyFileName), "generated-0123456789abcdef0123456789abcdef\n");
+            var env = new Dictionary<string, string?> { ["CSTO_DATA"] = dir.FullName };
+            Assert.Equal("generated-0123456789abcdef0123456789abcdef", SigningSettings.FindKey(n => env.GetValueOrDefault(n)));
+            env["CSTO_SIGNING_KEY"] = "from-the-variable-0123456789abcdef0123";
+            Assert.Equal("from-the-variable-0123456789abcdef0123", SigningSettings.FindKey(n => env.GetValueOrDefault(n)));
+            Assert.Null(SigningSettings.FindKey(n => n == "CSTO_DATA" ? Path.Combine(dir.FullName, "none") : null));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 
     [Fact]
     public void A_configured_key_issuer_and_audience_win()

@@ -67,6 +67,11 @@ public static class HealthCommand
             timeout.CancelAfter(TimeSpan.FromSeconds(8));
             var info = await new Csto.EventLog.V1.EventLogService.EventLogServiceClient(services.Channel(name)).GetLogInfoAsync(new Csto.EventLog.V1.GetLogInfoRequest(), cancellationToken: timeout.Token);
             var notes = new List<string>();
+            if (info.DevelopmentKey)
+            {
+                notes.Add("accepts the repository's DEVELOPMENT key: anyone with the repository can act as any role (Development only)");
+            }
+
             if (!info.StoreWritable)
             {
                 notes.Add("store cannot write: " + info.StoreError);

@@ -10,12 +10,12 @@ public static class TokenCommand
     public static readonly Option<string?> Issuer = new("--issuer") { Description = $"token issuer (env CSTO_TOKEN_ISSUER; default {SigningSettings.DefaultIssuer}, as Security:Issuer)", Recursive = true };
     public static readonly Option<string?> Audience = new("--audience") { Description = $"token audience (env CSTO_TOKEN_AUDIENCE; default {SigningSettings.DefaultAudience}, as Security:Audience)", Recursive = true };
 
-    /// <summary>The key of CSTO_SIGNING_KEY, else the repository's development key.</summary>
+    /// <summary>The deployment's key (<see cref="SigningSettings.FindKey"/>), else the repository's development key.</summary>
     public static SigningSettings Signing(ParseResult parse)
     {
-        var key = Environment.GetEnvironmentVariable(SigningSettings.KeyVariable);
+        var key = SigningSettings.FindKey();
         return new SigningSettings(
-            string.IsNullOrEmpty(key) ? SigningSettings.DevelopmentKey : key,
+            key ?? SigningSettings.DevelopmentKey,
             parse.GetValue(Issuer) ?? Environment.GetEnvironmentVariable("CSTO_TOKEN_ISSUER") ?? SigningSettings.DefaultIssuer,
             parse.GetValue(Audience) ?? Environment.GetEnvironmentVariable("CSTO_TOKEN_AUDIENCE") ?? SigningSettings.DefaultAudience);
     }
@@ -23,7 +23,7 @@ public static class TokenCommand
     public static Command Build(CtlContext ctx)
     {
         var token = new Command("token", "development bearer tokens");
-        var issue = new Command("issue", $"print a token signed with {SigningSettings.KeyVariable} (else the development key); use it with --token or CSTO_TOKEN");
+        var issue = new Command("issue", $"print a token signed with {SigningSettings.KeyVariable}, else the key file of the data folder ($CSTO_DATA or .data/{SigningSettings.KeyFileName}, which deploy/up.sh generates), else the development key; use it with --token or CSTO_TOKEN");
         var role = new Option<string>("--role") { Description = string.Join(", ", Roles.All), Required = true };
         var state = new Option<string?>("--state") { Description = "ISO 3166-1 alpha-3 code the delegate or reporter acts for" };
         var ttl = new Option<string>("--ttl") { Description = "lifetime: 30m, 8h, 2d or hh:mm:ss", DefaultValueFactory = _ => "8h" };
@@ -50,9 +50,9 @@ public static class TokenCommand
 
             var lifetime = ParseTtl(p.GetValue(ttl)!);
             var signing = Signing(p);
-            if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(SigningSettings.KeyVariable)))
+            if (SigningSettings.FindKey() is null)
             {
-                await ctx.Error.WriteLineAsync($"cstoctl: signing with the DEVELOPMENT key ({SigningSettings.KeyVariable} is unset); only a development deployment accepts it");
+                await ctx.Error.WriteLineAsync($"cstoctl: signing with the DEVELOPMENT key ({SigningSettings.KeyVariable} is unset and there is no $CSTO_DATA/{SigningSettings.KeyFileName} or .data/{SigningSettings.KeyFileName}); only a service in Development accepts it");
             }
 
             var jwt = TokenIssuer.Issue(signing, p.GetValue(subject) ?? ("dev-" + r + (s is null ? "" : "-" + s)), r, s, lifetime);

@@ -9,7 +9,7 @@ using Grpc.Core;
 namespace Csto.EventLog.Api;
 
 /// <summary>The replay API every service serves.</summary>
-public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, ProjectionRunner projections, FollowStreamLimiter followers, ErrorQueue errors, BrokerChannel broker, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime) : EventLogService.EventLogServiceBase
+public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, ProjectionRunner projections, FollowStreamLimiter followers, ErrorQueue errors, BrokerChannel broker, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime, Security.SigningMode signing) : EventLogService.EventLogServiceBase
 {
     const int DefaultBatch = 500;
     const int MaxBatch = 5000;
@@ -189,6 +189,7 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
             StoreWritable = store.WriteError is null,
             StoreError = store.WriteError ?? "",
             DatabasePool = (store as PostgresEventStore)?.Pool.Info(),
+            DevelopmentKey = signing.DevelopmentKey,
         };
         response.Consumers.AddRange(await store.GetConsumersAsync(context.CancellationToken).ConfigureAwait(false));
         response.Projections.AddRange(projections.Info());

@@ -145,9 +145,9 @@ public sealed class EventRecordConsumer(EventInbox inbox, OriginCheck origin) : 
 }
 
 /// <summary>
-/// Only the suite speaks for the suite: a message is applied only when the AMQP user_id (which the broker validates
-/// against the publishing connection's user) is the broker user of the service the message claims to come from
-/// (csto-source). A message this service re-drove from its own error queue carries its own user_id and the original
+/// Only the suite speaks for the suite: a message is applied only when its type belongs to the service it claims to come
+/// from (csto-source; the owner of csto.&lt;service&gt;.v1.X is &lt;service&gt;), and the AMQP user_id (which the broker validates
+/// against the publishing connection's user) is that service's broker user. A message this service re-drove from its own error queue carries its own user_id and the original
 /// one in <see cref="ErrorQueue.OriginalUserIdHeader"/>.
 /// </summary>
 public sealed class OriginCheck(Hosting.EventLogOptions options, Relay.BrokerChannel broker)
@@ -167,6 +167,15 @@ public sealed class OriginCheck(Hosting.EventLogOptions options, Relay.BrokerCha
         }
 
         var source = context.Message.SourceService;
+        // each event from its owner only: a service records the types of its own package (csto.<service>.v1), so a
+        // message that claims another source for a type is parked whoever published it
+        var owner = Wire.Topology.ProducerOf(context.Message.Type);
+        if (!string.Equals(owner, source, StringComparison.Ordinal))
+        {
+            throw new PoisonMessageException(PoisonMessageException.OriginNotTrusted,
+                $"{context.Message.Type} {context.Message.EventId} claims to come from '{source}', but only '{(owner.Length > 0 ? owner : "no service of the suite")}' records {context.Message.Type}");
+        }
+
         var userId = context.ReceiveContext.TryGetPayload<RabbitMqBasicConsumeContext>(out var amqp) ? amqp.Properties.UserId ?? "" : "";
         var original = context.Headers.Get<string>(ErrorQueue.OriginalUserIdHeader);
         var expected = ExpectedUser(source);

@@ -11,6 +11,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Csto.EventLog.Security;
@@ -60,7 +61,7 @@ public sealed class SecurityOptions
 
     public string Issuer { get; set; } = SigningSettings.DefaultIssuer;
 
-    /// <summary>Accept the repository's development-only key outside the Development environment.</summary>
+    /// <summary>No longer honoured outside Development (the service refuses to start with it): kept so that the setting is named in that refusal.</summary>
     public bool AllowDevelopmentKey { get; set; }
 
     public static IEnumerable<(string, string)> Broken(SecurityOptions o)
@@ -108,6 +109,10 @@ public static class SecurityHosting
         var security = Settings.Bind<SecurityOptions>(config, "Security", SecurityOptions.Broken);
         var authority = security.Authority;
         var audience = security.Audience;
+        // resolved now, so that a service that could not check a token refuses to start instead of answering every call 500
+        var signing = string.IsNullOrEmpty(authority) ? DevelopmentSigning(config, environment, audience) : null;
+        services.AddSingleton(new SigningMode(signing is not null && signing.Key == SigningSettings.DevelopmentKey));
+        services.AddHostedService<SigningModeWarning>();
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
         {
             o.MapInboundClaims = false;
@@ -116,7 +121,7 @@ public static class SecurityHosting
             o.TokenValidationParameters.RoleClaimType = Claims.Role;
             o.TokenValidationParameters.ValidAudience = audience;
             o.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
-            if (!string.IsNullOrEmpty(authority))
+            if (signing is null)
             {
                 // production: an OpenID Connect provider publishes the issuer and its signing keys
                 o.Authority = authority;
@@ -124,7 +129,6 @@ public static class SecurityHosting
             }
             else
             {
-                var signing = DevelopmentSigning(config, environment, audience);
                 o.TokenValidationParameters.ValidIssuer = signing.Issuer;
                 o.TokenValidationParameters.IssuerSigningKey = signing.SecurityKey();
                 o.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
@@ -151,7 +155,7 @@ public static class SecurityHosting
 
     /// <summary>
     /// The symmetric key of a deployment without an authority: <c>Security:SigningKey</c> (or CSTO_SIGNING_KEY);
-    /// the repository's development key only in Development or when <c>Security:AllowDevelopmentKey=true</c>.
+    /// the repository's development key only in Development.
     /// </summary>
     public static SigningSettings DevelopmentSigning(IConfiguration config, IHostEnvironment environment, string audience)
     {
@@ -160,12 +164,30 @@ public static class SecurityHosting
         var security = Settings.Bind<SecurityOptions>(config, "Security", SecurityOptions.Broken);
         var issuer = security.Issuer;
         var key = security.SigningKey is { Length: > 0 } k ? k : config[SigningSettings.KeyVariable];
+        if (security.AllowDevelopmentKey && !environment.IsDevelopment())
+        {
+            throw new InvalidOperationException(
+                "Security:AllowDevelopmentKey is no longer honoured: the repository's development key is accepted only in Development (ASPNETCORE_ENVIRONMENT=Development); " +
+                "set Security:SigningKey or CSTO_SIGNING_KEY (deploy/up.sh generates one into the data folder), or Security:Authority");
+        }
+
         if (string.IsNullOrEmpty(key))
         {
-            var allowed = environment.IsDevelopment() || security.AllowDevelopmentKey;
-            key = allowed
+            key = environment.IsDevelopment()
                 ? SigningSettings.DevelopmentKey
-                : throw new InvalidOperationException("no token validation configured: set Security:Authority (OpenID Connect) or Security:SigningKey; the repository's development key is accepted only in Development or with Security:AllowDevelopmentKey=true");
+                : throw new InvalidOperationException(
+                    $"no token validation configured in {environment.EnvironmentName}: set Security:SigningKey or CSTO_SIGNING_KEY (at least {SigningSettings.MinimumKeyBytes} bytes; " +
+                    "deploy/up.sh generates one into the data folder) or Security:Authority (OpenID Connect); the repository's development key is accepted only in Development");
+        }
+
+        if (System.Text.Encoding.UTF8.GetByteCount(key) < SigningSettings.MinimumKeyBytes)
+        {
+            throw new InvalidOperationException($"{SigningSettings.KeyVariable} must be at least {SigningSettings.MinimumKeyBytes} bytes long (HS256)");
+        }
+
+        if (key == SigningSettings.DevelopmentKey && !environment.IsDevelopment())
+        {
+            throw new InvalidOperationException("Security:SigningKey is the repository's development key, which is accepted only in Development: generate a key of your own (deploy/up.sh does)");
         }
 
         return new SigningSettings(key, issuer, audience);
@@ -205,4 +227,29 @@ public static class SecurityHosting
         response.Headers["grpc-status-details-bin"] = Convert.ToBase64String(status.ToByteArray()).TrimEnd('=');
         return Task.CompletedTask;
     }
+}
+
+/// <summary>Whether this service accepts tokens signed with the repository's development key (Development only): GetLogInfo and health say so.</summary>
+public sealed record SigningMode(bool DevelopmentKey)
+{
+    public const string Warning = "this service accepts tokens signed with the repository's DEVELOPMENT key: anyone with the repository can act as any role (Development only; set Security:SigningKey)";
+}
+
+/// <summary>Says at start, loudly, that the development key is accepted.</summary>
+sealed partial class SigningModeWarning(SigningMode mode, ILogger<SigningModeWarning> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (mode.DevelopmentKey)
+        {
+            LogDevelopmentKey(logger, SigningMode.Warning);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Warning}")]
+    static partial void LogDevelopmentKey(ILogger logger, string warning);
 }

@@ -29,10 +29,19 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
     {
         ServiceName = serviceName;
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(directory))
+        if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
         {
-            Directory.CreateDirectory(directory);
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                Directory.CreateDirectory(directory, OwnerOnly | UnixFileMode.UserExecute);
+            }
         }
+
+        CloseToOthers(path);
 
         _connectionString = new SqliteConnectionStringBuilder
         {
@@ -55,6 +64,33 @@ public sealed partial class SqliteEventStore : IEventStore, IAsyncDisposable
 
         _statements = new WriterStatements(_writeConnection);
         _writer = Task.Factory.StartNew(WriterLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>
+    /// The log is readable by its owner only (0600), whoever's umask started the service: a new file is created so, and an
+    /// existing one (with its -wal and -shm, which SQLite creates with the database file's mode) is closed again.
+    /// </summary>
+    static void CloseToOthers(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        if (!File.Exists(path))
+        {
+            using var created = new FileStream(path, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = OwnerOnly });
+        }
+
+        foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+        {
+            if (File.Exists(file) && (File.GetUnixFileMode(file) & ~OwnerOnly) != 0)
+            {
+                File.SetUnixFileMode(file, File.GetUnixFileMode(file) & OwnerOnly);
+            }
+        }
     }
 
     public string ServiceName { get; }
