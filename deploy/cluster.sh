@@ -95,9 +95,14 @@ kill_instance() {  # kill_instance SERVICE N SIGNAL
     local pid; pid="$(cat "$pidfile")"
     if alive "$pid"; then
         say "stopping $1#$2 (pid $pid, SIG$3)"
-        kill "-$3" "$pid"
+        # a process may end between the check and the signal (a loaded machine takes seconds to reap a killed .NET
+        # process): that is what we want, not an error that stops the caller
+        kill "-$3" "$pid" 2>/dev/null || true
         for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.2; done
-        alive "$pid" && kill -KILL "$pid"
+        if alive "$pid"; then
+            kill -KILL "$pid" 2>/dev/null || true
+            for _ in $(seq 1 50); do alive "$pid" || break; sleep 0.2; done
+        fi
     fi
     rm -f "$pidfile"
 }

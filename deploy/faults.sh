@@ -59,7 +59,7 @@ say() { echo "[faults] $*"; }
 if [ "$CLUSTER" = 1 ]; then
     # the cluster's own ports: instances 5311.., PostgreSQL 5632, broker nodes 5872-5874
     export CSTO_CLUSTER_PORT="${CSTO_FAULTS_CLUSTER_PORT:-5311}" CSTO_POSTGRES_PORT="${CSTO_FAULTS_POSTGRES_PORT:-5632}"
-    export CSTO_RABBITMQ_CLUSTER_PORT="${CSTO_FAULTS_CLUSTER_AMQP_PORT:-5872}" CSTO_RABBITMQ_CLUSTER_NODE=csto-faults
+    export CSTO_RABBITMQ_CLUSTER_PORT="${CSTO_FAULTS_CLUSTER_AMQP_PORT:-5872}" CSTO_RABBITMQ_CLUSTER_NODE="${CSTO_FAULTS_CLUSTER_NODE:-csto-faults}"
     urls() { echo "http://127.0.0.1:$(($1)),http://127.0.0.1:$(($1 + 1))"; }
     export CSTO_MEMBERSHIP_URL="$(urls "$CSTO_CLUSTER_PORT")" CSTO_BODIES_URL="$(urls "$CSTO_CLUSTER_PORT + 10")" CSTO_OPERATIONS_URL="$(urls "$CSTO_CLUSTER_PORT + 20")"
     cleanup() { [ -z "${SAMPLER:-}" ] || kill "$SAMPLER" 2>/dev/null || true; deploy/cluster.sh down >/dev/null 2>&1 || true; }
