@@ -202,6 +202,17 @@ public sealed class ScenarioTests(RabbitMqFixture broker)
         await suite.RefusedAsync(StatusCode.FailedPrecondition, "DRAFT_CLOSED",
             () => c.RecordPositionAsync(new RecordPositionRequest { Draft = "drafts/sg-2023", State = "UZB", Position = Position.Support }).ResponseAsync);
         await suite.RefusedAsync(StatusCode.InvalidArgument, "page_token", () => c.ListDecisionsAsync(new ListDecisionsRequest { PageToken = "garbage" }).ResponseAsync);
+        // hand-made tokens of the right query whose key is not a position: refused naming page_token, never UNKNOWN (the
+        // same token with a position is taken, so the refusals below are about the key, not the query)
+        await c.ListDecisionsAsync(new ListDecisionsRequest { PageToken = Csto.Kernel.PageTokens.Next("decisions||0||||0|", "1") });
+        await c.ListDraftsAsync(new ListDraftsRequest { PageToken = Csto.Kernel.PageTokens.Next("drafts|||0", "1") });
+        foreach (var key in new[] { "-5", "abc", "99999999999999999999", "0", " 7" })
+        {
+            await suite.RefusedAsync(StatusCode.InvalidArgument, "page_token",
+                () => c.ListDecisionsAsync(new ListDecisionsRequest { PageToken = Csto.Kernel.PageTokens.Next("decisions||0||||0|", key) }).ResponseAsync);
+            await suite.RefusedAsync(StatusCode.InvalidArgument, "page_token",
+                () => c.ListDraftsAsync(new ListDraftsRequest { PageToken = Csto.Kernel.PageTokens.Next("drafts|||0", key) }).ResponseAsync);
+        }
     }
 
     [Fact]

@@ -349,10 +349,13 @@ public sealed class BodiesGrpcService(CommandPath commands, BodiesQueries querie
         return requestId.Length > 0 ? EventIds.FromName("bodies", $"{kind}|{requestId}").Replace("-", "", StringComparison.Ordinal)[..16] : Ids.NewId();
     }
 
+    /// <summary>The position after which a page starts; a token that decodes but carries no position of ours is refused, never an exception.</summary>
     static long After(string token, string query)
     {
         var after = PageTokens.After(token, query);
-        return after.Length == 0 ? 0 : long.Parse(after, CultureInfo.InvariantCulture);
+        return after.Length == 0 ? 0
+            : long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out var key) && key > 0 ? key
+            : throw RpcErrors.InvalidArgument("page_token", "not a token of this query (its key is not a position this service gave)");
     }
 }
 
