@@ -330,5 +330,8 @@ public sealed class ChannelOverBrokerTests(RabbitMqFixture broker) : IAsyncLifet
 
         Assert.Equal("operations/channel", Assert.Single((await _client.ListOperationsAsync(new ListOperationsRequest { DisplayName = "CHANNEL" })).Operations).Name);
         Assert.Empty((await _client.ListOperationsAsync(new ListOperationsRequest { DisplayName = "Chan" })).Operations);
+        // a filter value the API does not define is refused naming the field, not answered with an empty list
+        await RefusedAsync(() => _client.ListOperationsAsync(new ListOperationsRequest { Kind = (Csto.Common.V1.OperationKind)99 }).ResponseAsync, StatusCode.InvalidArgument, "kind");
+        await RefusedAsync(() => _client.ListOperationsAsync(new ListOperationsRequest { Status = (OperationStatus)99 }).ResponseAsync, StatusCode.InvalidArgument, "status");
     }
 }
