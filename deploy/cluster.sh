@@ -115,7 +115,7 @@ cmd_up() {
     deploy/rabbitmq.sh cluster start >/dev/null
     say "building the services and cstoctl"
     for project in Csto.Membership Csto.Bodies Csto.Operations Csto.Ctl; do
-        dotnet build "services/$project" -c Release -v quiet -nologo -clp:ErrorsOnly >>"$CSTO_DATA/logs/build.log" 2>&1 \
+        (umask 022; dotnet build "services/$project" -c Release -v quiet -nologo -clp:ErrorsOnly) >>"$CSTO_DATA/logs/build.log" 2>&1 \
             || { tail -n 40 "$CSTO_DATA/logs/build.log"; exit 1; }
     done
     for service in "${SERVICES[@]}"; do

@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 ROOT="$PWD"
 export CSTO_DATA="${CSTO_DATA:-$ROOT/.data}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-# the data folder is the record: nobody else on the machine reads it (0700, files 0600 whoever's umask)
+# the data folder is the record: nobody else on the machine reads it (0700, files 0600 whoever's umask); the builds
+# below keep the usual 022 for what they write into the checkout
 umask 077
 mkdir -p "$CSTO_DATA/run" "$CSTO_DATA/logs"
 chmod 0700 "$CSTO_DATA"
@@ -47,13 +48,13 @@ fi
 if [ "${CSTO_UP_SERVICES_ONLY:-}" != 1 ]; then
 say "building the services and cstoctl"
 for project in Csto.Membership Csto.Bodies Csto.Operations Csto.Ctl Csto.Console; do
-    dotnet build "services/$project" -c Release -v quiet -nologo -clp:ErrorsOnly >>"$CSTO_DATA/logs/build.log" 2>&1 \
+    (umask 022; dotnet build "services/$project" -c Release -v quiet -nologo -clp:ErrorsOnly) >>"$CSTO_DATA/logs/build.log" 2>&1 \
         || { tail -n 40 "$CSTO_DATA/logs/build.log"; exit 1; }
 done
 # cstoctl as a dotnet tool in $CSTO_DATA/tools (a fresh version each time, so no cached package is reused)
 say "installing cstoctl as a dotnet tool into $CSTO_DATA/tools"
 version="0.1.0-local.$(date -u +%Y%m%d%H%M%S)"
-if dotnet pack services/Csto.Ctl -c Release --no-build -o "$CSTO_DATA/packages" -p:Version="$version" -v quiet -nologo >>"$CSTO_DATA/logs/build.log" 2>&1 \
+if (umask 022; dotnet pack services/Csto.Ctl -c Release --no-build -o "$CSTO_DATA/packages" -p:Version="$version" -v quiet -nologo) >>"$CSTO_DATA/logs/build.log" 2>&1 \
     && { dotnet tool uninstall --tool-path "$CSTO_DATA/tools" Csto.Ctl >/dev/null 2>&1 || true; } \
     && dotnet tool install --tool-path "$CSTO_DATA/tools" --add-source "$CSTO_DATA/packages" --ignore-failed-sources --version "$version" Csto.Ctl >>"$CSTO_DATA/logs/build.log" 2>&1; then
     find "$CSTO_DATA/packages" -name 'Csto.Ctl.*.nupkg' ! -name "Csto.Ctl.$version.nupkg" -delete

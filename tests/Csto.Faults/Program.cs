@@ -508,8 +508,8 @@ sealed class Suite
 /// <summary>The checker's own connection to the cluster's PostgreSQL: one connection, outside every instance's pool.</summary>
 sealed class Database(string connectionString)
 {
-    readonly Npgsql.NpgsqlDataSource _source = new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "csto-faults", MaxPoolSize = 1, Timeout = 30 } is var b
-        ? Npgsql.NpgsqlDataSource.Create(b) : null!;
+    readonly Npgsql.NpgsqlDataSource _source = Npgsql.NpgsqlDataSource.Create(
+        new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "csto-faults", MaxPoolSize = 1, Timeout = 30 });
 
     /// <summary>The service's schema, as the services name it (PostgresSchema.For).</summary>
     static string Schema(string service) => "csto_" + service;
