@@ -9,7 +9,7 @@ using Grpc.Core;
 namespace Csto.EventLog.Api;
 
 /// <summary>The replay API every service serves.</summary>
-public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, ProjectionRunner projections, FollowStreamLimiter followers, ErrorQueue errors, BrokerChannel broker, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime, Security.SigningMode signing) : EventLogService.EventLogServiceBase
+public sealed partial class EventLogGrpcService(IEventStore store, EventRelay relay, ProjectionRunner projections, StreamLimiter streams, LimitsOptions limits, Microsoft.Extensions.Logging.ILogger<EventLogGrpcService> logger, ErrorQueue errors, BrokerChannel broker, Microsoft.Extensions.Hosting.IHostApplicationLifetime lifetime, Security.SigningMode signing) : EventLogService.EventLogServiceBase
 {
     const int DefaultBatch = 500;
     const int MaxBatch = 5000;
@@ -68,7 +68,7 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
             > MaxBatch => MaxBatch,
             var n => n,
         };
-        using var slot = request.Follow ? followers.Acquire(Actors.CallerKey(context)) : null;
+        using var slot = streams.Acquire(Actors.CallerKey(context), request.Follow);
         // a follow stream ends when the service stops (SIGTERM): the client resumes from its last position elsewhere or later
         using var call = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         var ct = call.Token;
@@ -86,7 +86,7 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
                     if (!caughtUp)
                     {
                         caughtUp = true;
-                        await responseStream.WriteAsync(caughtUpAt(head), ct).ConfigureAwait(false);
+                        await WriteAsync(responseStream, caughtUpAt(head), position, context, ct).ConfigureAwait(false);
                     }
 
                     if (!request.Follow)
@@ -122,8 +122,9 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
                     prefetch = Task.Run(() => read(next, end, filter, batch, ct), CancellationToken.None);
                 }
 
-                await responseStream.WriteAsync(slice.Message, ct).ConfigureAwait(false);
+                await WriteAsync(responseStream, slice.Message, next, context, ct).ConfigureAwait(false);
                 (slice.Message as IDisposable)?.Dispose(); // written: an encoded batch's buffer goes back to its pool
+
                 position = next;
             }
         }
@@ -131,10 +132,72 @@ public sealed class EventLogGrpcService(IEventStore store, EventRelay relay, Pro
         {
             if (prefetch is not null)
             {
-                await prefetch.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                var (message, _) = await prefetch.ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : default, TaskScheduler.Default).ConfigureAwait(false);
+                (message as IDisposable)?.Dispose();
             }
         }
     }
+
+    /// <summary>
+    /// One message of a stream, waiting at most Limits:StalledStreamSeconds for the client to take it (gRPC's flow control).
+    /// A client that reads nothing that long gets RESOURCE_EXHAUSTED STREAM_STALLED with <paramref name="resumeFrom"/>, the
+    /// position after this message, which stays queued before the status: if it reads again within 5 s it gets both;
+    /// if not, its HTTP/2 stream is reset, so what the stream held is freed either way.
+    /// </summary>
+    async Task WriteAsync<TResponse>(IServerStreamWriter<TResponse> stream, TResponse message, long resumeFrom, ServerCallContext context, CancellationToken ct)
+    {
+        var write = stream.WriteAsync(message, ct);
+        if (!write.IsCompleted)
+        {
+            try
+            {
+                await write.WaitAsync(TimeSpan.FromSeconds(limits.StalledStreamSeconds), ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _ = write.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                LogStalled(logger, Actors.CallerKey(context), limits.StalledStreamSeconds, resumeFrom);
+                AbortUnlessCompleted(context.GetHttpContext(), TimeSpan.FromSeconds(5));
+                throw RpcErrors.ResourceExhausted(
+                    "STREAM_STALLED",
+                    $"the client read nothing for {limits.StalledStreamSeconds} s (Limits:StalledStreamSeconds): the stream was ended; resume with from_position {resumeFrom}",
+                    new Dictionary<string, string>(StringComparer.Ordinal) { ["resume_from"] = resumeFrom.ToString(CultureInfo.InvariantCulture) });
+            }
+        }
+
+        await write.ConfigureAwait(false);
+    }
+
+    /// <summary>Resets the request's HTTP/2 stream if its response has not completed within <paramref name="grace"/>.</summary>
+    static void AbortUnlessCompleted(Microsoft.AspNetCore.Http.HttpContext http, TimeSpan grace)
+    {
+        var gate = new Lock();
+        var completed = false;
+        http.Response.OnCompleted(() =>
+        {
+            lock (gate)
+            {
+                completed = true; // from here the context may be reused: never abort it
+            }
+
+            return Task.CompletedTask;
+        });
+        _ = Task.Delay(grace).ContinueWith(
+            _ =>
+            {
+                lock (gate)
+                {
+                    if (!completed)
+                    {
+                        http.Abort();
+                    }
+                }
+            },
+            TaskScheduler.Default);
+    }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Information, Message = "StreamEvents of {Caller} ended: the client read nothing for {Seconds} s; resume from position {Position}")]
+    static partial void LogStalled(Microsoft.Extensions.Logging.ILogger logger, string caller, int seconds, long position);
 
     public override async Task<ListEventsResponse> ListEvents(ListEventsRequest request, ServerCallContext context)
     {

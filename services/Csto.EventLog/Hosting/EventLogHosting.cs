@@ -147,6 +147,9 @@ public static class EventLogHosting
         HttpJson.Add(services, grpc, serviceName);
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<EventLogHealthCheck>("eventlog");
+        // bytes that are not a request message are INVALID_ARGUMENT naming the body, not UNKNOWN from the handler (after
+        // every AddGrpc: reflection and health checks add Grpc.AspNetCore's binder again)
+        Api.StrictMethodProviders.Use(services);
 
         services.AddMassTransit(x =>
         {
@@ -286,6 +289,7 @@ public static class EventLogHosting
     public static IEndpointRouteBuilder MapEventLog(this IEndpointRouteBuilder app)
     {
         HttpJson.Map(app);
+        Api.StrictMethodProviders.EnsureUsed(app.ServiceProvider);
         app.MapGrpcService<EventLogGrpcService>();
         app.MapGrpcService<EncodedStreamEventsService>().Add(endpoint => ((RouteEndpointBuilder)endpoint).Order = EncodedStreamEventsService.RouteOrder);
         app.MapGrpcReflectionService().AllowAnonymous();

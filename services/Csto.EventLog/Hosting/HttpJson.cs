@@ -55,8 +55,39 @@ public static partial class HttpJson
         app.MapSwagger(OpenApiPath).AllowAnonymous();
         if (app is IApplicationBuilder pipeline)
         {
+            var limit = app.ServiceProvider.GetRequiredService<Security.LimitsOptions>().MaxReceiveMessageBytes;
+            pipeline.Use((context, next) => BodyLimit(context, next, limit));
             pipeline.Use(DateQueryParameters);
         }
+    }
+
+    /// <summary>
+    /// An HTTP/JSON body is held to the same limit as a gRPC message (Limits:MaxReceiveMessageBytes): a declared length
+    /// above it is refused before a byte is read (413, RESOURCE_EXHAUSTED REQUEST_TOO_LARGE in the JSON status), and a
+    /// chunked body is cut off by Kestrel at the limit. gRPC calls keep gRPC's own check of each message.
+    /// </summary>
+    static Task BodyLimit(HttpContext context, Func<Task> next, int limit)
+    {
+        if ((context.Request.ContentType ?? "").StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
+        {
+            return next();
+        }
+
+        if (context.Request.ContentLength > limit)
+        {
+            var status = Api.RpcErrors.Status(
+                Google.Rpc.Code.ResourceExhausted,
+                $"the request body is {context.Request.ContentLength} bytes; at most {limit} (Limits:MaxReceiveMessageBytes)",
+                Api.RpcErrors.Info("REQUEST_TOO_LARGE", new Dictionary<string, string>(StringComparer.Ordinal) { ["limit"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+            return Security.SecurityHosting.RefuseAsync(context, status, StatusCodes.Status413PayloadTooLarge);
+        }
+
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = limit;
+        }
+
+        return next();
     }
 
     /// <summary>Query fields of the APIs' requests that are a csto.common.v1.Date, by proto and JSON name.</summary>

@@ -9,7 +9,7 @@ namespace Csto.EventLog.Security;
 
 /// <summary>
 /// One place for the size limits of every request: string lengths and repeated-field sizes anywhere in the
-/// message (INVALID_ARGUMENT naming the field), and page_size (negative INVALID_ARGUMENT, too large coerced down).
+/// message, and enum numbers the API does not define (INVALID_ARGUMENT naming the field), and page_size (negative INVALID_ARGUMENT, too large coerced down).
 /// </summary>
 public sealed class LimitsInterceptor(LimitsOptions limits) : Interceptor
 {
@@ -65,8 +65,8 @@ public sealed class LimitsInterceptor(LimitsOptions limits) : Interceptor
                     CheckCount(name, map.Count);
                     foreach (DictionaryEntry entry in map)
                     {
-                        Item($"{name}[{entry.Key}]", entry.Key);
-                        Item($"{name}[{entry.Key}]", entry.Value);
+                        Item(field.MessageType.FindFieldByNumber(1), $"{name}[{entry.Key}]", entry.Key);
+                        Item(field.MessageType.FindFieldByNumber(2), $"{name}[{entry.Key}]", entry.Value);
                     }
 
                     break;
@@ -74,21 +74,24 @@ public sealed class LimitsInterceptor(LimitsOptions limits) : Interceptor
                     CheckCount(name, list.Count);
                     for (var i = 0; i < list.Count; i++)
                     {
-                        Item($"{name}[{i}]", list[i]);
+                        Item(field, $"{name}[{i}]", list[i]);
                     }
 
                     break;
                 default:
-                    Item(name, value);
+                    Item(field, name, value);
                     break;
             }
         }
     }
 
-    void Item(string name, object? value)
+    void Item(FieldDescriptor field, string name, object? value)
     {
         switch (value)
         {
+            case System.Enum when field.FieldType == FieldType.Enum && field.EnumType.FindValueByNumber(Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture)) is null:
+                // a number the API does not define (a newer client, or a guess) is refused, never read as "unspecified" or matched by nothing
+                throw RpcErrors.InvalidArgument(name, $"{Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture)} is not a value of {field.EnumType.FullName} (one of {string.Join(", ", field.EnumType.Values.Select(v => v.Name))})");
             case string s when s.Length > limits.MaxStringLength:
                 throw RpcErrors.InvalidArgument(name, $"at most {limits.MaxStringLength} characters (got {s.Length})");
             case IMessage m:
@@ -106,54 +109,75 @@ public sealed class LimitsInterceptor(LimitsOptions limits) : Interceptor
     }
 }
 
-/// <summary>Counts the follow streams of each caller; RESOURCE_EXHAUSTED above the limit.</summary>
-public sealed class FollowStreamLimiter(LimitsOptions limits)
+/// <summary>
+/// Counts the open StreamEvents: all of them against <see cref="LimitsOptions.MaxStreams"/> (the service's memory does not
+/// follow the number of callers), and the follow streams of each caller (token subject) against
+/// <see cref="LimitsOptions.MaxFollowStreamsPerCaller"/>. RESOURCE_EXHAUSTED above either.
+/// </summary>
+public sealed class StreamLimiter(LimitsOptions limits)
 {
-    readonly Dictionary<string, int> _open = new(StringComparer.Ordinal);
+    readonly Dictionary<string, int> _following = new(StringComparer.Ordinal);
+    int _open;
 
-    public IDisposable Acquire(string caller)
+    /// <summary>Streams open now, follow or not.</summary>
+    public int Open => Volatile.Read(ref _open);
+
+    public IDisposable Acquire(string caller, bool follow)
     {
-        lock (_open)
+        lock (_following)
         {
-            var n = _open.GetValueOrDefault(caller);
-            if (n >= limits.MaxFollowStreamsPerCaller)
+            if (_open >= limits.MaxStreams)
             {
-                throw RpcErrors.ResourceExhausted("TOO_MANY_FOLLOW_STREAMS", $"at most {limits.MaxFollowStreamsPerCaller} concurrent follow streams per caller; '{caller}' has {n} open", new Dictionary<string, string>(StringComparer.Ordinal) { ["limit"] = limits.MaxFollowStreamsPerCaller.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+                throw RpcErrors.ResourceExhausted("TOO_MANY_STREAMS", $"this service holds {_open} StreamEvents, its limit (Limits:MaxStreams {limits.MaxStreams}); retry later", Limit(limits.MaxStreams));
             }
 
-            _open[caller] = n + 1;
+            var n = follow ? _following.GetValueOrDefault(caller) : 0;
+            if (follow && n >= limits.MaxFollowStreamsPerCaller)
+            {
+                throw RpcErrors.ResourceExhausted("TOO_MANY_FOLLOW_STREAMS", $"at most {limits.MaxFollowStreamsPerCaller} concurrent follow streams per caller; '{caller}' has {n} open", Limit(limits.MaxFollowStreamsPerCaller));
+            }
+
+            _open++;
+            if (follow)
+            {
+                _following[caller] = n + 1;
+            }
         }
 
-        return new Slot(this, caller);
+        return new Slot(this, follow ? caller : null);
     }
 
     public int OpenFor(string caller)
     {
-        lock (_open)
+        lock (_following)
         {
-            return _open.GetValueOrDefault(caller);
+            return _following.GetValueOrDefault(caller);
         }
     }
 
-    void Release(string caller)
+    static Dictionary<string, string> Limit(int limit) =>
+        new(StringComparer.Ordinal) { ["limit"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+
+    void Release(string? caller)
     {
-        lock (_open)
+        lock (_following)
         {
-            if (_open.TryGetValue(caller, out var n))
+            _open--;
+            if (caller is not null && _following.TryGetValue(caller, out var n))
             {
                 if (n <= 1)
                 {
-                    _open.Remove(caller);
+                    _following.Remove(caller);
                 }
                 else
                 {
-                    _open[caller] = n - 1;
+                    _following[caller] = n - 1;
                 }
             }
         }
     }
 
-    sealed class Slot(FollowStreamLimiter owner, string caller) : IDisposable
+    sealed class Slot(StreamLimiter owner, string? caller) : IDisposable
     {
         int _released;
 

@@ -34,6 +34,17 @@ public sealed class LimitsOptions
     /// <summary>Concurrent <c>StreamEvents</c> with follow=true per caller (token subject).</summary>
     public int MaxFollowStreamsPerCaller { get; set; } = 4;
 
+    /// <summary>Concurrent <c>StreamEvents</c> on the service, follow or not, whoever the callers: what bounds the memory streams hold.</summary>
+    public int MaxStreams { get; set; } = 32;
+
+    /// <summary>A stream whose client has read nothing for this long (its writes wait on flow control) is ended with a status naming where to resume.</summary>
+    public int StalledStreamSeconds { get; set; } = 30;
+
+    /// <summary>Failed authentications (a token that does not verify) per remote address within <see cref="AuthFailureWindowSeconds"/>; past it the address is refused RESOURCE_EXHAUSTED until the window ends.</summary>
+    public int MaxAuthFailures { get; set; } = 20;
+
+    public int AuthFailureWindowSeconds { get; set; } = 10;
+
     /// <summary>Every limit is a positive number.</summary>
     public static IEnumerable<(string, string)> Broken(LimitsOptions o)
     {
@@ -42,7 +53,11 @@ public sealed class LimitsOptions
             .Concat(Settings.Positive(nameof(MaxStringLength), o.MaxStringLength))
             .Concat(Settings.Positive(nameof(MaxRepeatedCount), o.MaxRepeatedCount))
             .Concat(Settings.Positive(nameof(MaxPageSize), o.MaxPageSize))
-            .Concat(Settings.Positive(nameof(MaxFollowStreamsPerCaller), o.MaxFollowStreamsPerCaller));
+            .Concat(Settings.Positive(nameof(MaxFollowStreamsPerCaller), o.MaxFollowStreamsPerCaller))
+            .Concat(Settings.Positive(nameof(MaxStreams), o.MaxStreams))
+            .Concat(Settings.Positive(nameof(StalledStreamSeconds), o.StalledStreamSeconds))
+            .Concat(Settings.Positive(nameof(MaxAuthFailures), o.MaxAuthFailures))
+            .Concat(Settings.Positive(nameof(AuthFailureWindowSeconds), o.AuthFailureWindowSeconds));
     }
 }
 
@@ -60,6 +75,13 @@ public sealed class SecurityOptions
     public string? SigningKey { get; set; }
 
     public string Issuer { get; set; } = SigningSettings.DefaultIssuer;
+
+    /// <summary>
+    /// The secret page tokens are signed with when the service validates tokens through an authority (with a signing key,
+    /// tokens are signed with a key derived from it). Without either, each process draws its own: a page token is then
+    /// accepted only by the instance that gave it, until it restarts.
+    /// </summary>
+    public string? PageTokenKey { get; set; }
 
     /// <summary>No longer honoured outside Development (the service refuses to start with it): kept so that the setting is named in that refusal.</summary>
     public bool AllowDevelopmentKey { get; set; }
@@ -112,6 +134,12 @@ public static class SecurityHosting
         // resolved now, so that a service that could not check a token refuses to start instead of answering every call 500
         var signing = string.IsNullOrEmpty(authority) ? DevelopmentSigning(config, environment, audience) : null;
         services.AddSingleton(new SigningMode(signing is not null && signing.Key == SigningSettings.DevelopmentKey));
+        if ((signing?.Key ?? security.PageTokenKey) is { Length: > 0 } pageTokenSecret)
+        {
+            // every instance and every restart of the service signs and accepts the same page tokens
+            Kernel.PageTokens.UseKey(System.Text.Encoding.UTF8.GetBytes(pageTokenSecret));
+        }
+
         services.AddHostedService<SigningModeWarning>();
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
         {
@@ -139,10 +167,16 @@ public static class SecurityHosting
         // a token validated once is not validated again on every call until it expires (at most 5 minutes: ValidatedTokens);
         // the clock of token lifetimes is the real one, whatever clock the service's rules are given
         services.AddSingleton(_ => new ValidatedTokens(TimeProvider.System));
-        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<ValidatedTokens>((o, validated) =>
+        services.AddSingleton(sp => new AuthFailureLimiter(sp.GetRequiredService<LimitsOptions>(), TimeProvider.System));
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<ValidatedTokens, AuthFailureLimiter>((o, validated, failures) =>
         {
-            o.Events.OnMessageReceived = validated.OnMessageReceived;
+            o.Events.OnMessageReceived = async context =>
+            {
+                await validated.OnMessageReceived(context).ConfigureAwait(false);
+                await failures.OnMessageReceived(context).ConfigureAwait(false);
+            };
             o.Events.OnTokenValidated = validated.OnTokenValidated;
+            o.Events.OnAuthenticationFailed = failures.OnAuthenticationFailed;
         });
         services.AddAuthorization(o => o.FallbackPolicy = new AuthorizationPolicyBuilder(JwtBearerDefaults.AuthenticationScheme).RequireAuthenticatedUser().Build());
         services.AddHttpContextAccessor();
@@ -150,7 +184,7 @@ public static class SecurityHosting
         services.AddAccessTable(AccessTables.EventLog);
         services.AddSingleton<AccessPolicy>();
         services.AddSettings<LimitsOptions>("Limits", LimitsOptions.Broken);
-        services.AddSingleton<FollowStreamLimiter>();
+        services.AddSingleton<StreamLimiter>();
     }
 
     /// <summary>
@@ -201,6 +235,11 @@ public static class SecurityHosting
     static Task GrpcChallengeAsync(JwtBearerChallengeContext context)
     {
         context.HandleResponse();
+        if (context.AuthenticateFailure is TooManyAuthFailuresException limited)
+        {
+            return TooManyAuthFailuresAsync(context, limited);
+        }
+
         var (reason, message) = context.AuthenticateFailure switch
         {
             null => ("TOKEN_MISSING", "a bearer token is required (header authorization, value Bearer followed by the JWT)"),
@@ -210,19 +249,37 @@ public static class SecurityHosting
             SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => ("TOKEN_BAD_SIGNATURE", "the bearer token is not signed with a key this service trusts"),
             _ => ("TOKEN_INVALID", "the bearer token is not valid"),
         };
-        var status = RpcErrors.Status(Code.Unauthenticated, message, RpcErrors.Info(reason));
-        var response = context.Response;
-        response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
-        if (!(context.Request.ContentType ?? "").StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
+        context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+        return RefuseAsync(context.HttpContext, RpcErrors.Status(Code.Unauthenticated, message, RpcErrors.Info(reason)), StatusCodes.Status401Unauthorized);
+    }
+
+    /// <summary>RESOURCE_EXHAUSTED TOO_MANY_AUTH_FAILURES: HTTP 429 with Retry-After for HTTP/JSON, the same header beside the gRPC status.</summary>
+    static Task TooManyAuthFailuresAsync(JwtBearerChallengeContext context, TooManyAuthFailuresException limited)
+    {
+        context.HandleResponse();
+        var seconds = limited.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers.RetryAfter = seconds;
+        var status = RpcErrors.Status(Code.ResourceExhausted, limited.Message, RpcErrors.Info("TOO_MANY_AUTH_FAILURES", new Dictionary<string, string>(StringComparer.Ordinal) { ["retry_after_seconds"] = seconds }));
+        return RefuseAsync(context.HttpContext, status, StatusCodes.Status429TooManyRequests);
+    }
+
+    /// <summary>
+    /// A refusal before the method runs: for a gRPC call a trailers-only response (every gRPC client sees the code and the
+    /// details), for an HTTP/JSON call <paramref name="httpStatus"/> with the google.rpc.Status as JSON.
+    /// </summary>
+    internal static Task RefuseAsync(HttpContext http, Google.Rpc.Status status, int httpStatus)
+    {
+        var response = http.Response;
+        if (!(http.Request.ContentType ?? "").StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
         {
-            response.StatusCode = StatusCodes.Status401Unauthorized;
+            response.StatusCode = httpStatus;
             response.ContentType = "application/json";
-            return response.WriteAsync(StatusJson.Format(status), context.HttpContext.RequestAborted);
+            return response.WriteAsync(StatusJson.Format(status), http.RequestAborted);
         }
 
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/grpc";
-        response.Headers["grpc-status"] = ((int)Code.Unauthenticated).ToString(CultureInfo.InvariantCulture);
+        response.Headers["grpc-status"] = status.Code.ToString(CultureInfo.InvariantCulture);
         response.Headers["grpc-message"] = status.Message; // readable ASCII: nothing to percent-encode
         response.Headers["grpc-status-details-bin"] = Convert.ToBase64String(status.ToByteArray()).TrimEnd('=');
         return Task.CompletedTask;
