@@ -27,6 +27,19 @@ public class SecureSuite : IAsyncLifetime
 
     public static long Head(ServiceHost host) => host.Services.GetRequiredService<IEventStore>().HeadPosition;
 
+    /// <summary>The three heads, membership, bodies, operations.</summary>
+    public long[] Heads() => [Head(this["membership"]), Head(this["bodies"]), Head(this["operations"])];
+
+    /// <summary>Every host still answers its health check SERVING.</summary>
+    public async Task StillServingAsync()
+    {
+        foreach (var (name, host) in _hosts)
+        {
+            var health = await new Grpc.Health.V1.Health.HealthClient(host.Anonymous).CheckAsync(new Grpc.Health.V1.HealthCheckRequest());
+            Assert.True(health.Status == Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, $"{name}: {health.Status}");
+        }
+    }
+
     public async Task InitializeAsync()
     {
         await _broker.InitializeAsync();
