@@ -6,7 +6,7 @@
 #   deploy/up.sh            (CSTO_DATA=<folder> to choose the data folder; default .data/)
 #
 # CSTO_MEMBERSHIP_PORT / CSTO_BODIES_PORT / CSTO_OPERATIONS_PORT move the services (5101/5102/5103),
-# CSTO_CONSOLE_PORT the operator console (5100; read-only web pages over the services' gRPC APIs),
+# CSTO_CONSOLE_PORT the operator console (5100; read-only web pages over the services' gRPC APIs, signed in with a token),
 # the CSTO_RABBITMQ_* variables of deploy/rabbitmq.sh move the broker; CSTO_UP_SERVICES_ONLY=1 starts
 # what is not running and stops there (no history, no summary): deploy/faults.sh restarts with it.
 set -euo pipefail
@@ -20,7 +20,7 @@ umask 077
 mkdir -p "$CSTO_DATA/run" "$CSTO_DATA/logs"
 chmod 0700 "$CSTO_DATA"
 # the key that signs and checks tokens: generated at the first start into the data folder (0600), never the repository's
-# development key; cstoctl and the console find it there ($CSTO_DATA/signing.key), or set CSTO_SIGNING_KEY yourself
+# development key; cstoctl finds it there ($CSTO_DATA/signing.key), or set CSTO_SIGNING_KEY yourself
 if [ -z "${CSTO_SIGNING_KEY:-}" ]; then
     [ -s "$CSTO_DATA/signing.key" ] || head -c 48 /dev/urandom | base64 | tr -d '\n' > "$CSTO_DATA/signing.key"
     chmod 0600 "$CSTO_DATA/signing.key"
@@ -93,8 +93,9 @@ say "loading the CSTO's history 1992-2024"
 # without a token the loader signs one per act (Secretariat, each state's delegate and reporter)
 CSTO_TOKEN= ctl history load --no-progress | tail -n 3
 
-# 6. the operator console: read-only pages over the public gRPC APIs, with reader tokens it signs with the
-#    same key as the services (CSTO_SIGNING_KEY; Console__Token gives it a token instead)
+# 6. the operator console: read-only pages over the public gRPC APIs. It holds no key and no token: each user signs
+#    in at /login with a token of cstoctl, which the console keeps in an encrypted cookie (data-protection keys in
+#    $CSTO_DATA/console-keys, 0700) and sends on every call it makes for that user
 CONSOLE_PORT="${CSTO_CONSOLE_PORT:-5100}"
 pidfile="$CSTO_DATA/run/console.pid"
 if [ -f "$pidfile" ] && alive "$(cat "$pidfile")"; then
@@ -129,4 +130,6 @@ echo "Try next:  cstoctl trace <decision or report id>     (prints each event's 
 echo "           cstoctl log tail --service all"
 echo "Metrics:   curl -s http://127.0.0.1:${PORTS[membership]}/metrics | grep ^csto_"
 echo "Console:   http://127.0.0.1:$CONSOLE_PORT/  (membership timeline, decisions, chairs, operations, event log, trace, health)"
+echo "           sign in with the token that this prints (--role operator also shows the error queues' contents):"
+echo "           cstoctl token issue --role reader     (or dotnet services/Csto.Ctl/bin/Release/net10.0/cstoctl.dll token issue --role reader)"
 echo "Stop with: deploy/down.sh"

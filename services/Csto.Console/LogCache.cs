@@ -4,7 +4,9 @@ namespace Csto.Console;
 
 /// <summary>
 /// The three logs as read through the replay API (StreamEvents), kept in memory and topped up from the last position
-/// on each use, so that a trace or a decision's effects need not read whole logs on every page.
+/// on each use, so that a trace or a decision's effects need not read whole logs on every page. Shared by every user:
+/// StreamEvents is open to every role, and each use tops the logs up with the signed-in user's own token, so a user sees
+/// cached records only of a service that has just accepted that user's token (or that is down: then the records so far).
 /// </summary>
 public sealed class LogCache(Suite suite)
 {
@@ -44,7 +46,8 @@ public sealed class LogCache(Suite suite)
                 records.AddRange(added);
             }
 
-            return ([.. records], answer.Problem);
+            // a service that answered but refused this user's call (PERMISSION_DENIED, ...) gives the user none of its records
+            return (answer.Problem is { Down: false } ? [] : [.. records], answer.Problem);
         }
         finally
         {

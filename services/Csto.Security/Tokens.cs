@@ -222,3 +222,35 @@ public static class PrincipalClaims
 
     public static string State(this ClaimsPrincipal user) => user?.FindFirst(Claims.State)?.Value ?? "";
 }
+
+/// <summary>
+/// What a JWT says about itself: subject, roles, state and expiry, read with the JWT library and NOT checked (no signature,
+/// issuer or audience). Only for a token a service has just accepted, e.g. the console's login, which shows who signed in
+/// and ends its session when the token does.
+/// </summary>
+public sealed record TokenContents(string Subject, IReadOnlyList<string> Roles, string State, DateTimeOffset? Expires)
+{
+    /// <summary>The contents, or null when <paramref name="token"/> is not a JWT.</summary>
+    public static TokenContents? Read(string token)
+    {
+        if (string.IsNullOrEmpty(token) || !new JsonWebTokenHandler().CanReadToken(token))
+        {
+            return null;
+        }
+
+        JsonWebToken jwt;
+        try
+        {
+            jwt = new JsonWebToken(token);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+
+        string Value(string type) => jwt.Claims.FirstOrDefault(c => c.Type == type)?.Value ?? "";
+        var roles = jwt.Claims.Where(c => c.Type == Claims.Role).Select(c => c.Value).Distinct(StringComparer.Ordinal).ToList();
+        DateTimeOffset? expires = jwt.TryGetPayloadValue<long>("exp", out var exp) ? DateTimeOffset.FromUnixTimeSeconds(exp) : null;
+        return new TokenContents(Value(Claims.Subject), roles, Value(Claims.State), expires);
+    }
+}

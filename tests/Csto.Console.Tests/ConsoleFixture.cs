@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
 using Csto.Console;
 using Csto.Testing;
 using Microsoft.AspNetCore.Builder;
@@ -16,8 +18,9 @@ namespace Csto.Console.Tests;
 public sealed class ConsoleCollection : ICollectionFixture<ConsoleFixture>;
 
 /// <summary>
-/// The three services with the history loaded (<see cref="SuiteFixture"/>), the console on a free port calling them with
-/// reader tokens signed by the hosts' key, and Debian's Chromium (CSTO_CHROMIUM, else /usr/bin/chromium) driven by PuppeteerSharp.
+/// The three services with the history loaded (<see cref="SuiteFixture"/>), the console on a free port (it holds no key
+/// and no token: a user signs in with one), and Debian's Chromium (CSTO_CHROMIUM, else /usr/bin/chromium) driven by
+/// PuppeteerSharp, with a browser context signed in as a reader (<see cref="Reader"/>).
 /// </summary>
 public sealed class ConsoleFixture : IAsyncLifetime
 {
@@ -29,6 +32,14 @@ public sealed class ConsoleFixture : IAsyncLifetime
     public string Url { get; private set; } = "";
 
     public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>A browser context (its own cookies) signed in with a reader's token: the pages as most users see them.</summary>
+    public IBrowserContext Reader { get; private set; } = null!;
+
+    public const string ReaderSubject = "test-reader";
+
+    /// <summary>Where every console of the fixture keeps its data-protection keys (one folder: a cookie of one opens the others).</summary>
+    public string KeysFolder => Path.Combine(Suite.DataDir, "console-keys");
 
     /// <summary>Where the screenshots go: CSTO_SCREENSHOTS, else TestResults/screenshots beside the test assembly.</summary>
     public static string Screenshots { get; } = Environment.GetEnvironmentVariable("CSTO_SCREENSHOTS") is { Length: > 0 } dir
@@ -49,6 +60,20 @@ public sealed class ConsoleFixture : IAsyncLifetime
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
         });
+        Reader = await Browser.CreateBrowserContextAsync();
+        await using var signedIn = await SignInAsync(Reader, TestTokens.For("reader", subject: ReaderSubject));
+        Assert.EndsWith("/", signedIn.Url, StringComparison.Ordinal);
+    }
+
+    /// <summary>Signs <paramref name="context"/> in through the login form, as a person pastes a token; returns the page it lands on.</summary>
+    public async Task<IPage> SignInAsync(IBrowserContext context, string token, string path = "/login")
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var page = await context.NewPageAsync();
+        await page.GoToAsync(Url + path, WaitUntilNavigation.Load);
+        await page.EvaluateFunctionAsync("t => document.querySelector('#token').value = t", token);
+        await Task.WhenAll(page.WaitForNavigationAsync(), page.ClickAsync("form.login button"));
+        return page;
     }
 
     /// <summary>A console on a free port over the given service addresses; returns its address.</summary>
@@ -65,7 +90,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
             ["Console:MembershipUrl"] = membership,
             ["Console:BodiesUrl"] = bodies,
             ["Console:OperationsUrl"] = operations,
-            ["Console:SigningKey"] = TestTokens.Signing.Key,
+            ["Console:KeysFolder"] = KeysFolder,
             ["Console:CallTimeoutSeconds"] = "5",
         });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -78,15 +103,61 @@ public sealed class ConsoleFixture : IAsyncLifetime
         return app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
     }
 
-    /// <summary>Opens <paramref name="path"/> of the console at <paramref name="baseUrl"/> (default: the suite's) in a new tab, as a person would.</summary>
-    public async Task<IPage> OpenAsync(string path, string? baseUrl = null)
+    /// <summary>
+    /// Opens <paramref name="path"/> of the console at <paramref name="baseUrl"/> (default: the suite's) in a new tab of
+    /// <paramref name="context"/> (default: <see cref="Reader"/>), as a person would; fails on any breach of the page's
+    /// Content-Security-Policy (an inline style or script the browser refused).
+    /// </summary>
+    public async Task<IPage> OpenAsync(string path, string? baseUrl = null, IBrowserContext? context = null)
     {
-        var page = await Browser.NewPageAsync();
+        var page = await (context ?? Reader).NewPageAsync();
+        var refused = new List<string>();
+        page.Console += (_, e) =>
+        {
+            if (e.Message.Text.Contains("Content Security Policy", StringComparison.Ordinal))
+            {
+                lock (refused)
+                {
+                    refused.Add(e.Message.Text);
+                }
+            }
+        };
         await page.SetViewportAsync(new ViewPortOptions { Width = 1300, Height = 900 });
         var response = await page.GoToAsync((baseUrl ?? Url) + path, WaitUntilNavigation.Load);
         Assert.True(response.Ok, $"{path}: HTTP {(int)response.Status}");
+        Assert.DoesNotContain("/login", new Uri(page.Url).AbsolutePath, StringComparison.Ordinal);
+        lock (refused)
+        {
+            Assert.True(refused.Count == 0, $"{path}: {string.Join("; ", refused)}");
+        }
+
         await TimeAsync(page, path);
         return page;
+    }
+
+    /// <summary>An HTTP client of the console that follows no redirect and keeps its cookies (anonymous until <see cref="SignInAsync(HttpClient, string, string)"/>).</summary>
+    public HttpClient Client(CookieContainer? cookies = null) =>
+        new(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = cookies ?? new CookieContainer(), UseCookies = true }, disposeHandler: true) { BaseAddress = new Uri(Url) };
+
+    /// <summary>Posts the login form with its antiforgery token, as the browser would; returns the response (302 when signed in).</summary>
+    public static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string token, string returnUrl = "")
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var form = await client.GetStringAsync(new Uri("/login", UriKind.Relative));
+        return await client.PostAsync(new Uri("/login", UriKind.Relative), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["token"] = token,
+            ["returnUrl"] = returnUrl,
+            ["__RequestVerificationToken"] = AntiforgeryToken(form),
+        }));
+    }
+
+    /// <summary>The antiforgery token of the (first) form of a page.</summary>
+    public static string AntiforgeryToken(string html)
+    {
+        var match = Regex.Match(html, "name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"");
+        Assert.True(match.Success, "no antiforgery token in the page");
+        return match.Groups[1].Value;
     }
 
     /// <summary>Follows the link whose text is <paramref name="text"/> and waits for the next page.</summary>
@@ -119,6 +190,11 @@ public sealed class ConsoleFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await File.WriteAllLinesAsync(Path.Combine(Screenshots, "page-load-times.txt"), _timings);
+        if (Reader is not null)
+        {
+            await Reader.CloseAsync();
+        }
+
         if (Browser is not null)
         {
             await Browser.CloseAsync();
