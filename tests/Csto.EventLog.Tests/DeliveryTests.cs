@@ -117,6 +117,10 @@ public sealed class DeliveryTests(RabbitMqFixture broker)
         await Eventually.UntilAsync(async () => (await client.GetLogInfoAsync(new GetLogInfoRequest())).ErrorQueue.Depth == 1, TimeSpan.FromSeconds(60), "the forged message in the error queue");
         Assert.Equal("ORIGIN_NOT_TRUSTED", (await client.ListErrorsAsync(new ListErrorsRequest())).Messages.Single().Reason);
         Assert.Equal(0, await RosterCountAsync(bodies.Services.GetRequiredService<IEventStore>()));
+        // why it failed is the error queue's content: an operator reads it in GetLogInfo, a reader sees only the depth
+        Assert.StartsWith("ORIGIN_NOT_TRUSTED", (await client.GetLogInfoAsync(new GetLogInfoRequest())).ErrorQueue.OldestReason, StringComparison.Ordinal);
+        var asReader = (await new EventLogService.EventLogServiceClient(bodies.ChannelFor("reader")).GetLogInfoAsync(new GetLogInfoRequest())).ErrorQueue;
+        Assert.Equal((1, ""), (asReader.Depth, asReader.OldestReason));
 
         // re-driven as it is, it fails the same check again: nothing applied, back in the error queue
         Assert.Equal(1, (await client.RedriveErrorsAsync(new RedriveErrorsRequest())).RedrivenCount);

@@ -261,6 +261,12 @@ public sealed partial class EventLogGrpcService(IEventStore store, EventRelay re
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
             response.ErrorQueue = await errors.InfoAsync(timeout.Token).ConfigureAwait(false);
+            if (!context.GetHttpContext().User.HasClaim(Csto.Security.Claims.Role, Csto.Security.Roles.Operator))
+            {
+                // why a message failed quotes its content: the error queue's contents are for operators (ListErrors)
+                response.ErrorQueue.OldestReason = "";
+            }
+
             response.Broker = new BrokerInfo { Reachable = true };
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !context.CancellationToken.IsCancellationRequested)
