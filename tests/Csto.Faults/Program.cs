@@ -353,7 +353,7 @@ sealed class Suite
             return heads;
         }
 
-        long Rss() => services.Sum(service =>
+        long Rss(string[] of) => of.Sum(service =>
         {
             var pidFile = Path.Combine(dataDir, "run", service + ".pid");
             var status = File.Exists(pidFile) ? $"/proc/{File.ReadAllText(pidFile).Trim()}/status" : "";
@@ -362,7 +362,7 @@ sealed class Suite
         });
 
         var before = await HeadsAsync();
-        var rssBefore = Rss();
+        var rssBefore = Rss(services);
         var errorsBefore = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var service in new[] { "bodies", "operations" })
         {
@@ -436,11 +436,169 @@ sealed class Suite
             Note($"{probe}: {(parked ? "parked " + reason : "not parked")}", parked && reason == "ORIGIN_NOT_TRUSTED");
         }
 
+        await HostileCallerProbesAsync(Note);
+        var (stalledWhileOpen, stalledAfter) = await StalledStreamsAsync(Note, () => Rss(["bodies"]));
+
         var after = await HeadsAsync();
         var unchanged = services.All(s => before[s] == after[s]);
         Console.WriteLine($"  heads before {string.Join(", ", before.Select(h => $"{h.Key} {h.Value}"))}; after {string.Join(", ", after.Select(h => $"{h.Key} {h.Value}"))}");
-        Console.WriteLine($"abuse: refused {refused} of {probes}, heads {(unchanged ? "unchanged" : "CHANGED")}, rss {Rss() - rssBefore:+0;-0} MB");
+        Console.WriteLine($"  200 stalled streams with 200 subjects: bodies rss {stalledWhileOpen:+0;-0} MB while open, {stalledAfter:+0;-0} MB after they ended (targets < 50 and < 20)");
+        Console.WriteLine($"abuse: refused {refused} of {probes}, heads {(unchanged ? "unchanged" : "CHANGED")}, rss {Rss(services) - rssBefore:+0;-0} MB");
         return refused == probes && unchanged ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Malformed input (bytes that are not a message, an unknown enum number, an edited page token), guessed tokens from one
+    /// address, and an HTTP/JSON body over the 4 MB limit: each must be refused with its own status.
+    /// </summary>
+    async Task HostileCallerProbesAsync(Action<string, bool> note)
+    {
+        var bytes = Marshallers.Create<byte[]>(b => b, b => b);
+        var convene = new Method<byte[], byte[]>(MethodType.Unary, BodiesService.Descriptor.FullName, "ConveneSession", bytes, bytes);
+        foreach (var (what, body) in new (string, byte[])[]
+        {
+            ("a truncated message", new ConveneSessionRequest { Body = "bodies/csc", Place = "Moscow" }.ToByteArray()[..^3]),
+            ("a string that is not UTF-8", [0x0A, 0x03, 0xC3, 0x28, 0xFF]),
+            ("60,000 nested groups", [.. Enumerable.Repeat((byte)0x5B, 60_000)]),
+        })
+        {
+            var code = await StatusOfAsync(() => Channel("bodies").AsyncUnaryCall(convene, null, new CallOptions(deadline: DateTime.UtcNow.AddSeconds(10)), body).ResponseAsync);
+            note($"bodies: ConveneSession with {what} ({code})", code == StatusCode.InvalidArgument);
+        }
+
+        var unknownEnum = await StatusOfAsync(() => new BodiesService.BodiesServiceClient(Channel("bodies")).ListDraftsAsync(new ListDraftsRequest { Status = (DraftStatus)77 }).ResponseAsync);
+        note($"bodies: ListDrafts with status 77, a number DraftStatus does not define ({unknownEnum})", unknownEnum == StatusCode.InvalidArgument);
+
+        var log = new EventLogService.EventLogServiceClient(Channel("bodies"));
+        var page = await log.ListEventsAsync(new ListEventsRequest { FromPosition = 1, PageSize = 2 });
+        var edited = page.NextPageToken.Length > 4 ? page.NextPageToken[..3] + (page.NextPageToken[3] == 'A' ? 'Q' : 'A') + page.NextPageToken[4..] : "x";
+        var tampered = await StatusOfAsync(() => log.ListEventsAsync(new ListEventsRequest { FromPosition = 1, PageSize = 2, PageToken = edited }).ResponseAsync);
+        note($"bodies: ListEvents with an edited page token ({tampered})", tampered == StatusCode.InvalidArgument);
+
+        // guessing: tokens signed with keys the suite does not trust, from this address, 200 times
+        var codes = new List<StatusCode>();
+        for (var i = 0; i < 200; i++)
+        {
+            var guess = TokenIssuer.Issue(new SigningSettings($"guess-{i}-0123456789abcdef0123456789abcdef"), "guesser", Roles.Operator, null, TimeSpan.FromHours(1));
+            codes.Add(await StatusOfAsync(() => new EventLogService.EventLogServiceClient(_channels["membership"].WithToken(guess)).ListErrorsAsync(new ListErrorsRequest()).ResponseAsync));
+        }
+
+        var limited = codes.Count(c => c == StatusCode.ResourceExhausted);
+        note($"membership: 200 guessed tokens from one address: {codes.Count(c => c == StatusCode.Unauthenticated)} UNAUTHENTICATED, then {limited} RESOURCE_EXHAUSTED unvalidated", codes.All(c => c is StatusCode.Unauthenticated or StatusCode.ResourceExhausted) && limited > 150);
+        var stillServed = await StatusOfAsync(() => new EventLogService.EventLogServiceClient(Operator("membership")).GetLogInfoAsync(new GetLogInfoRequest()).ResponseAsync);
+        note($"membership: a caller with a valid token from the same address meanwhile ({stillServed}: not slowed)", stillServed == StatusCode.OK);
+
+        // 25 MB of JSON: refused by its declared length, before it is read
+        using var http = new HttpClient { BaseAddress = new Uri(Environment.GetEnvironmentVariable("CSTO_BODIES_URL") ?? "http://127.0.0.1:5102"), Timeout = TimeSpan.FromSeconds(60) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/bodies/csc/sessions") { Content = new ByteArrayContent(Encoding.UTF8.GetBytes("{\"place\":\"" + new string('x', 25 * 1024 * 1024) + "\"}")) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", TokenIssuer.Issue(new SigningSettings(SigningSettings.FindKey() ?? SigningSettings.DevelopmentKey), "csto-faults", Roles.Secretariat, null, TimeSpan.FromHours(1)));
+        int status;
+        try
+        {
+            using var response = await http.SendAsync(request);
+            status = (int)response.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            status = 413; // the server answered 413 and closed while the body was still being sent
+        }
+
+        note($"bodies: a 25 MB HTTP/JSON body (HTTP {status})", status == 413);
+    }
+
+    static async Task<StatusCode> StatusOfAsync(Func<Task> call)
+    {
+        try
+        {
+            await call();
+            return StatusCode.OK;
+        }
+        catch (RpcException ex)
+        {
+            return ex.StatusCode;
+        }
+    }
+
+    /// <summary>
+    /// 200 StreamEvents of the whole bodies log with follow, each with a token of its own subject and its own connection,
+    /// never read: the service holds at most Limits:MaxStreams of them (the others are refused TOO_MANY_STREAMS), ends the
+    /// ones it holds after Limits:StalledStreamSeconds, and its RSS follows the limit, not the callers. Returns the RSS
+    /// change while they are open and after they ended (MB).
+    /// </summary>
+    async Task<(long WhileOpen, long After)> StalledStreamsAsync(Action<string, bool> note, Func<long> rss)
+    {
+        var url = Environment.GetEnvironmentVariable("CSTO_BODIES_URL") ?? "http://127.0.0.1:5102";
+        var key = new SigningSettings(SigningSettings.FindKey() ?? SigningSettings.DevelopmentKey);
+        GC.Collect();
+        var start = rss();
+        var channels = new List<GrpcChannel>();
+        var calls = new List<AsyncServerStreamingCall<StreamEventsResponse>>();
+        var refused = 0;
+        var held = 0;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        for (var i = 0; i < 200; i++)
+        {
+            var channel = Csto.Kernel.Channels.For(url, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+            channels.Add(channel);
+            var token = TokenIssuer.Issue(key, $"stalled-{i}", Roles.Reader, null, TimeSpan.FromHours(1));
+            var call = new EventLogService.EventLogServiceClient(channel.WithToken(token)).StreamEvents(new StreamEventsRequest { FromPosition = 1, Follow = true, MaxBatchSize = 5000 }, cancellationToken: cancel.Token);
+            calls.Add(call);
+            try
+            {
+                await call.ResponseHeadersAsync; // the server took the stream, or refused it
+            }
+            catch (RpcException)
+            {
+            }
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var whileOpen = rss() - start;
+        // nothing is read: the held streams stall and end after Limits:StalledStreamSeconds (30 s) and 5 s more
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            using var probe = new EventLogService.EventLogServiceClient(channels[0].WithToken(TokenIssuer.Issue(key, "stalled-probe", Roles.Reader, null, TimeSpan.FromHours(1))))
+                .StreamEvents(new StreamEventsRequest { FromPosition = long.MaxValue - 1 }, cancellationToken: cancel.Token);
+            try
+            {
+                while (await probe.ResponseStream.MoveNext(cancel.Token))
+                {
+                }
+
+                break; // a stream is served again: the stalled ones have been let go
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted)
+            {
+            }
+        }
+
+        foreach (var call in calls)
+        {
+            try
+            {
+                while (await call.ResponseStream.MoveNext(cancel.Token))
+                {
+                }
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted && ex.Status.Detail.Contains("Limits:MaxStreams", StringComparison.Ordinal))
+            {
+                refused++;
+            }
+            catch (RpcException)
+            {
+                held++; // ended STREAM_STALLED (read after the grace: the stream was reset, so the status could not be seen)
+            }
+        }
+
+        calls.ForEach(c => c.Dispose());
+        channels.ForEach(c => c.Dispose());
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var after = rss() - start;
+        note($"bodies: 200 follow streams of the whole log with 200 subjects, never read: {held} held, {refused} refused TOO_MANY_STREAMS, rss +{whileOpen} MB while open, {after:+0;-0} MB after they ended", refused >= 200 - 64 && whileOpen < 50 && after < 20);
+        return (whileOpen, after);
     }
 
     public async Task<int> PurgeAsync()
