@@ -20,7 +20,8 @@
 #   db-lock         bodies.db write-locked by another process for 70 s (--quick 15 s) during a burst
 #   abuse           what an attacker on the host tries with what the repository holds: tokens signed with the development
 #                   key (operator, Secretariat), each service's broker user publishing another service's event type into a
-#                   consumer's exchange; prints "abuse: refused N of N, heads unchanged, rss +N MB"
+#                   consumer's exchange, guest/guest on AMQP and on the management API, a service's broker user on the
+#                   management API; prints "abuse: refused N of N, heads unchanged, rss +N MB"
 # With --cluster it brings up deploy/cluster.sh instead (PostgreSQL, three broker nodes, two instances of each
 # service, reached by client-side round robin) on its own ports, and runs:
 #   instance-kill     kill -9 of the membership instance that holds the relay lease mid-burst; the other instance
@@ -188,7 +189,8 @@ for scenario in "${SCENARIOS[@]}"; do
             wait "$l"
             next "$n"; check "$scenario" ;;
         abuse)
-            out="$(faults abuse --data "$CSTO_DATA" --membership-amqp "$(deploy/rabbitmq.sh url membership)" --operations-amqp "$(deploy/rabbitmq.sh url operations)" || true)"
+            out="$(faults abuse --data "$CSTO_DATA" --membership-amqp "$(deploy/rabbitmq.sh url membership)" --operations-amqp "$(deploy/rabbitmq.sh url operations)" \
+                --management "http://127.0.0.1:$CSTO_RABBITMQ_MGMT_PORT/" || true)"
             echo "$out"
             RESULTS+=("$(tail -n 1 <<<"$out")")
             faults purge ;;

@@ -8,7 +8,8 @@
 #            enable management + stream plugins, create vhost/user for the suite, print URL
 #   stop     stop the broker started by "start" (idempotent)
 #   status   exit 0 + "running on port N" if up, else exit 1 + "not running"
-#   url [S]  the amqp URL of service S's own user (membership, bodies, operations), or of the suite user
+#   url [S]  the amqp URL of service S's own user (membership, bodies, operations), of the administrator
+#            ("url admin": the management API's user, e.g. for a test harness), or of the suite user
 #   ctl ...  run the package's rabbitmqctl against this instance (same env/cookie), e.g.
 #            deploy/rabbitmq.sh ctl list_queues -p csto
 #   cluster start        three nodes (<cluster>/node1..3, nodes csto-1..3@localhost, AMQP 5772-5774):
@@ -18,13 +19,21 @@
 #   cluster stop         stop the three nodes (idempotent)
 #   cluster status       which nodes run, and rabbitmqctl cluster_status; exit 0 only if all three run
 #   cluster kill N       kill -9 node N's beam process (a hard failure, for tests); data folder kept
-#   cluster url [S]      the three amqp URLs (comma-separated) of service S's user, or of the suite user
+#   cluster url [S]      the three amqp URLs (comma-separated) of service S's user, of the administrator
+#                        ("cluster url admin"), or of the suite user
 #   cluster ctl N ...    rabbitmqctl against node N, e.g. deploy/rabbitmq.sh cluster ctl 1 list_queues -p csto name type
 #
 # The broker is NOT the system service: it runs the package's own
 # /usr/lib/rabbitmq/bin/rabbitmq-server (not the /usr/sbin wrappers, which switch to
 # the "rabbitmq" user and /var/lib/rabbitmq) with every path pointed into a data dir,
 # so several independent instances can run side by side (e.g. one per test run).
+#
+# The broker is closed: there is no "guest" (the generated rabbitmq.conf makes the administrator the
+# node's default user, so a fresh node never creates guest, and a data folder from before loses it
+# once); the management API answers only the administrator (CSTO_RABBITMQ_ADMIN_USER, tag
+# administrator, generated password); the suite and service users speak AMQP only. Every listener
+# binds CSTO_RABBITMQ_BIND (loopback by default): AMQP, management, stream, the Erlang distribution
+# port (inet_dist_use_interface, the node's and the CLI tools') and epmd (ERL_EPMD_ADDRESS).
 #
 # Environment (all optional):
 #   CSTO_RABBITMQ_DIR          data dir            (default ${CSTO_DATA:-<repo>/.data}/rabbitmq)
@@ -33,16 +42,20 @@
 #   CSTO_RABBITMQ_MGMT_PORT    management HTTP     (default 15672)
 #   CSTO_RABBITMQ_STREAM_PORT  stream protocol     (default 5552)
 #   RABBITMQ_NODENAME          Erlang node name    (default rabbit-csto@localhost; "@localhost" added if no host)
-#   CSTO_RABBITMQ_USER         suite user          (default csto: operators, cstoctl, management UI)
-#   CSTO_RABBITMQ_PASSWORD     password of every suite user (default: one random password per user,
-#                              generated at the first start and kept in <dir>/passwords, mode 0600)
-#   CSTO_RABBITMQ_BIND         address the listeners bind (default 127.0.0.1: loopback only)
+#   CSTO_RABBITMQ_USER         suite user          (default csto: operators, cstoctl; AMQP only)
+#   CSTO_RABBITMQ_ADMIN_USER   administrator       (default csto-admin: management API/UI, test harness)
+#   CSTO_RABBITMQ_PASSWORD     password of every suite user and the administrator (default: one random
+#                              password per user, generated at the first start and kept in
+#                              <dir>/passwords, mode 0600; "url admin" prints the administrator's URL)
+#   CSTO_RABBITMQ_BIND         address the listeners bind, epmd and the Erlang distribution included
+#                              (default 127.0.0.1: loopback only; 0.0.0.0 or :: leaves epmd and the
+#                              distribution on every interface; no "#", spaces or quotes in passwords then)
 #   CSTO_RABBITMQ_VHOST        suite vhost         (default csto)
 #   CSTO_RABBITMQ_START_TIMEOUT seconds to wait for readiness (default 90)
 #   CSTO_RABBITMQ_LOG_LEVEL    broker file log level (default info)
 #   RABBITMQ_CTL_DIST_PORT_MIN/MAX  CLI tools' own dist ports (package default 35672..35682)
 # For "cluster" (node N at base + N - 1 for each kind of port; the single-node settings above
-# other than USER, PASSWORD, BIND, VHOST and the timeouts do not apply to it):
+# other than USER, ADMIN_USER, PASSWORD, BIND, VHOST and the timeouts do not apply to it):
 #   CSTO_RABBITMQ_CLUSTER_DIR          the cluster's folder (default <data dir>/cluster; nodes in node1..3)
 #   CSTO_RABBITMQ_CLUSTER_PORT         AMQP port of node 1 (default 5772)
 #   CSTO_RABBITMQ_CLUSTER_MGMT_PORT    management port of node 1 (default AMQP + 10000)
@@ -67,10 +80,14 @@ STREAM_PORT="${CSTO_RABBITMQ_STREAM_PORT:-5552}"
 NODENAME="${RABBITMQ_NODENAME:-rabbit-csto@localhost}"
 [[ "$NODENAME" == *@* ]] || NODENAME="$NODENAME@localhost"   # never depend on $(hostname)
 SUITE_USER="${CSTO_RABBITMQ_USER:-csto}"
+ADMIN_USER="${CSTO_RABBITMQ_ADMIN_USER:-csto-admin}"
 BIND="${CSTO_RABBITMQ_BIND:-127.0.0.1}"
 PASSWORD_FILE="$DATA_DIR/passwords"
 SUITE_VHOST="${CSTO_RABBITMQ_VHOST:-csto}"
 START_TIMEOUT="${CSTO_RABBITMQ_START_TIMEOUT:-90}"
+# the caller's own extra Erlang arguments, kept; setup_env adds the distribution's interface to them
+CALLER_SERVER_ERL_ARGS="${RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS:-}"
+CALLER_CTL_ERL_ARGS="${RABBITMQ_CTL_ERL_ARGS:-}"
 
 PID_FILE="$DATA_DIR/rabbitmq.pid"
 LOG_DIR="$DATA_DIR/log"
@@ -188,9 +205,54 @@ setup_env() {
     # rabbitmq-server treats ANY non-empty RABBITMQ_ALLOW_INPUT (even "false") as "keep the
     # Erlang shell on stdin"; NOTIFY_SOCKET would make it think it runs under systemd.
     unset RABBITMQ_ALLOW_INPUT NOTIFY_SOCKET detached RABBITMQ_NODE_IP_ADDRESS RABBITMQ_SERVER_START_ARGS 2>/dev/null || true
+    # epmd and the Erlang distribution listen where the other listeners do. epmd (started by the first
+    # Erlang node or CLI call of the host) binds ERL_EPMD_ADDRESS and adds the loopback itself; the
+    # node's distribution port and the CLI tools' own one bind inet_dist_use_interface (IPv4 only:
+    # for 0.0.0.0, :: or an IPv6 address they stay on every interface, as without this).
+    case "$BIND" in
+        0.0.0.0|::|'[::]') ;;                                  # every interface: leave epmd as the caller has it
+        *) export ERL_EPMD_ADDRESS="$BIND" ;;
+    esac
+    local tuple; tuple="$(bind_tuple)"
+    export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="$CALLER_SERVER_ERL_ARGS${tuple:+ -kernel inet_dist_use_interface $tuple}"
+    export RABBITMQ_CTL_ERL_ARGS="$CALLER_CTL_ERL_ARGS${tuple:+ -kernel inet_dist_use_interface $tuple}"
+    [ -n "$RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS" ] || unset RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS
+    [ -n "$RABBITMQ_CTL_ERL_ARGS" ] || unset RABBITMQ_CTL_ERL_ARGS
+}
+
+# CSTO_RABBITMQ_BIND as an Erlang IPv4 tuple ({127,0,0,1}) for inet_dist_use_interface; nothing for
+# 0.0.0.0, an IPv6 address or a name (the distribution then listens on every interface).
+bind_tuple() {
+    [[ "$BIND" =~ ^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$ ]] || return 0
+    [ "$BIND" != 0.0.0.0 ] || return 0
+    printf '{%d,%d,%d,%d}' "$((10#${BASH_REMATCH[1]}))" "$((10#${BASH_REMATCH[2]}))" "$((10#${BASH_REMATCH[3]}))" "$((10#${BASH_REMATCH[4]}))"
+}
+
+# epmd is one per host, shared by every Erlang node: one started earlier without ERL_EPMD_ADDRESS
+# (another Erlang program, or this script before the broker was closed) listens on every interface.
+# Restart it when no node is registered with it; else say so (it stays open until those nodes stop).
+check_epmd() {
+    [ -n "${ERL_EPMD_ADDRESS:-}" ] || return 0
+    command -v ss >/dev/null 2>&1 || return 0
+    [ -n "$(bind_tuple)" ] || log "CSTO_RABBITMQ_BIND=$BIND is not an IPv4 address: the Erlang distribution port listens on every interface"
+    local port="${ERL_EPMD_PORT:-4369}" wide
+    wide="$(ss -Hltn "sport = :$port" 2>/dev/null | awk '{print $4}' |
+        grep -Fvx -e "127.0.0.1:$port" -e "[::1]:$port" -e "$BIND:$port" -e "[$BIND]:$port" | tr '\n' ' ' || true)"
+    [ -n "$wide" ] || return 0
+    local epmd names; epmd="$(epmd_bin)"
+    names="$("$epmd" -names 2>/dev/null | grep '^name ' | awk '{print $2}' | tr '\n' ' ' || true)"
+    if [ -z "$names" ]; then
+        log "epmd (port $port) listens on ${wide% } (started earlier without ERL_EPMD_ADDRESS) and is idle: restarting it on $BIND"
+        stop_idle_epmd
+    else
+        log "WARNING: epmd (port $port) listens on ${wide% }: it was started earlier without ERL_EPMD_ADDRESS and serves the nodes ${names% }; it stays open to other hosts until they stop (and a node started before the broker was closed keeps its distribution port open until it restarts)"
+    fi
 }
 
 ctl()  { "$RABBIT_BIN/rabbitmqctl" -n "$NODENAME" "$@"; }
+
+# a value rabbitmq.conf (cuttlefish) reads back as written: no whitespace, comment sign or quotes
+conf_value_ok() { [ -n "$1" ] && [[ "$1" != *[[:space:]\#\'\"]* ]]; }
 
 prepare_data_dir() {
     mkdir -p "$DATA_DIR" "$LOG_DIR" "$RABBITMQ_MNESIA_BASE"
@@ -203,18 +265,31 @@ prepare_data_dir() {
         (umask 077; head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr 'a-f' 'A-F' > "$cookie")
     fi
     chmod 400 "$cookie"
-    cat > "$RABBITMQ_CONFIG_FILE" <<EOF
+    # The administrator is the node's default user: a node without a database yet creates it (and not
+    # guest) at its first boot. The file holds its password: owner-only, like the passwords file.
+    ensure_passwords
+    local admin_pass; admin_pass="$(password_of "$ADMIN_USER")"
+    conf_value_ok "$ADMIN_USER" || die "CSTO_RABBITMQ_ADMIN_USER='$ADMIN_USER' cannot go into rabbitmq.conf (no spaces, #, quotes)"
+    conf_value_ok "$admin_pass" || die "the administrator's password cannot go into rabbitmq.conf (CSTO_RABBITMQ_PASSWORD: no spaces, #, quotes)"
+    (umask 077; cat > "$RABBITMQ_CONFIG_FILE" <<EOF
 # Generated by deploy/rabbitmq.sh - rewritten on every start.
+default_user = $ADMIN_USER
+default_pass = $admin_pass
+default_user_tags.administrator = true
+default_permissions.configure = .*
+default_permissions.write = .*
+default_permissions.read = .*
 listeners.tcp.1 = $BIND:$PORT
 management.tcp.port = $MGMT_PORT
 management.tcp.ip = $BIND
 stream.listeners.tcp.1 = $BIND:$STREAM_PORT
 stream.advertised_host = localhost
 stream.advertised_port = $STREAM_PORT
-loopback_users.guest = true
 log.file.level = ${CSTO_RABBITMQ_LOG_LEVEL:-info}
 log.console = false
 EOF
+    )
+    chmod 600 "$RABBITMQ_CONFIG_FILE"       # one written before the broker was closed is 0644
     # Enable plugins offline (no running node needed). Skip the slow CLI when done already.
     if ! grep -q rabbitmq_management "$RABBITMQ_ENABLED_PLUGINS_FILE" 2>/dev/null ||
        ! grep -q rabbitmq_stream "$RABBITMQ_ENABLED_PLUGINS_FILE" 2>/dev/null; then
@@ -294,10 +369,11 @@ urlencode() {
     printf '%s' "$out"
 }
 
-amqp_url() {
-    printf 'amqp://%s:%s@localhost:%s/%s' "$(urlencode "$SUITE_USER")" "$(urlencode "$(password_of "$SUITE_USER")")" \
+user_url() {  # user_url USER: amqp URL of USER on this node's suite vhost
+    printf 'amqp://%s:%s@localhost:%s/%s' "$(urlencode "$1")" "$(urlencode "$(password_of "$1")")" \
         "$PORT" "$(urlencode "$SUITE_VHOST")"
 }
+amqp_url() { user_url "$SUITE_USER"; }
 
 # ---------------------------------------------------------------- start -----------
 
@@ -339,8 +415,9 @@ password_hash() {
     rm -rf "$tmp"
 }
 
-# The suite user (operators, cstoctl, management UI) and one user per service, each with its own
-# password, generated once and kept in $PASSWORD_FILE (mode 0600); CSTO_RABBITMQ_PASSWORD sets them all.
+# The suite user (operators, cstoctl: AMQP only), one user per service and the administrator (the
+# management API, tag administrator), each with its own password, generated once and kept in
+# $PASSWORD_FILE (mode 0600); CSTO_RABBITMQ_PASSWORD sets them all.
 SERVICE_USERS=(csto-membership csto-bodies csto-operations)
 password_of() {
     if [ -n "${CSTO_RABBITMQ_PASSWORD:-}" ]; then printf '%s' "$CSTO_RABBITMQ_PASSWORD"; return; fi
@@ -353,15 +430,15 @@ ensure_passwords() {
     (umask 077; touch "$PASSWORD_FILE")
     chmod 600 "$PASSWORD_FILE"
     local u
-    for u in "$SUITE_USER" "${SERVICE_USERS[@]}"; do
+    for u in "$SUITE_USER" "${SERVICE_USERS[@]}" "$ADMIN_USER"; do
         grep -q "^$u " "$PASSWORD_FILE" || printf '%s %s\n' "$u" "$(head -c 32 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 32)" >> "$PASSWORD_FILE"
     done
 }
 suite_users() {
     local u sep=""
-    for u in "$SUITE_USER" "${SERVICE_USERS[@]}"; do
+    for u in "$SUITE_USER" "${SERVICE_USERS[@]}" "$ADMIN_USER"; do
         printf '%s{"name": %s, "password_hash": "%s", "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": [%s], "limits": {}}' \
-            "$sep" "$(json_str "$u")" "$(password_hash "$(password_of "$u")")" "$([ "$u" = "$SUITE_USER" ] && echo '"management"')"
+            "$sep" "$(json_str "$u")" "$(password_hash "$(password_of "$u")")" "$([ "$u" = "$ADMIN_USER" ] && echo '"administrator"')"
         sep=", "
     done
 }
@@ -391,11 +468,13 @@ suite_permissions() {
     for s in membership bodies operations; do
         printf ', {"user": %s, "vhost": %s, %s}' "$(json_str "csto-$s")" "$(json_str "$SUITE_VHOST")" "$(service_permission "$s")"
     done
+    printf ', {"user": %s, "vhost": %s, "configure": ".*", "write": ".*", "read": ".*"}' "$(json_str "$ADMIN_USER")" "$(json_str "$SUITE_VHOST")"
 }
 
 # vhost + user + permissions in ONE rabbitmqctl call (each CLI call costs ~1 s of VM start).
-# import_definitions is additive: guest, "/" and everything else stay untouched; an
-# existing user gets the new password hash and tags.
+# import_definitions is additive: "/" and everything else stay untouched; an existing user gets
+# the new password hash and tags. A node that had a database before the broker was closed still
+# has guest: deleted once (one more CLI call), then the marker file says it is gone.
 setup_suite_account() {
     ensure_passwords
     local defs="$DATA_DIR/suite-definitions.json"
@@ -410,18 +489,29 @@ EOF
     ctl -q import_definitions "$defs" >/dev/null ||
         die "could not create vhost $SUITE_VHOST / user $SUITE_USER (rabbitmqctl import_definitions $defs)"
     rm -f "$defs"
-    (umask 077; printf 'CSTO_RABBITMQ_URL=%s\n' "$(amqp_url)" > "$DATA_DIR/connection.env")
+    if [ ! -e "$DATA_DIR/.guest-deleted" ]; then
+        local out
+        if out="$(ctl -q delete_user guest 2>&1)"; then
+            log "deleted the user guest (a data folder from before the broker was closed)"
+        elif ! grep -qi "does not exist\|no_such_user" <<<"$out"; then
+            die "rabbitmqctl delete_user guest failed: $out"
+        fi
+        : > "$DATA_DIR/.guest-deleted"
+    fi
+    (umask 077; connection_env > "$DATA_DIR/connection.env")
 }
+connection_env() { printf 'CSTO_RABBITMQ_URL=%s\nCSTO_RABBITMQ_ADMIN_URL=%s\n' "$(amqp_url)" "$(user_url "$ADMIN_USER")"; }
 
 # amqp URL of one service's own user (deploy/up.sh gives it to that service)
+# (service "admin": the administrator's)
 service_url() {
-    printf 'amqp://%s:%s@localhost:%s/%s' "csto-$1" "$(urlencode "$(password_of "csto-$1")")" "$PORT" "$(urlencode "$SUITE_VHOST")"
+    if [ "$1" = admin ]; then user_url "$ADMIN_USER"; else user_url "csto-$1"; fi
 }
 
 print_summary() {
-    log "AMQP $PORT, management http://localhost:$MGMT_PORT/, stream $STREAM_PORT, node $NODENAME, dir $DATA_DIR"
+    log "AMQP $PORT, management http://localhost:$MGMT_PORT/ (user $ADMIN_USER: deploy/rabbitmq.sh url admin), stream $STREAM_PORT, node $NODENAME, dir $DATA_DIR"
     [ -n "${CSTO_RABBITMQ_PASSWORD:-}" ] ||
-        log "passwords of $SUITE_USER and ${SERVICE_USERS[*]} in $PASSWORD_FILE (mode 0600; CSTO_RABBITMQ_PASSWORD overrides)"
+        log "passwords of $SUITE_USER, ${SERVICE_USERS[*]} and $ADMIN_USER in $PASSWORD_FILE (mode 0600; CSTO_RABBITMQ_PASSWORD overrides)"
     echo "CSTO_RABBITMQ_URL=$(amqp_url)"
 }
 
@@ -458,6 +548,9 @@ start_node() {
         die "Erlang node name ${NODENAME%@*} is already registered with epmd (another instance?); set RABBITMQ_NODENAME"
     fi
 
+    # A node without a database boots with prepare_data_dir's rabbitmq.conf: its default user is the
+    # administrator and guest never exists, so setup_suite_account has nothing to delete.
+    [ -d "$RABBITMQ_MNESIA_BASE/$NODENAME" ] || { mkdir -p "$DATA_DIR"; : > "$DATA_DIR/.guest-deleted"; }
     prepare_data_dir
     rm -f "$PID_FILE"
     # Raise the fd limit if we can (RabbitMQ wants many sockets/files).
@@ -491,12 +584,14 @@ cmd_start() {
     is_installed || cmd_install
     setup_env
     lock_instance
+    check_epmd
 
     local t0ms; t0ms="$(now_ms)"
     start_node
     if [ "$NODE_WAS_RUNNING" = yes ]; then
-        # Re-apply vhost/user only if user/password/vhost in the env changed since last time.
-        if [ "$(cat "$DATA_DIR/connection.env" 2>/dev/null)" != "CSTO_RABBITMQ_URL=$(amqp_url)" ]; then
+        # Re-apply vhost/users only if users/passwords/vhost in the env changed since last time.
+        ensure_passwords
+        if [ "$(cat "$DATA_DIR/connection.env" 2>/dev/null)" != "$(connection_env)" ]; then
             log "suite account settings changed - updating user/vhost"
             setup_suite_account
         fi
@@ -649,6 +744,11 @@ cluster_join() {
 cmd_cluster_start() {
     is_installed || cmd_install
     cluster_cookie
+    # the cluster's one password file, written before the nodes start at once (each reads the
+    # administrator's password for its rabbitmq.conf); epmd checked once for the three
+    cluster_node 1; setup_env
+    ensure_passwords
+    check_epmd
     local n pids=() failed=0 t0ms; t0ms="$(now_ms)"
     # All nodes boot at once: a node that was a member waits at boot for the others' tables, so
     # after a full stop (or a kill) no start order is right for every case except "together".
@@ -664,7 +764,7 @@ cmd_cluster_start() {
     cluster_node 1; setup_env
     setup_suite_account
     (umask 077; printf 'CSTO_RABBITMQ_CLUSTER_URLS=%s\n' "$(cluster_urls)" > "$CLUSTER_DIR/connection.env")
-    log "cluster ready after $(since "$t0ms"): nodes ${CLUSTER_NODE}-{1,2,3}@localhost, AMQP $CLUSTER_PORT-$((CLUSTER_PORT + 2)), management $CLUSTER_MGMT_PORT-$((CLUSTER_MGMT_PORT + 2)), dir $CLUSTER_DIR"
+    log "cluster ready after $(since "$t0ms"): nodes ${CLUSTER_NODE}-{1,2,3}@localhost, AMQP $CLUSTER_PORT-$((CLUSTER_PORT + 2)), management $CLUSTER_MGMT_PORT-$((CLUSTER_MGMT_PORT + 2)) (user $ADMIN_USER: deploy/rabbitmq.sh cluster url admin), dir $CLUSTER_DIR"
     echo "CSTO_RABBITMQ_CLUSTER_URLS=$(cluster_urls)"
 }
 
@@ -715,10 +815,10 @@ cmd_cluster() {
         stop)   cmd_cluster_stop ;;
         status) cmd_cluster_status ;;
         kill)   cmd_cluster_kill "${2:-}" ;;
-        url)    case "${2:-}" in membership|bodies|operations|"") cluster_urls "${2:-}"; echo ;;
-                    *) die "cluster url: membership, bodies or operations (or nothing for the suite user)" ;; esac ;;
+        url)    case "${2:-}" in membership|bodies|operations|admin|"") cluster_urls "${2:-}"; echo ;;
+                    *) die "cluster url: membership, bodies, operations or admin (or nothing for the suite user)" ;; esac ;;
         ctl)    cluster_node "${2:-}"; shift 2; setup_env; ctl "$@" ;;
-        *) echo "usage: $0 cluster start|stop|status|kill NODE|url [SERVICE]|ctl NODE <rabbitmqctl args>" >&2; exit 2 ;;
+        *) echo "usage: $0 cluster start|stop|status|kill NODE|url [SERVICE|admin]|ctl NODE <rabbitmqctl args>" >&2; exit 2 ;;
     esac
 }
 
@@ -730,7 +830,7 @@ case "${1:-}" in
     ctl)     shift; validate_ports; setup_env; ctl "$@" ;;          # rabbitmqctl with this instance's env
     cluster) shift; cmd_cluster "$@" ;;                          # three nodes: see "cluster" above
     permissions) suite_permissions; echo ;;                      # the users' permissions (JSON), for review
-    url)     case "${2:-}" in membership|bodies|operations) service_url "$2"; echo ;; "") amqp_url; echo ;;
-                 *) die "url: membership, bodies or operations (or nothing for the suite user)" ;; esac ;;
-    *) echo "usage: $0 install|start|stop|status|url [SERVICE]|ctl <rabbitmqctl args>|cluster start|stop|status|kill NODE|url [SERVICE]" >&2; exit 2 ;;
+    url)     case "${2:-}" in membership|bodies|operations|admin) service_url "$2"; echo ;; "") amqp_url; echo ;;
+                 *) die "url: membership, bodies, operations or admin (or nothing for the suite user)" ;; esac ;;
+    *) echo "usage: $0 install|start|stop|status|url [SERVICE|admin]|ctl <rabbitmqctl args>|cluster start|stop|status|kill NODE|url [SERVICE|admin]" >&2; exit 2 ;;
 esac

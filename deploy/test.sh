@@ -60,8 +60,9 @@ if [ -z "${CSTO_RABBITMQ_URL:-}" ]; then
     done
     AMQP_PORT=$base
     broker_env deploy/rabbitmq.sh start >/dev/null
-    # guest is an administrator on loopback: the harness creates one virtual host per test class
-    export CSTO_RABBITMQ_URL="amqp://guest:guest@localhost:$AMQP_PORT/"
+    # the broker's administrator (there is no guest): the harness creates one virtual host per test class
+    CSTO_RABBITMQ_URL="$(broker_env deploy/rabbitmq.sh url admin)"
+    export CSTO_RABBITMQ_URL
     export CSTO_RABBITMQ_MGMT_URL="http://localhost:$((AMQP_PORT + 10000))/"
 fi
 
@@ -77,8 +78,9 @@ if [ -z "${CSTO_RABBITMQ_CLUSTER_URLS:-}" ]; then
     # the fixture's "cluster kill N" and "cluster start" reach this cluster through the same settings
     export CSTO_RABBITMQ_CLUSTER_DIR="$started_cluster" CSTO_RABBITMQ_CLUSTER_PORT="$base" CSTO_RABBITMQ_CLUSTER_NODE="csto-ctest-$base"
     deploy/rabbitmq.sh cluster start >/dev/null
-    # guest is an administrator on loopback (users are cluster-wide): one virtual host per test
-    export CSTO_RABBITMQ_CLUSTER_URLS="amqp://guest:guest@localhost:$base/,amqp://guest:guest@localhost:$((base + 1))/,amqp://guest:guest@localhost:$((base + 2))/"
+    # the cluster's administrator (users are cluster-wide; there is no guest): one virtual host per test
+    CSTO_RABBITMQ_CLUSTER_URLS="$(deploy/rabbitmq.sh cluster url admin)"
+    export CSTO_RABBITMQ_CLUSTER_URLS
     export CSTO_RABBITMQ_CLUSTER_MGMT_URLS="http://localhost:$((base + 10000))/,http://localhost:$((base + 10001))/,http://localhost:$((base + 10002))/"
 fi
 if [ -z "${CSTO_POSTGRES_CONNECTION:-}" ]; then

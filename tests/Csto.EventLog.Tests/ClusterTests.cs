@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using Csto.Common.V1;
 using Csto.EventLog.Inbox;
@@ -57,6 +58,32 @@ public sealed class ClusterTests(RabbitMqClusterFixture cluster, ITestOutputHelp
             }
         }, TimeSpan.FromSeconds(60), queue + " declared");
         return found;
+    }
+
+    [Fact]
+    public async Task Every_node_refuses_guest_on_amqp_and_the_management_api_and_listens_on_the_loopback_only()
+    {
+        for (var i = 0; i < cluster.AdminUrls.Count; i++)
+        {
+            var refused = await BrokerProbes.AmqpLoginAsync(new UriBuilder(cluster.AdminUrls[i]) { UserName = "guest", Password = "guest", Path = "/" }.Uri);
+            Assert.True(BrokerProbes.IsAuthenticationFailure(refused), $"node {i + 1}: guest/guest on AMQP: expected an authentication failure, got {refused?.ToString() ?? "a connection"}");
+            Assert.Null(await BrokerProbes.AmqpLoginAsync(cluster.AdminUrls[i]));
+            Assert.Equal(HttpStatusCode.Unauthorized, (await BrokerProbes.WhoAmIAsync(cluster.ManagementUrls[i], "guest", "guest")).Status);
+            var admin = cluster.AdminUrls[i];
+            var (status, body) = await BrokerProbes.WhoAmIAsync(cluster.ManagementUrls[i], BrokerProbes.User(admin), BrokerProbes.Password(admin));
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Contains("administrator", BrokerProbes.Tags(body));
+        }
+
+        var listeners = BrokerProbes.Listeners();
+        if (listeners is null)
+        {
+            output.WriteLine("SKIPPED the listener check: 'ss' (iproute2) is not installed");
+            return;
+        }
+
+        output.WriteLine(cluster.Kind);
+        BrokerProbes.AssertLoopbackOnly(listeners, cluster.ListenerPorts, output);
     }
 
     [Fact]

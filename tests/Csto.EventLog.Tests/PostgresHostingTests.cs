@@ -16,7 +16,7 @@ public sealed class PostgresHostingTests(RabbitMqFixture broker)
     static WebApplicationBuilder Builder(Dictionary<string, string?> settings)
     {
         var builder = WebApplication.CreateBuilder();
-        settings["EventLog:RabbitMqUrl"] = "amqp://guest:guest@127.0.0.1:1/";
+        settings["EventLog:RabbitMqUrl"] = "amqp://nobody:unused@127.0.0.1:1/"; // a placeholder: nothing listens on port 1;
         settings["Security:SigningKey"] = TestTokens.Signing.Key;
         builder.Configuration.AddInMemoryCollection(settings);
         return builder;

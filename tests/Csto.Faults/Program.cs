@@ -21,10 +21,12 @@ using RabbitMQ.Client;
 //   purge                      deletes the error queues (after a poison or forged scenario)
 //   head     --service S       the head position of a service's log
 //   lease    --service S [--wait SECONDS]   which of the service's instances (1-based, in CSTO_S_URL order) holds the relay lease
-//   abuse    --data DIR        the probes of an attacker on the host against the running suite (deploy/faults.sh abuse):
+//   abuse    --data DIR --membership-amqp URL --operations-amqp URL --management URL
+//                              the probes of an attacker on the host against the running suite (deploy/faults.sh abuse):
 //                              tokens signed with the repository's development key, events claiming a source that does not
-//                              own their type, published by another service's broker user; prints "abuse: refused N of N,
-//                              heads unchanged, rss +N MB"
+//                              own their type, published by another service's broker user, guest/guest on the broker's AMQP
+//                              and management API, a service's broker user on the management API; prints "abuse: refused
+//                              N of N, heads unchanged, rss +N MB"
 //   connections --pool N --instances N --stop FILE   samples pg_stat_activity until FILE exists; prints the peaks and fails
 //                              when an instance held more than its pool, or the instances together more than their budget
 // With CSTO_FAULTS_POSTGRES (a connection string; deploy/faults.sh --cluster sets it), check reads the logs and the relays'
@@ -43,7 +45,7 @@ return arguments.Command switch
     "purge" => await suite.PurgeAsync(),
     "head" => await suite.HeadAsync(arguments.Get("service")),
     "lease" => await suite.LeaseAsync(arguments.Get("service"), arguments.Int("wait", 0)),
-    "abuse" => await suite.AbuseAsync(arguments.Get("data"), arguments.Get("membership-amqp"), arguments.Get("operations-amqp")),
+    "abuse" => await suite.AbuseAsync(arguments.Get("data"), arguments.Get("membership-amqp"), arguments.Get("operations-amqp"), arguments.Get("management")),
     "connections" => await Connections.SampleAsync(arguments.Int("pool"), arguments.Int("instances"), arguments.Get("stop")),
     _ => Args.Usage(),
 };
@@ -336,10 +338,11 @@ sealed class Suite
     /// <summary>
     /// What an attacker on the host tries with what the repository holds: the development key (an operator reading the
     /// error queues of every service, a Secretariat write), and each service's broker user publishing an event of another
-    /// service's type into a consumer's own exchange (item 8 of issue 28). Every probe must be refused or parked, and no
-    /// log may move.
+    /// service's type into a consumer's own exchange (item 8 of issue 28), the broker's well-known guest/guest on AMQP and on
+    /// the management API, and a service's own broker user on the management API (the administrator's alone). Every probe must
+    /// be refused or parked, and no log may move.
     /// </summary>
-    public async Task<int> AbuseAsync(string dataDir, string membershipAmqp, string operationsAmqp)
+    public async Task<int> AbuseAsync(string dataDir, string membershipAmqp, string operationsAmqp, string management)
     {
         var services = new[] { "membership", "bodies", "operations" };
         async Task<Dictionary<string, long>> HeadsAsync()
@@ -434,6 +437,42 @@ sealed class Suite
 
             var reason = parked ? (await client.ListErrorsAsync(new ListErrorsRequest())).Messages.LastOrDefault()?.Reason ?? "" : "";
             Note($"{probe}: {(parked ? "parked " + reason : "not parked")}", parked && reason == "ORIGIN_NOT_TRUSTED");
+        }
+
+        // the broker: guest/guest (RabbitMQ's well-known default) on AMQP and on the management API, and a service's own user
+        // on the management API
+        var guestAmqp = new UriBuilder(membershipAmqp) { UserName = "guest", Password = "guest", Path = "/" }.Uri;
+        try
+        {
+            await using var connection = await new ConnectionFactory { Uri = guestAmqp, AutomaticRecoveryEnabled = false }.CreateConnectionAsync();
+            Note("broker: guest/guest on AMQP", false);
+        }
+        catch (RabbitMQ.Client.Exceptions.BrokerUnreachableException ex)
+        {
+            var auth = false;
+            for (Exception? e = ex; e is not null; e = e.InnerException)
+            {
+                auth |= e is RabbitMQ.Client.Exceptions.AuthenticationFailureException;
+            }
+
+            // refused for its credentials, not because the port was closed
+            Note($"broker: guest/guest on AMQP ({(auth ? "authentication failure" : ex.InnerException?.Message ?? ex.Message)})", auth);
+        }
+
+        var membershipUser = new Uri(membershipAmqp).UserInfo.Split(':', 2);
+        foreach (var (user, password) in new[] { ("guest", "guest"), (Uri.UnescapeDataString(membershipUser[0]), Uri.UnescapeDataString(membershipUser.Length > 1 ? membershipUser[1] : "")) })
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(management), Timeout = TimeSpan.FromSeconds(15) };
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password)));
+            try
+            {
+                using var response = await http.GetAsync(new Uri("api/whoami", UriKind.Relative));
+                Note($"broker: {user} on the management API ({(int)response.StatusCode})", response.StatusCode == System.Net.HttpStatusCode.Unauthorized);
+            }
+            catch (HttpRequestException ex)
+            {
+                Note($"broker: {user} on the management API (no answer: {ex.Message})", false); // the probe did not run: not counted as refused
+            }
         }
 
         await HostileCallerProbesAsync(Note);

@@ -12,7 +12,8 @@ namespace Csto.Testing;
 /// A real three-node RabbitMQ cluster for tests (<c>deploy/rabbitmq.sh cluster</c>), which tests may fail node by node:
 /// the one <c>deploy/test.sh</c> started (<c>CSTO_RABBITMQ_CLUSTER_URLS</c>, <c>CSTO_RABBITMQ_CLUSTER_MGMT_URLS</c> and the
 /// script's <c>CSTO_RABBITMQ_CLUSTER_*</c> settings, so that <c>cluster kill</c> and <c>cluster start</c> reach it), else
-/// one of its own on free ports and a temporary folder, stopped afterwards. Each test takes its own virtual host.
+/// one of its own on free ports and a temporary folder, stopped afterwards. Either way it is reached as the administrator the
+/// script creates (<c>deploy/rabbitmq.sh cluster url admin</c>: there is no guest). Each test takes its own virtual host.
 /// </summary>
 public sealed class RabbitMqClusterFixture : IAsyncLifetime
 {
@@ -24,6 +25,16 @@ public sealed class RabbitMqClusterFixture : IAsyncLifetime
 
     public string Kind { get; private set; } = "";
 
+    /// <summary>The three nodes' amqp URLs as the administrator.</summary>
+    public IReadOnlyList<Uri> AdminUrls => _amqp;
+
+    /// <summary>The three nodes' management API base URLs.</summary>
+    public IReadOnlyList<Uri> ManagementUrls => _management;
+
+    /// <summary>The TCP ports the nodes listen on that this fixture knows: AMQP and management always; with a cluster of its own also
+    /// the Erlang distribution and stream ports.</summary>
+    public IReadOnlyList<int> ListenerPorts { get; private set; } = [];
+
     public async Task InitializeAsync()
     {
         var urls = Environment.GetEnvironmentVariable("CSTO_RABBITMQ_CLUSTER_URLS");
@@ -32,6 +43,17 @@ public sealed class RabbitMqClusterFixture : IAsyncLifetime
             _amqp = [.. urls.Split(',').Select(u => new Uri(u))];
             _management = [.. (Environment.GetEnvironmentVariable("CSTO_RABBITMQ_CLUSTER_MGMT_URLS") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(u => new Uri(u))];
             Kind = "external cluster " + urls.Split(',').Length.ToString(CultureInfo.InvariantCulture) + " nodes";
+            ListenerPorts = [.. _amqp.Concat(_management).Select(u => u.Port)];
+            // deploy/test.sh's cluster (its settings exported for "cluster kill" and "cluster start"): distribution and stream
+            // ports too, where they follow the script's defaults (AMQP + 20000, AMQP - 120)
+            if (int.TryParse(Environment.GetEnvironmentVariable("CSTO_RABBITMQ_CLUSTER_PORT"), NumberStyles.None, CultureInfo.InvariantCulture, out var first)
+                && _amqp.Count == 3 && Enumerable.Range(0, 3).All(i => _amqp[i].Port == first + i)
+                && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CSTO_RABBITMQ_CLUSTER_DIST_PORT"))
+                && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CSTO_RABBITMQ_CLUSTER_STREAM_PORT")))
+            {
+                ListenerPorts = [.. ListenerPorts, .. Enumerable.Range(0, 3).SelectMany(i => new[] { first + 20000 + i, first - 120 + i })];
+            }
+
             return;
         }
 
@@ -41,8 +63,10 @@ public sealed class RabbitMqClusterFixture : IAsyncLifetime
         _env["CSTO_RABBITMQ_CLUSTER_PORT"] = port.ToString(CultureInfo.InvariantCulture);
         _env["CSTO_RABBITMQ_CLUSTER_NODE"] = "csto-ctest-" + port.ToString(CultureInfo.InvariantCulture);
         await ScriptAsync("start").ConfigureAwait(false);
-        _amqp = [.. Enumerable.Range(0, 3).Select(i => new Uri($"amqp://guest:guest@localhost:{port + i}/"))];
+        // the administrator the script made (users are cluster-wide): one virtual host per test
+        _amqp = [.. (await ScriptAsync("url", "admin").ConfigureAwait(false)).Trim().Split(',').Select(u => new Uri(u))];
         _management = [.. Enumerable.Range(0, 3).Select(i => new Uri($"http://localhost:{port + 10000 + i}/"))];
+        ListenerPorts = [.. Enumerable.Range(0, 3).SelectMany(i => new[] { port + i, port + 10000 + i, port + 20000 + i, port - 120 + i })];
         Kind = "own cluster on ports " + port.ToString(CultureInfo.InvariantCulture) + "-" + (port + 2).ToString(CultureInfo.InvariantCulture);
     }
 
@@ -121,7 +145,8 @@ public sealed class RabbitMqClusterFixture : IAsyncLifetime
         throw new InvalidOperationException($"no management API of the cluster answered {method} {path}", last);
     }
 
-    async Task ScriptAsync(params string[] args)
+    /// <summary>Runs deploy/rabbitmq.sh cluster with this cluster's settings; returns what it printed on stdout.</summary>
+    async Task<string> ScriptAsync(params string[] args)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(RepoRoot.Path, "deploy", "rabbitmq.sh"));
@@ -145,6 +170,8 @@ public sealed class RabbitMqClusterFixture : IAsyncLifetime
         {
             throw new InvalidOperationException($"deploy/rabbitmq.sh cluster {string.Join(' ', args)} failed ({process.ExitCode}):\n{await stdout.ConfigureAwait(false)}\n{await stderr.ConfigureAwait(false)}");
         }
+
+        return await stdout.ConfigureAwait(false);
     }
 
     /// <summary>A base port whose three AMQP, management (+10000), distribution (+20000) and stream (-120) ports are all free.</summary>

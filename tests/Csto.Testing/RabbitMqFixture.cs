@@ -12,13 +12,15 @@ namespace Csto.Testing;
 /// <summary>
 /// A real RabbitMQ for tests, never a mock: <c>CSTO_RABBITMQ_URL</c> (with <c>CSTO_RABBITMQ_MGMT_URL</c>) when set;
 /// else Testcontainers when a Docker engine answers; else a local <c>rabbitmq-server</c> started by
-/// <c>deploy/rabbitmq.sh</c> on free ports with a temporary data folder, stopped afterwards.
+/// <c>deploy/rabbitmq.sh</c> on free ports with a temporary data folder, stopped afterwards, reached as the administrator
+/// the script creates (<c>deploy/rabbitmq.sh url admin</c>: there is no guest).
 /// Each test class takes its own virtual host (<see cref="NewVirtualHostUrlAsync"/>) so tests do not see each other's queues.
 /// </summary>
 public class RabbitMqFixture : IAsyncLifetime
 {
-    const string AdminUser = "guest";
-    const string AdminPassword = "guest";
+    // the container's own credentials (the image's); a local broker's administrator comes from deploy/rabbitmq.sh url admin
+    const string ContainerUser = "guest";
+    const string ContainerPassword = "guest";
     RabbitMqContainer? _container;
     Dictionary<string, string>? _localEnv;
     string? _localDir;
@@ -29,9 +31,21 @@ public class RabbitMqFixture : IAsyncLifetime
     /// <summary>A private broker is needed by tests that stop it (outages); a shared external one is never stopped.</summary>
     protected virtual bool AllowExternalBroker => true;
 
+    /// <summary>False: always the broker <c>deploy/rabbitmq.sh</c> makes, even when a Docker engine answers.</summary>
+    protected virtual bool AllowContainer => true;
+
     public string Kind { get; private set; } = "";
 
     public string AdminUrl => _amqp.ToString();
+
+    /// <summary>The management API's base URL (http://host:port/).</summary>
+    public Uri ManagementUrl => _management;
+
+    /// <summary>A broker started by <c>deploy/rabbitmq.sh</c>: its AMQP, Erlang distribution, management and stream ports; else empty.</summary>
+    public IReadOnlyList<int> LocalPorts { get; private set; } = [];
+
+    /// <summary>A broker started by <c>deploy/rabbitmq.sh</c>: the suite user's amqp URL (<c>deploy/rabbitmq.sh url</c>); else null.</summary>
+    public string? SuiteUrl { get; private set; }
 
     public async Task InitializeAsync()
     {
@@ -44,9 +58,9 @@ public class RabbitMqFixture : IAsyncLifetime
             return;
         }
 
-        if (await DockerAnswersAsync().ConfigureAwait(false))
+        if (AllowContainer && await DockerAnswersAsync().ConfigureAwait(false))
         {
-            _container = new RabbitMqBuilder("rabbitmq:3-management").WithUsername(AdminUser).WithPassword(AdminPassword).WithPortBinding(15672, true).Build();
+            _container = new RabbitMqBuilder("rabbitmq:3-management").WithUsername(ContainerUser).WithPassword(ContainerPassword).WithPortBinding(15672, true).Build();
             await _container.StartAsync().ConfigureAwait(false);
             _amqp = new Uri(_container.GetConnectionString());
             _management = new Uri($"http://{_container.Hostname}:{_container.GetMappedPublicPort(15672)}/");
@@ -71,8 +85,11 @@ public class RabbitMqFixture : IAsyncLifetime
             ["RABBITMQ_NODENAME"] = $"csto-test-{ports[0]}@localhost",
         };
         await RunScriptAsync("start").ConfigureAwait(false);
-        _amqp = new Uri($"amqp://{AdminUser}:{AdminPassword}@localhost:{ports[0]}/");
+        // the administrator the script made (management API, one virtual host per test class); no guest
+        _amqp = new Uri((await RunScriptAsync("url", "admin").ConfigureAwait(false)).Trim());
+        SuiteUrl = (await RunScriptAsync("url").ConfigureAwait(false)).Trim();
         _management = new Uri($"http://localhost:{ports[2]}/");
+        LocalPorts = ports;
         Kind = "local rabbitmq-server on port " + ports[0].ToString(CultureInfo.InvariantCulture);
     }
 
@@ -159,7 +176,8 @@ public class RabbitMqFixture : IAsyncLifetime
         GC.SuppressFinalize(this);
     }
 
-    async Task RunScriptAsync(params string[] args)
+    /// <summary>Runs deploy/rabbitmq.sh with this broker's settings; returns what it printed on stdout.</summary>
+    async Task<string> RunScriptAsync(params string[] args)
     {
         var script = Path.Combine(RepoRoot.Path, "deploy", "rabbitmq.sh");
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -183,6 +201,8 @@ public class RabbitMqFixture : IAsyncLifetime
         {
             throw new InvalidOperationException($"deploy/rabbitmq.sh {string.Join(' ', args)} failed ({process.ExitCode}):\n{await stdout.ConfigureAwait(false)}\n{await stderr.ConfigureAwait(false)}");
         }
+
+        return await stdout.ConfigureAwait(false);
     }
 
     static async Task<bool> DockerAnswersAsync()
@@ -221,6 +241,14 @@ public class RabbitMqFixture : IAsyncLifetime
 public sealed class PrivateRabbitMqFixture : RabbitMqFixture
 {
     protected override bool AllowExternalBroker => false;
+}
+
+/// <summary>A broker of the test class's own, always the one <c>deploy/rabbitmq.sh</c> makes (never a container): for tests of what the script sets up.</summary>
+public sealed class ScriptRabbitMqFixture : RabbitMqFixture
+{
+    protected override bool AllowExternalBroker => false;
+
+    protected override bool AllowContainer => false;
 }
 
 public static class RepoRoot

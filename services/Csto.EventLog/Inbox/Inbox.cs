@@ -152,10 +152,14 @@ public sealed class EventRecordConsumer(EventInbox inbox, OriginCheck origin) : 
 /// </summary>
 public sealed class OriginCheck(Hosting.EventLogOptions options, Relay.BrokerChannel broker)
 {
-    /// <summary>The broker user that publishes <paramref name="source"/>'s events: configured, else csto-&lt;source&gt; when this service's own user follows that convention, else this service's own user (one user for the whole suite).</summary>
+    /// <summary>
+    /// The broker user that publishes <paramref name="source"/>'s events: configured, else csto-&lt;source&gt; when this service's
+    /// own user follows that convention (it is csto-&lt;this service&gt;), else this service's own user (one user for the whole
+    /// suite, e.g. the broker's administrator csto-admin in the test harness: a csto- prefix alone is not a service's user).
+    /// </summary>
     public string ExpectedUser(string source) =>
         options.Publishers.TryGetValue(source, out var configured) && configured.Length > 0 ? configured
-        : broker.User.StartsWith("csto-", StringComparison.Ordinal) ? "csto-" + source
+        : string.Equals(broker.User, "csto-" + options.ServiceName, StringComparison.Ordinal) ? "csto-" + source
         : broker.User;
 
     public void Verify(ConsumeContext<EventRecord> context)
