@@ -86,7 +86,7 @@ public sealed partial class EventLogGrpcService(IEventStore store, EventRelay re
                     if (!caughtUp)
                     {
                         caughtUp = true;
-                        await WriteAsync(responseStream, caughtUpAt(head), position, context, ct).ConfigureAwait(false);
+                        await WriteAsync(responseStream, caughtUpAt(head), position, context, slot, ct).ConfigureAwait(false);
                     }
 
                     if (!request.Follow)
@@ -122,7 +122,7 @@ public sealed partial class EventLogGrpcService(IEventStore store, EventRelay re
                     prefetch = Task.Run(() => read(next, end, filter, batch, ct), CancellationToken.None);
                 }
 
-                await WriteAsync(responseStream, slice.Message, next, context, ct).ConfigureAwait(false);
+                await WriteAsync(responseStream, slice.Message, next, context, slot, ct).ConfigureAwait(false);
                 (slice.Message as IDisposable)?.Dispose(); // written: an encoded batch's buffer goes back to its pool
 
                 position = next;
@@ -144,7 +144,7 @@ public sealed partial class EventLogGrpcService(IEventStore store, EventRelay re
     /// position after this message, which stays queued before the status: if it reads again within 5 s it gets both;
     /// if not, its HTTP/2 stream is reset, so what the stream held is freed either way.
     /// </summary>
-    async Task WriteAsync<TResponse>(IServerStreamWriter<TResponse> stream, TResponse message, long resumeFrom, ServerCallContext context, CancellationToken ct)
+    async Task WriteAsync<TResponse>(IServerStreamWriter<TResponse> stream, TResponse message, long resumeFrom, ServerCallContext context, IDisposable slot, CancellationToken ct)
     {
         var write = stream.WriteAsync(message, ct);
         if (!write.IsCompleted)
@@ -157,6 +157,7 @@ public sealed partial class EventLogGrpcService(IEventStore store, EventRelay re
             {
                 _ = write.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                 LogStalled(logger, Actors.CallerKey(context), limits.StalledStreamSeconds, resumeFrom);
+                streams.MarkStalled(slot);
                 AbortUnlessCompleted(context.GetHttpContext(), TimeSpan.FromSeconds(5));
                 throw RpcErrors.ResourceExhausted(
                     "STREAM_STALLED",

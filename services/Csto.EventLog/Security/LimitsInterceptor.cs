@@ -118,6 +118,8 @@ public sealed class StreamLimiter(LimitsOptions limits)
 {
     readonly Dictionary<string, int> _following = new(StringComparer.Ordinal);
     int _open;
+    int _stalled;
+    long _lastCompaction;
 
     /// <summary>Streams open now, follow or not.</summary>
     public int Open => Volatile.Read(ref _open);
@@ -158,8 +160,37 @@ public sealed class StreamLimiter(LimitsOptions limits)
     static Dictionary<string, string> Limit(int limit) =>
         new(StringComparer.Ordinal) { ["limit"] = limit.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 
-    void Release(string? caller)
+    /// <summary>
+    /// A stream of <paramref name="slot"/> that stalled: when the last stalled stream is gone, the memory the stalled streams
+    /// held (their batches, Kestrel's buffers) is garbage, and a compacting collection gives it back to the system instead
+    /// of leaving it to the next collections' budgets (at most once a minute: a rare event, not a habit).
+    /// </summary>
+    public void MarkStalled(IDisposable slot)
     {
+        if (slot is Slot s && Interlocked.Exchange(ref s.Stalled, 1) == 0)
+        {
+            Interlocked.Increment(ref _stalled);
+        }
+    }
+
+    void Release(string? caller, bool stalled)
+    {
+        if (stalled && Interlocked.Decrement(ref _stalled) == 0)
+        {
+            var now = Environment.TickCount64;
+            var last = Interlocked.Read(ref _lastCompaction);
+            if ((last == 0 || now - last > 60_000) && Interlocked.CompareExchange(ref _lastCompaction, now, last) == last)
+            {
+                _ = Task.Delay(TimeSpan.FromSeconds(10)).ContinueWith( // after the 5 s grace, when the reset streams have let go of Kestrel's buffers
+                    _ =>
+                    {
+                        System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+                        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+                    },
+                    TaskScheduler.Default);
+            }
+        }
+
         lock (_following)
         {
             _open--;
@@ -179,13 +210,14 @@ public sealed class StreamLimiter(LimitsOptions limits)
 
     sealed class Slot(StreamLimiter owner, string? caller) : IDisposable
     {
+        public int Stalled;
         int _released;
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _released, 1) == 0)
             {
-                owner.Release(caller);
+                owner.Release(caller, Volatile.Read(ref Stalled) == 1);
             }
         }
     }
