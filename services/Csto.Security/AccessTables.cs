@@ -7,7 +7,7 @@ namespace Csto.Security;
 
 /// <summary>
 /// The role tables, one per API. Every method has a row (Build fails otherwise), and a method
-/// that is in no registered table is refused. Queries: every role. The README's Security section mirrors this file.
+/// that is in no registered table is refused. Queries: every role. docs/security.md, "Roles", mirrors this file.
 /// </summary>
 public static class AccessTables
 {

@@ -8,7 +8,7 @@ namespace Csto.EventLog.Tests;
 
 /// <summary>
 /// ErrorInfo.reason is part of the API: every reason the services send is a value of csto.common.v1.ErrorReason (without
-/// its prefix) and a row of the README's table, and every value of the enum is still sent somewhere.
+/// its prefix) and a row of the table in docs/errors.md, and every value of the enum is still sent somewhere.
 /// </summary>
 public sealed partial class ErrorReasonTests
 {
@@ -45,18 +45,18 @@ public sealed partial class ErrorReasonTests
     {
         var enumValues = EnumValuesOfTheProtos();
         var undocumented = LiteralsOfTheServices().Where(l => !IsOtherName(l, enumValues) && !Documented.Contains(l)).Order(StringComparer.Ordinal).ToList();
-        Assert.True(undocumented.Count == 0, "add to csto.common.v1.ErrorReason and the README's table: " + string.Join(", ", undocumented));
+        Assert.True(undocumented.Count == 0, "add to csto.common.v1.ErrorReason and the table in docs/errors.md: " + string.Join(", ", undocumented));
     }
 
     [Fact]
-    public void Every_error_reason_is_still_sent_and_in_the_readme()
+    public void Every_error_reason_is_still_sent_and_in_the_errors_table()
     {
         var literals = LiteralsOfTheServices();
-        var readme = File.ReadAllText(Path.Combine(RepoRoot.Path, "README.md"));
+        var table = File.ReadAllText(Path.Combine(RepoRoot.Path, "docs", "errors.md"));
         var unused = Documented.Where(r => !literals.Contains(r)).ToList();
-        var missing = Documented.Where(r => !readme.Contains($"| `{r}` |", StringComparison.Ordinal)).ToList();
+        var missing = Documented.Where(r => !table.Contains($"| `{r}` |", StringComparison.Ordinal)).ToList();
         Assert.True(unused.Count == 0, "no longer sent: " + string.Join(", ", unused));
-        Assert.True(missing.Count == 0, "not in the README's table: " + string.Join(", ", missing));
+        Assert.True(missing.Count == 0, "not in the table of docs/errors.md: " + string.Join(", ", missing));
     }
 
     [Theory]

@@ -7,7 +7,7 @@ namespace Csto.EventLog.Relay;
 
 /// <summary>
 /// Sends a record to the fanout exchange of its type, on a channel of its own (<see cref="BrokerChannel"/>, publisher
-/// confirms on, mandatory for the types the suite consumes). What goes on the wire is exactly the README's table: the
+/// confirms on, mandatory for the types the suite consumes). What goes on the wire is exactly the table of docs/event-log.md: the
 /// protobuf body, <see cref="WireHeaders"/>, message id, correlation id, user id, persistent, the content type.
 /// </summary>
 public sealed class EventPublisher(EventLogOptions options) : IAsyncDisposable

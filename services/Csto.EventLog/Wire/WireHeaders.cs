@@ -31,7 +31,7 @@ public static class WireHeaders
     public const string ProvenanceSource = "csto-provenance-source";
     public const string ProvenanceReason = "csto-provenance-reason";
 
-    /// <summary>On every event (the README's header table): the record's identity and place in the log.</summary>
+    /// <summary>On every event (the header table of docs/event-log.md, "On the wire"): the record's identity and place in the log.</summary>
     public static readonly IReadOnlyList<string> Always = [EventId, Type, Source, StreamId, StreamVersion, Position, RecordedAt];
 
     /// <summary>Only when the record has a value for them: an empty value is left out, never sent as an empty string.</summary>
