@@ -175,6 +175,59 @@ public sealed class DeliveryTests(RabbitMqFixture broker)
         await Eventually.UntilAsync(async () => await RosterCountAsync(store) == 1, TimeSpan.FromSeconds(60), "the owner's event applied");
     }
 
+    /// <summary>A body of each type the suite's services consume (the origin check parks before the body is read).</summary>
+    static byte[] SampleOf(string type) =>
+        type == MemberStatusChanged.Descriptor.FullName ? Change("ZWE", 1).Data.ToByteArray()
+        : type == Csto.Bodies.V1.DecisionAdopted.Descriptor.FullName ? new Csto.Bodies.V1.DecisionAdopted { Decision = "decisions/forged", BodyId = "csc", Title = "forged" }.ToByteArray()
+        : type == Csto.Operations.V1.OperationSummaryPublished.Descriptor.FullName ? new Csto.Operations.V1.OperationSummaryPublished { Operation = "operations/forged", DisplayName = "forged" }.ToByteArray()
+        : throw new InvalidOperationException($"no sample of {type}: add one (Topology.Consumers names a new type)");
+
+    [Theory]
+    [InlineData("bodies")]
+    [InlineData("operations")]
+    public async Task Every_type_a_service_consumes_is_parked_when_another_services_broker_user_publishes_it(string consumer)
+    {
+        using var dir = new TempDir();
+        var url = await broker.NewVirtualHostUrlAsync();
+        // each service its own broker user, as deploy/rabbitmq.sh makes them
+        var services = new[] { "membership", "bodies", "operations" };
+        var users = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var service in services)
+        {
+            users[service] = await broker.NewUserUrlAsync(url, $"{service}-{Guid.NewGuid().ToString("N")[..6]}");
+        }
+
+        var settings = services.ToDictionary(s => $"EventLog:Publishers:{s}", s => (string?)Uri.UnescapeDataString(new Uri(users[s]).UserInfo.Split(':')[0]));
+        await using var host = await Events.StartLogHostAsync(consumer, url, dir.Path, b => b.Services.AddRoster(), settings);
+        var store = host.Services.GetRequiredService<IEventStore>();
+        var head = store.HeadPosition;
+        var probes = new List<string>();
+        foreach (var type in Topology.ConsumedBy(consumer))
+        {
+            var owner = Topology.ProducerOf(type);
+            var body = SampleOf(type);
+            foreach (var intruder in services.Where(s => s != owner))
+            {
+                await using var raw = await RawPublisher.StartAsync(users[intruder]);
+                var user = Uri.UnescapeDataString(new Uri(users[intruder]).UserInfo.Split(':')[0]);
+                var e = NewEvent.From(new MemberStatusChanged(), new EventMetadata());
+                // claiming to be itself, through the type's exchange; and claiming the owner, straight into the consumer's own exchange
+                await raw.PublishAsync(WireHeaders.ExchangeFor(type), Headers(e, intruder, type), body, userId: user);
+                await raw.PublishAsync(Topology.QueueOf(consumer), Headers(e, owner, type), body, userId: user);
+                probes.Add($"{type} as {intruder} claiming {intruder}");
+                probes.Add($"{type} as {intruder} claiming {owner} into {Topology.QueueOf(consumer)}");
+            }
+        }
+
+        var client = new EventLogService.EventLogServiceClient(host.ChannelFor("operator"));
+        await Eventually.UntilAsync(async () => (await client.GetLogInfoAsync(new GetLogInfoRequest())).ErrorQueue.Depth == probes.Count, TimeSpan.FromSeconds(60), $"the {probes.Count} claims in {Topology.ErrorQueueOf(consumer)}: {string.Join("; ", probes)}");
+        var parked = (await client.ListErrorsAsync(new ListErrorsRequest { MaxMessages = 100 })).Messages;
+        Assert.Equal(probes.Count, parked.Count);
+        Assert.All(parked, m => Assert.Equal("ORIGIN_NOT_TRUSTED", m.Reason));
+        Assert.Equal(head, store.HeadPosition);
+        Assert.True(probes.Count >= 8, string.Join("; ", probes));
+    }
+
     static Dictionary<string, string> Headers(NewEvent e, string source, string? type = null) => new()
     {
         [WireHeaders.EventId] = e.EventId,

@@ -39,11 +39,16 @@ public sealed class AuthBrakeSuite : SecureSuite
     };
 }
 
+/// <summary>Tests that time what a client does (a stream it stops reading for 2 s, then reads): alone, never beside the fuzz test.</summary>
+[CollectionDefinition("timed", DisableParallelization = true)]
+public sealed class TimedCollection;
+
 /// <summary>
 /// What a hostile or broken caller sends: bytes that are not a message, numbers an enum does not define, edited page tokens,
 /// streams it never reads, bodies over the limit. Each gets a clear status naming what was wrong, nothing is appended,
 /// and the server's memory does not follow the number of callers.
 /// </summary>
+[Collection("timed")]
 public sealed class HostileCallerTests(StreamLimitedSuite suite) : IClassFixture<StreamLimitedSuite>
 {
     static readonly Marshaller<byte[]> Bytes = Marshallers.Create(b => b, b => b);
@@ -172,7 +177,7 @@ public sealed class HostileCallerTests(StreamLimitedSuite suite) : IClassFixture
         }
 
         var log = new EventLogService.EventLogServiceClient(host.ChannelWith(TestTokens.For(Roles.Reader, subject: "stalled")));
-        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         using var call = log.StreamEvents(new StreamEventsRequest { FromPosition = 1, MaxBatchSize = 10 }, cancellationToken: cancel.Token);
         Assert.True(await call.ResponseStream.MoveNext(cancel.Token));
         await Eventually.UntilAsync(() => Task.FromResult(limiter.Open == 1), TimeSpan.FromSeconds(10), "the stream open on the server");

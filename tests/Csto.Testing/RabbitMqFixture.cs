@@ -226,14 +226,32 @@ public class RabbitMqFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>Ports on loopback that nothing listens on right now (free to take, or to stand for a service that does not answer).</summary>
+    static readonly HashSet<int> Issued = [];
+
+    /// <summary>
+    /// Ports on loopback that nothing listens on right now (free to take, or to stand for a service that does not answer),
+    /// never one this process handed out before: fixtures start in parallel, and the system may offer a port again as soon
+    /// as the listener that found it closes, before the broker given it binds it (two brokers then shared a node name).
+    /// </summary>
     public static int[] FreePorts(int count)
     {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(l => l.Start());
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        listeners.ForEach(l => l.Stop());
-        return ports;
+        lock (Issued)
+        {
+            var ports = new List<int>(count);
+            while (ports.Count < count)
+            {
+                var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                listener.Stop();
+                if (Issued.Add(port))
+                {
+                    ports.Add(port);
+                }
+            }
+
+            return [.. ports];
+        }
     }
 }
 
