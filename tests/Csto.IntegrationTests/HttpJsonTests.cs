@@ -94,6 +94,48 @@ public sealed class HttpJsonTests(SuiteFixture suite)
         Assert.Equal("STATE_CODE_NOT_ISO_3166", Detail(bad, "ErrorInfo").GetProperty("reason").GetString());
     }
 
+    public static TheoryData<string, string, string?, string> BadRequests => new()
+    {
+        // path, JSON body (null: a GET), the field the BadRequest must name
+        { "/v1/roster?as_of=yesterday", "", null, "as_of" },
+        { "/v1/roster?as_of.year=two-thousand", "", null, "as_of.year" },
+        { "/v1/roster?color=blue", "", null, "color" },
+        { "/v1/members/KAZ:recordSignature", "POST", "{\"effectiveDate\": {\"year\": 2020, \"month\": 1, \"day\": 1}, \"colour\": \"blue\"}", "colour" },
+        { "/v1/members/KAZ:recordSignature", "POST", "{\"effectiveDate\": \"2020-01-01\"}", "effectiveDate" },
+        { "/v1/members/KAZ:recordSignature", "POST", "{\"effectiveDate\": {\"year\": \"twenty\"}}", "effectiveDate.year" },
+        { "/v1/members/KAZ:recordSignature", "POST", "{\"requestId\": 42}", "requestId" },
+        { "/v1/members/KAZ:recordSignature", "POST", "{\"effectiveDate\": {\"year\": 2020", "body" },
+        { "/v1/members/KAZ:recordSignature", "POST", "", "body" },
+        { "/v1/members/KAZ:recordSignature", "POST", "[1, 2]", "body" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task Input_that_is_not_the_request_message_is_400_naming_the_field_and_appends_nothing(string path, string method, string? json, string field)
+    {
+        var head = (await new Csto.EventLog.V1.EventLogService.EventLogServiceClient(suite.Membership.ChannelFor("reader")).GetLogInfoAsync(new())).HeadPosition;
+
+        var (status, body) = await SendAsync(suite.Membership, method == "POST" ? HttpMethod.Post : HttpMethod.Get, path, TestTokens.For("secretariat"), json);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.True(body.GetProperty("code").GetInt32() == 3, body.GetRawText()); // INVALID_ARGUMENT
+        Assert.Equal(field, Detail(body, "BadRequest").GetProperty("fieldViolations")[0].GetProperty("field").GetString());
+        Assert.Equal(head, (await new Csto.EventLog.V1.EventLogService.EventLogServiceClient(suite.Membership.ChannelFor("reader")).GetLogInfoAsync(new())).HeadPosition);
+    }
+
+    [Fact]
+    public async Task An_unknown_route_is_404_and_a_wrong_method_405_each_with_a_status_body()
+    {
+        var (missing, missingBody) = await SendAsync(suite.Bodies, HttpMethod.Get, "/v1/no-such-collection", TestTokens.For("reader"));
+        var (wrong, wrongBody) = await SendAsync(suite.Membership, HttpMethod.Put, "/v1/members/KAZ:recordSignature", TestTokens.For("secretariat"), "{}");
+
+        Assert.Equal(HttpStatusCode.NotFound, missing);
+        Assert.Equal(5, missingBody.GetProperty("code").GetInt32());
+        Assert.Equal("NOT_FOUND", Detail(missingBody, "ErrorInfo").GetProperty("reason").GetString());
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, wrong);
+        Assert.Equal("METHOD_NOT_ALLOWED", Detail(wrongBody, "ErrorInfo").GetProperty("reason").GetString());
+    }
+
     [Fact]
     public async Task An_unknown_resource_is_404()
     {

@@ -56,8 +56,10 @@ public static partial class HttpJson
         if (app is IApplicationBuilder pipeline)
         {
             var limit = app.ServiceProvider.GetRequiredService<Security.LimitsOptions>().MaxReceiveMessageBytes;
+            pipeline.Use(HttpJsonInput.RouteErrorsAsync);
             pipeline.Use((context, next) => BodyLimit(context, next, limit));
             pipeline.Use(DateQueryParameters);
+            pipeline.Use(HttpJsonInput.CheckAsync);
         }
     }
 
