@@ -175,15 +175,15 @@ public sealed class DeliveryOrderTests(ITestOutputHelper output)
 
     static async Task<string> OperationsAnswersAsync(IEventStore store)
     {
+        var roster = new RosterView(EventTypes.ParseAll((await store.ReadAllAsync(1, long.MaxValue, new ReadFilter(RosterComponent.StreamPrefix), 100_000)).Records)
+            .Select(RosterComponent.EntryOf).OfType<RosterEntry>());
         var lines = new List<string>();
         foreach (var id in new[] { "channel", "frontier", "illegal" })
         {
             var op = OperationEvents.Fold(await store.ReadStreamAsync("operation-" + id));
-            lines.Add(op is null ? id + ": none" : JsonFormatter.Default.Format(Mapping.ToApi(op, new DateOnly(2026, 1, 1), withReports: false)));
+            lines.Add(op is null ? id + ": none" : JsonFormatter.Default.Format(Mapping.ToApi(op, new DateOnly(2026, 1, 1), withReports: false, roster)));
         }
 
-        var roster = new RosterView(EventTypes.ParseAll((await store.ReadAllAsync(1, long.MaxValue, new ReadFilter(RosterComponent.StreamPrefix), 100_000)).Records)
-            .Select(RosterComponent.EntryOf).OfType<RosterEntry>());
         foreach (var day in new[] { "1999-04-20", "2006-06-23", "2013-01-01", "2024-03-01", "2025-03-01", "2025-08-01" })
         {
             lines.Add(day + " " + string.Join(",", roster.On(DateOnly.Parse(day, System.Globalization.CultureInfo.InvariantCulture)).Select(kv => $"{kv.Key}={kv.Value}")));

@@ -249,6 +249,27 @@ public sealed class RecordTests(SuiteFixture suite)
     }
 
     [Fact]
+    public async Task Participation_in_the_historys_operations_follows_each_states_status_and_ends_with_the_operation()
+    {
+        static List<string> PeriodsOf(Csto.Operations.V1.Operation op, string state) =>
+            [.. op.Participants.Single(p => p.State == state).Periods.Select(p => $"{p.JoinDate.ToIso()}..{p.LeftOn?.ToIso()}")];
+
+        var channel = (await Operations.GetOperationAsync(new Csto.Operations.V1.GetOperationRequest { Name = "operations/channel" })).Operation;
+        Assert.Equal(["2008-09-05.."], PeriodsOf(channel, "RUS"));
+        // Uzbekistan's participation in the CSTO was suspended on 2012-12-19; Armenia froze its participation on 2024-02-22
+        Assert.Equal(["2008-09-05..2012-12-18"], PeriodsOf(channel, "UZB"));
+        Assert.Equal(["2008-09-05..2024-02-21"], PeriodsOf(channel, "ARM"));
+        Assert.Contains("frozen", channel.Participants.Single(p => p.State == "ARM").Periods.Single().ReasonLeft, StringComparison.Ordinal);
+
+        var deployment = Assert.Single((await Operations.ListOperationsAsync(new Csto.Operations.V1.ListOperationsRequest { DisplayName = "Kazakhstan 2022" })).Operations);
+        Assert.All(deployment.Participants, p => Assert.Equal(["2022-01-06..2022-01-19"], PeriodsOf(deployment, p.State)));
+
+        // "who takes part on a date" by state across operations: Uzbekistan in none on 2013-01-01, in Channel on 2010-01-01
+        Assert.DoesNotContain((await Operations.ListOperationsAsync(new Csto.Operations.V1.ListOperationsRequest { State = "UZB", AsOf = D(2013, 1, 1) })).Operations, o => o.Name == "operations/channel");
+        Assert.Contains((await Operations.ListOperationsAsync(new Csto.Operations.V1.ListOperationsRequest { State = "UZB", AsOf = D(2010, 1, 1) })).Operations, o => o.Name == "operations/channel");
+    }
+
+    [Fact]
     public async Task Channels_published_cumulative_figures_keep_their_qualifiers_and_are_never_added_to_the_reports()
     {
         var totals = (await Operations.GetOperationTotalsAsync(new Csto.Operations.V1.GetOperationTotalsRequest { Operation = "operations/channel", AsOf = D(2025, 12, 31) })).Totals;

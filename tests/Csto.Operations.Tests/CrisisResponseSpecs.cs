@@ -37,7 +37,7 @@ public sealed class CrisisResponseSpecs
 
         Assert.Equal(Name, opened.Operation);
         Assert.Equal(("KAZ", "Collective Security Treaty, Article 4"), (opened.RequestedBy, opened.LegalBasis));
-        var view = Mapping.ToApi(Operation(Kazakhstan2022()), Day("2022-01-10"), withReports: false);
+        var view = Mapping.ToApi(Operation(Kazakhstan2022()), Day("2022-01-10"), withReports: false, Members());
         Assert.Equal(("KAZ", "Collective Security Treaty, Article 4"), (view.RequestedBy, view.LegalBasis));
         Assert.Equal(OperationStatus.Active, view.Status);
     }
@@ -59,7 +59,7 @@ public sealed class CrisisResponseSpecs
         var left = contributors.Select((s, i) => Then.Single<ParticipantLeft>(Participation.Leave(op, new LeaveOperation(s, D(i == 0 ? "2022-01-19" : "2022-01-13"), "withdrawal of the contingent")))).ToList();
         op = Operation(Kazakhstan2022(), [.. joined, .. left]);
 
-        var view = Mapping.ToApi(op, Day("2022-01-19"), withReports: false);
+        var view = Mapping.ToApi(op, Day("2022-01-19"), withReports: false, Members());
         Assert.Equal(["ARM", "BLR", "KGZ", "RUS", "TJK"], view.Participants.Select(p => p.State));
         Assert.All(view.Participants, p => Assert.NotNull(p.LeftOn));
         Assert.DoesNotContain("KAZ", view.Participants.Select(p => p.State)); // the requesting state is not a contributor

@@ -23,7 +23,8 @@ public sealed class LeavingSpecs
         var left = Then.Single<ParticipantLeft>(Participation.Leave(Channel(Joined("UZB", "2008-01-10")), new LeaveOperation("UZB", D("2012-06-28"), " suspended its participation ")));
 
         Assert.Equal(("UZB", D("2012-06-28"), "suspended its participation"), (left.State, left.LeftOn, left.Reason));
-        var view = Mapping.ToApi(Channel(Joined("UZB", "2008-01-10"), left).Participants["UZB"]);
+        var channel = Channel(Joined("UZB", "2008-01-10"), left);
+        var view = Mapping.ToApi(channel.Participants["UZB"], channel, Members(), Day("2026-12-07"));
         Assert.Equal(D("2012-06-28"), view.LeftOn);
         Assert.Equal("suspended its participation", view.ReasonLeft);
     }
@@ -77,7 +78,7 @@ public sealed class LeavingSpecs
         Then.Single<OutcomeReported>(Reporting.Report(channel, Members(), Kg, Report("KAZ", "2014-02-01")));
         Then.Refused(Participation.Join(channel, Members(), Join("KAZ", "2015-01-01")), "ALREADY_PARTICIPANT");
 
-        var view = Mapping.ToApi(kaz);
+        var view = Mapping.ToApi(kaz, channel, Members(), Day("2026-12-07"));
         Assert.Equal(D("2014-01-01"), view.JoinDate);
         Assert.Null(view.LeftOn);
         Assert.Equal([(D("2008-01-10"), D("2012-06-30")), (D("2014-01-01"), null)], view.Periods.Select(p => (p.JoinDate, (Common.V1.Date?)p.LeftOn)));

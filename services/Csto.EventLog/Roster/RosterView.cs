@@ -74,6 +74,9 @@ public sealed class RosterView
     /// <summary>A member on the date, whatever its participation (member, suspended, frozen).</summary>
     public bool IsMember(string state, DateOnly date) => StatusOn(state, date) is MemberStatus.Member or MemberStatus.Suspended or MemberStatus.Frozen;
 
+    /// <summary>A state's changes of status, by effective date (empty when it never had one).</summary>
+    public IReadOnlyList<RosterEntry> ChangesOf(string state) => _byState.TryGetValue(state, out var changes) ? changes : [];
+
     /// <summary>The roster on a date: every state with its status.</summary>
     public IReadOnlyDictionary<string, MemberStatus> On(DateOnly date) =>
         States.ToDictionary(s => s, s => StatusOn(s, date), StringComparer.Ordinal);

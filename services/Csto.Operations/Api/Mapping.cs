@@ -14,7 +14,7 @@ public static class Mapping
         : op.End is { } end && day > end ? OperationStatus.Closed
         : OperationStatus.Active;
 
-    public static Operation ToApi(OperationState op, DateOnly asOf, bool withReports)
+    public static Operation ToApi(OperationState op, DateOnly asOf, bool withReports, EventLog.Roster.RosterView roster)
     {
         var result = new Operation
         {
@@ -35,7 +35,7 @@ public static class Mapping
             LegalBasis = op.LegalBasis,
         };
         result.LaterDecisions.AddRange(op.LaterDecisionsInOrder);
-        result.Participants.AddRange(op.Participants.Values.OrderBy(p => p.State, StringComparer.Ordinal).Select(ToApi));
+        result.Participants.AddRange(op.Participants.Values.OrderBy(p => p.State, StringComparer.Ordinal).Select(p => ToApi(p, op, roster, asOf)));
         result.Observers.AddRange(op.Observers.Values.OrderBy(o => o.Observer, StringComparer.Ordinal).Select(ToApi));
         result.Stages.AddRange(op.Stages.Values.OrderBy(s => s.Start).ThenBy(s => s.Name, StringComparer.Ordinal).Select(ToApi));
         if (withReports)
@@ -46,11 +46,13 @@ public static class Mapping
         return result;
     }
 
-    public static Participant ToApi(ParticipantState p)
+    /// <summary>A participant: its latest joining and leaving as recorded, and the periods it really took part (<see cref="Participants.Participation.RealPeriods"/>).</summary>
+    public static Participant ToApi(ParticipantState p, OperationState op, EventLog.Roster.RosterView roster, DateOnly asOf)
     {
+        ArgumentNullException.ThrowIfNull(p);
         var result = new Participant { State = p.State, JoinDate = p.JoinDate.ToProto(), LeftOn = p.LeftOn.ToProto(), ReasonLeft = p.Latest.ReasonLeft };
         result.Agencies.AddRange(p.Agencies);
-        result.Periods.AddRange(p.Periods.Select(x => new ParticipationPeriod { JoinDate = x.JoinDate.ToProto(), LeftOn = x.LeftOn.ToProto(), ReasonLeft = x.ReasonLeft }));
+        result.Periods.AddRange(Participants.Participation.RealPeriods(p, op, roster, asOf).Select(x => new ParticipationPeriod { JoinDate = x.JoinDate.ToProto(), LeftOn = x.LeftOn.ToProto(), ReasonLeft = x.ReasonLeft }));
         return result;
     }
 

@@ -22,7 +22,7 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
     public override async Task<GetOperationResponse> GetOperation(GetOperationRequest request, ServerCallContext context)
     {
         var op = await LoadAsync(OperationId(request.Name, "name"), context);
-        return new GetOperationResponse { Operation = Mapping.ToApi(op, AsOf(request.AsOf, "as_of"), withReports: true) };
+        return new GetOperationResponse { Operation = Mapping.ToApi(op, AsOf(request.AsOf, "as_of"), withReports: true, await RosterAsync(context)) };
     }
 
     public override async Task<ListOperationsResponse> ListOperations(ListOperationsRequest request, ServerCallContext context)
@@ -45,13 +45,14 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
         var query = $"operations|{asOf.ToIso()}|{(int)request.Kind}|{(int)request.Status}|{state}|{displayName.ToUpperInvariant()}";
         var after = PageTokens.After(request.PageToken, query);
         var matches = new List<OperationState>();
+        var roster = await RosterAsync(context);
         foreach (var id in (await operations.OperationIdsAsync(context.CancellationToken)).Where(i => string.CompareOrdinal(i, after) > 0).Order(StringComparer.Ordinal))
         {
             var op = (await operations.LoadAsync(id, context.CancellationToken))!;
             if ((request.Kind == Common.V1.OperationKind.Unspecified || op.Kind == request.Kind)
                 && (request.Status == OperationStatus.Unspecified || Mapping.StatusOn(op, asOf) == request.Status)
                 && (displayName.Length == 0 || string.Equals(op.DisplayName, displayName, StringComparison.OrdinalIgnoreCase))
-                && (request.State.Length == 0 || (op.Participants.TryGetValue(request.State, out var p) && p.TakesPartOn(asOf))))
+                && (request.State.Length == 0 || (op.Participants.TryGetValue(request.State, out var p) && Participation.RealPeriods(p, op, roster, asOf).Any(x => x.Covers(asOf)))))
             {
                 matches.Add(op);
                 if (matches.Count > size)
@@ -62,7 +63,7 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
         }
 
         var response = new ListOperationsResponse();
-        response.Operations.AddRange(matches.Take(size).Select(op => Mapping.ToApi(op, asOf, withReports: false)));
+        response.Operations.AddRange(matches.Take(size).Select(op => Mapping.ToApi(op, asOf, withReports: false, roster)));
         if (matches.Count > size)
         {
             response.NextPageToken = PageTokens.Next(query, matches[size - 1].Id);
@@ -78,7 +79,7 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
         var command = new JoinOperation(request.State, [.. request.Agencies], request.JoinDate);
         var (events, op) = await ExecuteAndFoldAsync(id, "join", request.RequestId, o => Participation.Join(o, roster, command), context);
         var joined = events.OfType<ParticipantJoined>().Single();
-        return new JoinOperationResponse { Participant = Mapping.ToApi(op.Participants[joined.State]) };
+        return new JoinOperationResponse { Participant = Mapping.ToApi(op.Participants[joined.State], op, roster, Today) };
     }
 
     public override async Task<LeaveOperationResponse> LeaveOperation(LeaveOperationRequest request, ServerCallContext context)
@@ -87,7 +88,7 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
         var command = new LeaveOperation(request.State, request.LeftOn, request.Reason);
         var (events, op) = await ExecuteAndFoldAsync(id, "leave", request.RequestId, o => Participation.Leave(o, command), context);
         var left = events.OfType<ParticipantLeft>().Single();
-        return new LeaveOperationResponse { Participant = Mapping.ToApi(op.Participants[left.State]) };
+        return new LeaveOperationResponse { Participant = Mapping.ToApi(op.Participants[left.State], op, await RosterAsync(context), Today) };
     }
 
     public override async Task<AdmitObserverResponse> AdmitObserver(AdmitObserverRequest request, ServerCallContext context)
@@ -204,5 +205,7 @@ public sealed class OperationsGrpcService(CommandPath commands, OperationQueries
     static string OperationId(string name, string field) =>
         Ids.OperationIdOf(name) is { } id && name.Count(c => c == '/') == 1 ? id : throw RpcErrors.InvalidArgument(field, "resource name \"operations/{operation}\", e.g. operations/channel");
 
-    DateOnly AsOf(Common.V1.Date? date, string field) => Dates.Optional(date, field) ?? DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+    DateOnly AsOf(Common.V1.Date? date, string field) => Dates.Optional(date, field) ?? Today;
+
+    DateOnly Today => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
 }

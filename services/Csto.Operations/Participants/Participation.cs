@@ -5,6 +5,7 @@ using Csto.Operations.Outcomes;
 using Csto.EventLog.Roster;
 using Csto.Operations.Shared;
 using Csto.Operations.V1;
+using MemberStatus = Csto.Membership.V1.MemberStatus;
 
 namespace Csto.Operations.Participants;
 
@@ -83,6 +84,62 @@ public static partial class Participation
         joined.Agencies.AddRange(command.Agencies.Distinct());
         return Verdict.Accept(joined);
     }
+
+    /// <summary>
+    /// The periods a state really took part: its recorded periods (joining to leaving), each cut where its voice paused
+    /// (suspended, frozen, no longer a member: from the roster, by effective date) and resumed where the voice came back,
+    /// and an open period ended on the operation's last day once the operation has ended (closed, or its end date before
+    /// <paramref name="asOf"/>). Each period's reason_left says why it ended.
+    /// </summary>
+    public static IReadOnlyList<ParticipantPeriod> RealPeriods(ParticipantState participant, OperationState operation, RosterView roster, DateOnly asOf)
+    {
+        ArgumentNullException.ThrowIfNull(participant);
+        ArgumentNullException.ThrowIfNull(operation);
+        ArgumentNullException.ThrowIfNull(roster);
+        var ended = operation.End is { } end && (operation.Closed || end < asOf) ? end : (DateOnly?)null;
+        var changes = roster.ChangesOf(participant.State);
+        var real = new List<ParticipantPeriod>();
+        foreach (var recorded in participant.Periods)
+        {
+            var (last, reason) = recorded.LeftOn is { } left ? (left, recorded.ReasonLeft)
+                : ended is { } e ? (e, $"the operation ended on {e.ToIso()}")
+                : ((DateOnly?)null, "");
+            if (last is { } l && ended is { } opEnd && l > opEnd)
+            {
+                (last, reason) = (opEnd, $"the operation ended on {opEnd.ToIso()}");
+            }
+
+            // the voice at the first day, then each change of status inside the period
+            DateOnly? from = changes.Count == 0 || roster.HasVoice(participant.State, recorded.JoinDate) ? recorded.JoinDate : null;
+            foreach (var change in changes.Where(c => c.EffectiveDate > recorded.JoinDate && (last is null || c.EffectiveDate <= last)))
+            {
+                var voice = roster.HasVoice(participant.State, change.EffectiveDate);
+                if (from is { } start && !voice)
+                {
+                    real.Add(new ParticipantPeriod(start, change.EffectiveDate.AddDays(-1), $"{Paused(change.Status)} from {change.EffectiveDate.ToIso()}"));
+                    from = null;
+                }
+                else if (from is null && voice)
+                {
+                    from = change.EffectiveDate;
+                }
+            }
+
+            if (from is { } open)
+            {
+                real.Add(new ParticipantPeriod(open, last, reason));
+            }
+        }
+
+        return real;
+    }
+
+    static string Paused(MemberStatus status) => status switch
+    {
+        MemberStatus.Suspended => "its participation in the CSTO was suspended",
+        MemberStatus.Frozen => "its participation in the CSTO was frozen",
+        _ => $"it was no longer a member with a voice ({status})",
+    };
 
     public static Verdict Leave(OperationState operation, LeaveOperation command)
     {
