@@ -203,6 +203,7 @@ public sealed class HostileCallerTests(StreamLimitedSuite suite) : IClassFixture
         Assert.Equal(last + 1, resumeFrom);
         Assert.True(resumeFrom < SecureSuite.Head(host), $"stalled at {resumeFrom} of {SecureSuite.Head(host)}");
         await Eventually.UntilAsync(() => Task.FromResult(limiter.Open == 0), TimeSpan.FromSeconds(10), "the stalled stream's slot");
+        Assert.Equal(0, limiter.Buffered); // what it held counts no more against Limits:StreamBufferBytes
 
         // resuming where the status says gives the rest of the log
         using var rest = log.StreamEvents(new StreamEventsRequest { FromPosition = resumeFrom }, cancellationToken: cancel.Token);
@@ -216,6 +217,19 @@ public sealed class HostileCallerTests(StreamLimitedSuite suite) : IClassFixture
         }
 
         Assert.Equal(SecureSuite.Head(host) + 1, next);
+    }
+
+    [Fact]
+    public void A_stream_reads_smaller_batches_when_the_streams_that_do_not_read_hold_most_of_the_buffer_budget()
+    {
+        var limiter = new StreamLimiter(new LimitsOptions { StreamBufferBytes = 1024 * 1024 });
+
+        Assert.Equal(5000, limiter.Batch(5000, 100)); // 500 KB: half the budget
+        limiter.Hold(900 * 1024);
+        Assert.Equal(StreamLimiter.MinMessageBytes / 100, limiter.Batch(5000, 100)); // 62 KB left of half: the floor, 64 KB
+        limiter.Release(900 * 1024);
+        Assert.Equal(5000, limiter.Batch(5000, 100));
+        Assert.Equal(1, limiter.Batch(5000, 10 * 1024 * 1024)); // one record larger than the budget still goes, alone
     }
 
     [Fact]

@@ -33,7 +33,7 @@ public sealed partial class EventLogGrpcService(IEventStore store, EventRelay re
             }
 
             return (message, slice.ScannedTo);
-        }, head => new StreamEventsResponse { CaughtUp = new CaughtUp { HeadPosition = head } });
+        }, head => new StreamEventsResponse { CaughtUp = new CaughtUp { HeadPosition = head } }, m => (m.CalculateSize(), m.Events?.Records.Count ?? 0));
 
     /// <summary>
     /// StreamEvents over gRPC (<see cref="EncodedStreamEventsService"/>): the same messages on the wire, written from the
@@ -44,7 +44,7 @@ public sealed partial class EventLogGrpcService(IEventStore store, EventRelay re
         {
             var slice = await store.ReadAllEncodedAsync(from, to, filter, batch, ct).ConfigureAwait(false);
             return (slice.Events ?? EncodedEvents.From(new StreamEventsResponse { Checkpoint = new Checkpoint { Position = slice.ScannedTo } }), slice.ScannedTo);
-        }, head => EncodedEvents.From(new StreamEventsResponse { CaughtUp = new CaughtUp { HeadPosition = head } }));
+        }, head => EncodedEvents.From(new StreamEventsResponse { CaughtUp = new CaughtUp { HeadPosition = head } }), m => (m.Bytes.Length, m.Count));
 
     /// <summary>
     /// The read loop of StreamEvents: slices of the log from the request's position (the next read runs while the current
@@ -55,7 +55,8 @@ public sealed partial class EventLogGrpcService(IEventStore store, EventRelay re
         IServerStreamWriter<TResponse> responseStream,
         ServerCallContext context,
         Func<long, long, ReadFilter, int, CancellationToken, Task<(TResponse Message, long ScannedTo)>> read,
-        Func<long, TResponse> caughtUpAt)
+        Func<long, TResponse> caughtUpAt,
+        Func<TResponse, (int Bytes, int Records)> measure)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(responseStream);
@@ -76,6 +77,25 @@ public sealed partial class EventLogGrpcService(IEventStore store, EventRelay re
         var caughtUp = false;
         // a catch-up read of the next slice runs while the current one is serialized and flushed
         Task<(TResponse Message, long ScannedTo)>? prefetch = null;
+        // what this stream has read and not yet written counts against Limits:StreamBufferBytes: when streams that do
+        // not read hold much of it, the others read smaller batches, so the memory of all streams stays bounded
+        var perRecord = 0;
+        long held = 0;
+        async Task<(TResponse Message, long ScannedTo)> ReadAsync(long start, long stop)
+        {
+            var known = Volatile.Read(ref perRecord);
+            var slice = await read(start, stop, filter, known > 0 ? streams.Batch(batch, known) : Math.Min(batch, DefaultBatch), ct).ConfigureAwait(false);
+            var (bytes, records) = measure(slice.Message);
+            if (records > 0)
+            {
+                Volatile.Write(ref perRecord, Math.Max(1, bytes / records));
+            }
+
+            Interlocked.Add(ref held, bytes);
+            streams.Hold(bytes);
+            return slice;
+        }
+
         try
         {
             while (!ct.IsCancellationRequested && position <= to)
@@ -113,16 +133,19 @@ public sealed partial class EventLogGrpcService(IEventStore store, EventRelay re
                 var end = Math.Min(to, head);
                 var slice = prefetch is not null
                     ? await prefetch.ConfigureAwait(false)
-                    : await read(position, end, filter, batch, ct).ConfigureAwait(false);
+                    : await ReadAsync(position, end).ConfigureAwait(false);
                 prefetch = null;
                 var next = slice.ScannedTo + 1;
                 if (next <= end)
                 {
                     // the store's read and the network write overlap instead of taking turns
-                    prefetch = Task.Run(() => read(next, end, filter, batch, ct), CancellationToken.None);
+                    prefetch = Task.Run(() => ReadAsync(next, end), CancellationToken.None);
                 }
 
                 await WriteAsync(responseStream, slice.Message, next, context, slot, ct).ConfigureAwait(false);
+                var written = measure(slice.Message).Bytes;
+                Interlocked.Add(ref held, -written);
+                streams.Release(written);
                 (slice.Message as IDisposable)?.Dispose(); // written: an encoded batch's buffer goes back to its pool
 
                 position = next;
@@ -135,6 +158,8 @@ public sealed partial class EventLogGrpcService(IEventStore store, EventRelay re
                 var (message, _) = await prefetch.ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : default, TaskScheduler.Default).ConfigureAwait(false);
                 (message as IDisposable)?.Dispose();
             }
+
+            streams.Release(Interlocked.Exchange(ref held, 0));
         }
     }
 

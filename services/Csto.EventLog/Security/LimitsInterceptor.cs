@@ -124,6 +124,29 @@ public sealed class StreamLimiter(LimitsOptions limits)
     /// <summary>Streams open now, follow or not.</summary>
     public int Open => Volatile.Read(ref _open);
 
+    /// <summary>The smallest message a stream is held to when the buffer budget is spent.</summary>
+    public const int MinMessageBytes = 64 * 1024;
+
+    long _buffered;
+
+    /// <summary>Bytes of stream messages read and not yet written, all streams together.</summary>
+    public long Buffered => Interlocked.Read(ref _buffered);
+
+    /// <summary>
+    /// How many records the next read of a stream takes: what it asked for, unless that would make a message larger than
+    /// half of what is left of Limits:StreamBufferBytes (at least <see cref="MinMessageBytes"/>), at its records' average size.
+    /// </summary>
+    public int Batch(int requested, int bytesPerRecord)
+    {
+        var left = Math.Max(0, limits.StreamBufferBytes - Buffered);
+        var bytes = Math.Max(MinMessageBytes, left / 2);
+        return (int)Math.Clamp(bytes / Math.Max(1, bytesPerRecord), 1, requested);
+    }
+
+    public void Hold(long bytes) => Interlocked.Add(ref _buffered, bytes);
+
+    public void Release(long bytes) => Interlocked.Add(ref _buffered, -bytes);
+
     public IDisposable Acquire(string caller, bool follow)
     {
         lock (_following)

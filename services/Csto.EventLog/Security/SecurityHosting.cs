@@ -37,6 +37,12 @@ public sealed class LimitsOptions
     /// <summary>Concurrent <c>StreamEvents</c> on the service, follow or not, whoever the callers: what bounds the memory streams hold.</summary>
     public int MaxStreams { get; set; } = 32;
 
+    /// <summary>
+    /// Bytes of StreamEvents messages read and not yet written, all streams together: above half of what is left, a stream
+    /// reads smaller batches (down to 64 KB), so streams that do not read hold at most about this much between them.
+    /// </summary>
+    public int StreamBufferBytes { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>A stream whose client has read nothing for this long (its writes wait on flow control) is ended with a status naming where to resume.</summary>
     public int StalledStreamSeconds { get; set; } = 30;
 
@@ -56,6 +62,7 @@ public sealed class LimitsOptions
             .Concat(Settings.Positive(nameof(MaxFollowStreamsPerCaller), o.MaxFollowStreamsPerCaller))
             .Concat(Settings.Positive(nameof(MaxStreams), o.MaxStreams))
             .Concat(Settings.Positive(nameof(StalledStreamSeconds), o.StalledStreamSeconds))
+            .Concat(Settings.Positive(nameof(StreamBufferBytes), o.StreamBufferBytes))
             .Concat(Settings.Positive(nameof(MaxAuthFailures), o.MaxAuthFailures))
             .Concat(Settings.Positive(nameof(AuthFailureWindowSeconds), o.AuthFailureWindowSeconds));
     }
