@@ -41,7 +41,7 @@ public sealed class LimitsOptions
     /// Bytes of StreamEvents messages read and not yet written, all streams together: above half of what is left, a stream
     /// reads smaller batches (down to 64 KB), so streams that do not read hold at most about this much between them.
     /// </summary>
-    public int StreamBufferBytes { get; set; } = 16 * 1024 * 1024;
+    public int StreamBufferBytes { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>A stream whose client has read nothing for this long (its writes wait on flow control) is ended with a status naming where to resume.</summary>
     public int StalledStreamSeconds { get; set; } = 30;
