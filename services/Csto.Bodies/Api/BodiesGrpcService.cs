@@ -144,16 +144,6 @@ public sealed class BodiesGrpcService(CommandPath commands, BodiesQueries querie
         var to = Dates.Optional(request.ToDate, "to_date");
         var bound = request.BoundState.Length == 0 ? null : StateCodes.Require(request.BoundState, "bound_state");
         var session = request.Session.Length == 0 ? null : Names.Parse(request.Session, "sessions", "session");
-        if (!System.Enum.IsDefined(request.Kind))
-        {
-            throw RpcErrors.InvalidArgument("kind", "unknown kind");
-        }
-
-        if (!System.Enum.IsDefined(request.Rule))
-        {
-            throw RpcErrors.InvalidArgument("rule", "unknown rule");
-        }
-
         var size = PageTokens.Size(request.PageSize);
         var query = $"decisions|{body}|{(int)request.Kind}|{from?.ToIso()}|{to?.ToIso()}|{bound}|{(int)request.Rule}|{session}";
         var ids = await queries.DecisionIdsAsync(body, request.Kind, from, to, bound, After(request.PageToken, query), size + 1, ct, request.Rule, session);
@@ -236,11 +226,6 @@ public sealed class BodiesGrpcService(CommandPath commands, BodiesQueries querie
         var ct = context.CancellationToken;
         var state = StateCodes.Require(request.State, "state");
         var body = request.Body.Length == 0 ? null : Names.Parse(request.Body, "bodies", "body");
-        if (!System.Enum.IsDefined(request.Position))
-        {
-            throw RpcErrors.InvalidArgument("position", "unknown position");
-        }
-
         var size = PageTokens.Size(request.PageSize);
         var query = $"positions|{state}|{(int)request.Position}|{body}";
         var rows = await queries.StatePositionsAsync(state, request.Position, body, After(request.PageToken, query), size + 1, ct);

@@ -63,6 +63,10 @@ public static partial class HttpJson
         }
     }
 
+    /// <summary>A gRPC call (its content type application/grpc…), not an HTTP/JSON one.</summary>
+    public static bool IsGrpc(HttpRequest request) =>
+        (request?.ContentType ?? "").StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>
     /// An HTTP/JSON body is held to the same limit as a gRPC message (Limits:MaxReceiveMessageBytes): a declared length
     /// above it is refused before a byte is read (413, RESOURCE_EXHAUSTED REQUEST_TOO_LARGE in the JSON status), and a
@@ -70,7 +74,7 @@ public static partial class HttpJson
     /// </summary>
     static Task BodyLimit(HttpContext context, Func<Task> next, int limit)
     {
-        if ((context.Request.ContentType ?? "").StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
+        if (IsGrpc(context.Request))
         {
             return next();
         }

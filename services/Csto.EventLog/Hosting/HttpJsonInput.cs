@@ -23,7 +23,7 @@ public static class HttpJsonInput
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(next);
-        if (IsGrpc(context.Request) || context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>() is not { } grpc)
+        if (HttpJson.IsGrpc(context.Request) || context.GetEndpoint()?.Metadata.GetMetadata<GrpcJsonTranscodingMetadata>() is not { } grpc)
         {
             await next().ConfigureAwait(false);
             return;
@@ -59,7 +59,7 @@ public static class HttpJsonInput
         ArgumentNullException.ThrowIfNull(next);
         await next().ConfigureAwait(false);
         var response = context.Response;
-        if (IsGrpc(context.Request) || response.HasStarted || response.ContentType is not null || response.StatusCode is not (404 or 405))
+        if (HttpJson.IsGrpc(context.Request) || response.HasStarted || response.ContentType is not null || response.StatusCode is not (404 or 405))
         {
             return;
         }
@@ -71,8 +71,6 @@ public static class HttpJsonInput
         response.ContentType = "application/json";
         await response.WriteAsync(Api.StatusJson.Format(status), context.RequestAborted).ConfigureAwait(false);
     }
-
-    static bool IsGrpc(HttpRequest request) => (request.ContentType ?? "").StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase);
 
     static Task RefuseAsync(HttpContext context, string field, string description) =>
         Security.SecurityHosting.RefuseAsync(

@@ -277,7 +277,7 @@ public static class SecurityHosting
     internal static Task RefuseAsync(HttpContext http, Google.Rpc.Status status, int httpStatus)
     {
         var response = http.Response;
-        if (!(http.Request.ContentType ?? "").StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase))
+        if (!HttpJson.IsGrpc(http.Request))
         {
             response.StatusCode = httpStatus;
             response.ContentType = "application/json";
